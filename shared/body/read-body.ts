@@ -1,0 +1,117 @@
+/**
+ * @module Reading request bodies under the hardened limits: wire bytes counted as they stream
+ * (413 past `MAX_BODY_BYTES`, whatever Content-Length said), decoded bytes capped at
+ * `DECOMPRESS_RATIO_CAP` × wire and `DECOMPRESS_MAX_BYTES` (413), corrupt encodings 400, and
+ * the BLAKE3 of the decoded bytes computed on the way through.
+ */
+import { blake3 } from "../blake3";
+import type { Config } from "../config";
+import { HttpError, badRequest, malformed, payloadTooLarge } from "../errors";
+import type { ContentCoding } from "./content-coding";
+import { DecodedTooLarge, decodeStream } from "./decoders";
+
+export interface BodyLimits {
+  maxWireBytes: number;
+  ratioCap: number;
+  maxDecodedBytes: number;
+}
+
+export const bodyLimitsOf = (config: Config): BodyLimits => ({
+  maxWireBytes: config.MAX_BODY_BYTES,
+  ratioCap: config.DECOMPRESS_RATIO_CAP,
+  maxDecodedBytes: config.DECOMPRESS_MAX_BYTES,
+});
+
+export interface DecodedBody {
+  bytes: Uint8Array;
+  /** Lowercase hex BLAKE3-256 of `bytes`. */
+  hex: string;
+  wireBytes: number;
+}
+
+const wireCapError = (cap: number) => payloadTooLarge(`body exceeds the ${cap}-byte cap`, "body_cap");
+
+/** Counts bytes through; errors with 413 once more than `cap` have passed. */
+function wireCounter(cap: number, tally: { bytes: number; over: boolean }): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream({
+    transform(chunk, controller) {
+      tally.bytes += chunk.byteLength;
+      if (tally.bytes > cap) {
+        tally.over = true;
+        throw wireCapError(cap);
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Read, decode, cap and hash a body. `declaredWireBytes` (Content-Length, when known) tightens
+ * the streaming cap for compressed bodies to ratio × declared; the ratio is checked again on
+ * the final counts. Aborting `signal` stops the read and rethrows its reason.
+ */
+export async function readDecodedBody(
+  source: ReadableStream<Uint8Array>,
+  coding: ContentCoding,
+  limits: BodyLimits,
+  signal: AbortSignal,
+  declaredWireBytes?: number,
+): Promise<DecodedBody> {
+  const tally = { bytes: 0, over: false };
+  const wireBound = Math.min(declaredWireBytes ?? limits.maxWireBytes, limits.maxWireBytes);
+  const decodedCap = coding === "identity" ? limits.maxWireBytes : Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
+  const reader = decodeStream(source.pipeThrough(wireCounter(limits.maxWireBytes, tally)), coding, decodedCap).getReader();
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort);
+
+  const hasher = blake3().createHasher();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
+      hasher.update(value);
+      chunks.push(value);
+    }
+  } catch (error) {
+    void reader.cancel(error).catch(() => {});
+    if (signal.aborted) throw signal.reason;
+    if (tally.over) throw wireCapError(limits.maxWireBytes);
+    if (error instanceof HttpError) throw error;
+    if (error instanceof DecodedTooLarge) throw decodedCapError(error.limit, limits);
+    if (coding === "identity") throw badRequest("request body could not be read", "body_read");
+    throw malformed(`corrupt ${coding} body: ${(error as Error)?.message ?? error}`, `corrupt_${coding}`);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  if (signal.aborted) throw signal.reason;
+  if (coding !== "identity" && total > limits.ratioCap * tally.bytes) {
+    throw payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${tally.bytes} wire bytes`, "decompress_ratio");
+  }
+  return { bytes: concat(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
+}
+
+function decodedCapError(limit: number, limits: BodyLimits): HttpError {
+  const reason = limit >= limits.maxDecodedBytes ? "decompress_max" : "decompress_ratio";
+  return payloadTooLarge(`decoded body exceeds ${limit} bytes (ratio cap ${limits.ratioCap}×, absolute cap ${limits.maxDecodedBytes})`, reason);
+}
+
+/** Read a body as-is (no decoding) under the wire cap, e.g. a JSON envelope. */
+export async function readWireBytes(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<Uint8Array> {
+  const limits = { maxWireBytes: cap, ratioCap: 1, maxDecodedBytes: cap };
+  return (await readDecodedBody(source, "identity", limits, signal)).bytes;
+}

@@ -1,0 +1,95 @@
+/**
+ * @module Service configuration: every knob is an environment variable (wrangler `[vars]`,
+ * `.dev.vars`, or the shell for `npm start`), parsed once per env object by one zod schema.
+ * A bad value is reported with the variable's name; the service then answers 503 and
+ * `/readyz` lists `config` as missing. docs/CONFIG.md documents every knob.
+ */
+import { z } from "zod";
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** A whole number knob with bounds; accepts numbers or numeric strings ("5000"). */
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+    z.number({ error: "must be a number" }).int("must be a whole number").min(min).max(max),
+  ).default(fallback);
+
+/** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
+const flag = (fallback: boolean) =>
+  z.preprocess((value) => {
+    if (typeof value !== "string") return value;
+    const v = value.trim().toLowerCase();
+    if (["true", "1", "yes", "on"].includes(v)) return true;
+    if (["false", "0", "no", "off"].includes(v)) return false;
+    return value;
+  }, z.boolean({ error: "must be true or false" })).default(fallback);
+
+const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
+
+export const configSchema = z.object({
+  /** Whole-request deadline; past it the request gets 503 TIMEOUT. */
+  REQUEST_TIMEOUT_MS: integer(5_000, 10, 600_000),
+  /** Requests in flight per isolate before new ones are shed with 503 BACKPRESSURE. */
+  MAX_INFLIGHT: integer(512, 1, 100_000),
+  /** Wire (encoded) request body cap in bytes. */
+  MAX_BODY_BYTES: integer(1 * MIB, 1, 100 * MIB),
+  /** Decoded bytes may be at most this many times the wire bytes. */
+  DECOMPRESS_RATIO_CAP: integer(10, 1, 1_000),
+  /** Absolute cap on decoded bytes of one body, whatever the ratio. */
+  DECOMPRESS_MAX_BYTES: integer(8 * MIB, 1, 100 * MIB),
+  /** Keep objects in RAM only (bounded, lost on restart) instead of R2. */
+  AMNESIA: flag(true),
+  /** Byte budget of the RAM-only object store. */
+  AMNESIA_MAX_BYTES: integer(64 * MIB, 1, 100 * MIB),
+  /** Sentry DSN; unset means nothing is ever sent. */
+  SENTRY_DSN: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.url({ error: "must be a Sentry DSN URL" }).optional(),
+  ),
+  /** Environment name attached to Sentry events. */
+  SENTRY_ENVIRONMENT: optionalText,
+  /** Build identity shown by /version (the start script and CI set these). */
+  BUILD_GIT_SHA: optionalText,
+  BUILD_TIME: optionalText,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** The knobs as they arrive: strings from vars/secrets, sometimes numbers or booleans from wrangler.toml. */
+export type ConfigEnv = { [K in keyof Config]?: string | number | boolean };
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Names of every knob, for the start script and the docs check. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
+
+/** Knobs whose values must never appear in logs or responses. */
+const SECRET_KEYS = new Set<string>(["SENTRY_DSN"]);
+
+export function parseConfig(env: ConfigEnv): ConfigResult {
+  const input: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) input[key] = env[key];
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const errors = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "config");
+    const shown = SECRET_KEYS.has(name) ? "a value that is not shown" : JSON.stringify(input[name]);
+    return `${name}: ${issue.message} (got ${shown})`;
+  });
+  return { ok: false, errors };
+}
+
+// The env object is stable for the life of an isolate, so parse once per env object.
+const cache = new WeakMap<object, ConfigResult>();
+
+export function loadConfig(env: ConfigEnv): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    if (!result.ok) console.error(JSON.stringify({ level: "error", msg: "invalid configuration", errors: result.errors }));
+    cache.set(env, result);
+  }
+  return result;
+}

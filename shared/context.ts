@@ -1,0 +1,46 @@
+/**
+ * @module The per-request context every middleware and handler receives, and the handler
+ * shapes that compose into a worker.
+ */
+import { shed } from "./errors";
+import { loadConfig, type Config, type ConfigEnv, type ConfigResult } from "./config";
+
+export interface RequestContext<E extends ConfigEnv = ConfigEnv> {
+  readonly env: E;
+  readonly exec: ExecutionContext;
+  /** The worker's name in metrics and logs: interop, overlay, edge, micronode. */
+  readonly service: string;
+  readonly configResult: ConfigResult;
+  /** Correlation id: taken from the request or generated (see withCorrId). */
+  corrId: string;
+  /** Route template for metric labels (`/o/:addr`), or `unmatched`. */
+  route: string;
+  /** Aborted when the request's deadline passes; long work checks it and stops. */
+  readonly signal: AbortSignal;
+  abort(reason: unknown): void;
+}
+
+/** Valid configuration; throws 503 NOT_READY when the configuration is invalid. */
+export function configOf(rc: RequestContext<any>): Config {
+  if (rc.configResult.ok) return rc.configResult.config;
+  throw shed(503, "NOT_READY", `invalid configuration: ${rc.configResult.errors.join("; ")}`, 30_000);
+}
+
+export type Handler<E extends ConfigEnv = any> = (request: Request, rc: RequestContext<E>) => Promise<Response>;
+/** A facet or sub-router: a Response when it owns the request, undefined to pass it on. */
+export type RouteHandler<E extends ConfigEnv = any> = (request: Request, rc: RequestContext<E>) => Promise<Response | undefined>;
+export type Middleware<E extends ConfigEnv = any> = (next: Handler<E>) => Handler<E>;
+
+export function createContext<E extends ConfigEnv>(env: E, exec: ExecutionContext, service: string): RequestContext<E> {
+  const controller = new AbortController();
+  return {
+    env,
+    exec,
+    service,
+    configResult: loadConfig(env),
+    corrId: "",
+    route: "unmatched",
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * @module One error class and one exit. Anything below the router throws `HttpError`;
+ * `errorResponse` renders the JSON envelope of DESIGN.md §3. Unknown throws become a 500
+ * envelope (and are reported) in `withErrorEnvelope`.
+ */
+
+/** Why a request was shed; `Retry-After` accompanies every one of these. */
+export type ShedReason = "RATE_LIMIT" | "BACKPRESSURE" | "TIMEOUT" | "NOT_READY" | "BROWNOUT";
+
+export interface HttpErrorOptions {
+  retryable?: boolean;
+  /** A stable machine-readable cause, e.g. a `ShedReason` or a validation detail. */
+  reason?: string;
+  /** When set, the response carries `Retry-After` (whole seconds, ≥ 1) and `retry_after_ms`. */
+  retryAfterMs?: number;
+  headers?: HeadersInit;
+  cause?: unknown;
+}
+
+export class HttpError extends Error {
+  readonly retryable: boolean;
+  readonly reason?: string;
+  readonly retryAfterMs?: number;
+  readonly headers?: HeadersInit;
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options: HttpErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.retryable = options.retryable ?? (status === 429 || status === 503);
+    this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers;
+  }
+}
+
+// Constructors for the statuses the services use, so codes stay uniform.
+export const badRequest = (message: string, reason?: string) => new HttpError(400, "BAD_REQUEST", message, { reason });
+export const malformed = (message: string, reason?: string) => new HttpError(400, "MALFORMED", message, { reason });
+export const notFound = (message = "not found") => new HttpError(404, "NOT_FOUND", message);
+export const methodNotAllowed = (allowed: readonly string[]) =>
+  new HttpError(405, "METHOD_NOT_ALLOWED", `method not allowed; use ${allowed.join(", ")}`, {
+    headers: { Allow: allowed.join(", ") },
+  });
+export const payloadTooLarge = (message: string, reason: string) =>
+  new HttpError(413, "PAYLOAD_TOO_LARGE", message, { reason });
+export const unsupportedMediaType = (message: string, reason?: string) =>
+  new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", message, { reason });
+export const shed = (status: 429 | 503, reason: ShedReason, message: string, retryAfterMs: number) =>
+  new HttpError(status, status === 429 ? "TOO_MANY_REQUESTS" : "SERVICE_UNAVAILABLE", message, {
+    reason,
+    retryAfterMs,
+    retryable: true,
+  });
+
+export interface ErrorEnvelope {
+  code: string;
+  message: string;
+  retryable: boolean;
+  corr_id: string;
+  reason?: string;
+  retry_after_ms?: number;
+}
+
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+/** Render an `HttpError` as the JSON error envelope. HEAD responses carry no body. */
+export function errorResponse(error: HttpError, corrId: string, method = "GET"): Response {
+  const envelope: ErrorEnvelope = {
+    code: error.code,
+    message: error.message,
+    retryable: error.retryable,
+    corr_id: corrId,
+  };
+  if (error.reason) envelope.reason = error.reason;
+  const headers = new Headers(error.headers);
+  headers.set("Content-Type", JSON_CONTENT_TYPE);
+  headers.set("Cache-Control", "no-store");
+  if (error.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(error.retryAfterMs));
+    envelope.retry_after_ms = ms;
+    headers.set("Retry-After", String(Math.max(1, Math.ceil(ms / 1000))));
+    if (error.reason) headers.set("X-Reason", error.reason);
+  }
+  const body = method === "HEAD" ? null : JSON.stringify(envelope);
+  return new Response(body, { status: error.status, headers });
+}
+
+/** Turn anything thrown into an `HttpError`; unknown errors become an opaque 500. */
+export function toHttpError(thrown: unknown): { error: HttpError; unexpected: boolean } {
+  if (thrown instanceof HttpError) return { error: thrown, unexpected: false };
+  return {
+    error: new HttpError(500, "INTERNAL", "internal error", { retryable: true, cause: thrown }),
+    unexpected: true,
+  };
+}

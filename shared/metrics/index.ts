@@ -1,0 +1,36 @@
+/**
+ * @module The isolate's metric families: the golden set of DESIGN.md §3 plus the families of
+ * the object store. Every worker records into these; `/metrics` renders them.
+ */
+import { Registry } from "./registry";
+
+export { PROMETHEUS_CONTENT_TYPE } from "./registry";
+
+export const registry = new Registry();
+
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5] as const;
+
+export const metrics = {
+  httpRequests: registry.counter("http_requests_total", "HTTP requests answered, by route template and status.", [
+    "service",
+    "route",
+    "method",
+    "status",
+  ]),
+  requestLatency: registry.histogram(
+    "request_latency_seconds",
+    "Time from request arrival to response headers, by route template.",
+    ["service", "route", "method"],
+    LATENCY_BUCKETS,
+  ),
+  inflight: registry.gauge("inflight_requests", "Requests being handled now (ops routes excluded).", ["service"]),
+  rejected: registry.counter("rejected_total", "Requests refused before their handler ran, by reason.", ["reason"]),
+  integrityFail: registry.counter("integrity_fail_total", "Stored objects whose bytes no longer match their address."),
+  queueDepth: registry.gauge("queue_depth", "Items waiting in a work queue.", ["queue"]),
+  queueDropped: registry.counter("queue_dropped_total", "Items dropped from a work queue.", ["queue"]),
+  storePuts: registry.counter("object_puts_total", "Object writes by outcome (created, existing, full).", ["store", "result"]),
+  storeBytesIn: registry.counter("object_put_bytes_total", "Decoded bytes accepted by /put, by content encoding.", ["encoding"]),
+  storeBytes: registry.gauge("object_store_bytes", "Bytes held by the object store (RAM store only).", ["store"]),
+  storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),
+  sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
+};

@@ -1,0 +1,68 @@
+/**
+ * @module The ops surface every worker serves: `/healthz`, `/readyz`, `/version`, `/metrics`.
+ * These bypass admission, so they answer even while the service sheds load.
+ */
+import packageJson from "../../package.json";
+import type { RequestContext, RouteHandler } from "../context";
+import { JSON_CONTENT_TYPE } from "../errors";
+import { PROMETHEUS_CONTENT_TYPE, registry } from "../metrics";
+import { createRouter } from "../middleware/router";
+import { configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
+
+export interface OpsOptions {
+  /** Checks besides `config`, which is always included. */
+  checks?: readonly ReadinessCheck[];
+  /** Capabilities shown by /version, e.g. ["interop", "amnesia"]. */
+  features?: (rc: RequestContext<any>) => string[];
+  /** Refresh gauges that are read from elsewhere (a DO, a store) just before /metrics renders. */
+  beforeScrape?: (rc: RequestContext<any>) => Promise<void>;
+}
+
+/** Seconds a client or balancer should wait before asking /readyz again. */
+const READY_RETRY_AFTER_S = 5;
+
+const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": JSON_CONTENT_TYPE, "Cache-Control": "no-store", ...headers },
+  });
+
+export function createOpsRouter(options: OpsOptions = {}): RouteHandler {
+  const checks = [configCheck, ...(options.checks ?? [])];
+  return createRouter({
+    "/healthz": { GET: async () => json({ ok: true }), HEAD: async () => new Response(null, { status: 200 }) },
+    "/readyz": {
+      GET: async (_request, rc) => {
+        const report = await evaluateReadiness(checks, rc);
+        if (report.ready) return json({ ready: true });
+        return json(
+          { ready: false, degraded: report.degraded, missing: report.missing, retry_after: READY_RETRY_AFTER_S, detail: report.detail },
+          503,
+          { "Retry-After": String(READY_RETRY_AFTER_S) },
+        );
+      },
+    },
+    "/version": {
+      GET: async (_request, rc) => {
+        const config = rc.configResult.ok ? rc.configResult.config : undefined;
+        return json({
+          version: packageJson.version,
+          git: config?.BUILD_GIT_SHA ?? "unknown",
+          build: config?.BUILD_TIME ?? "unknown",
+          features: options.features?.(rc) ?? [],
+        });
+      },
+    },
+    "/metrics": {
+      GET: async (_request, rc) => {
+        try {
+          await options.beforeScrape?.(rc);
+        } catch (error) {
+          // A gauge source being down must not hide every other metric.
+          console.error(JSON.stringify({ level: "warn", msg: "metrics refresh failed", corr_id: rc.corrId, error: String(error) }));
+        }
+        return new Response(registry.render(), { headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" } });
+      },
+    },
+  });
+}

@@ -1,0 +1,9 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd against the micronode worker (wrangler.toml), with real local R2 and
+// Durable Objects. Each test file gets fresh storage.
+export default defineConfig({
+  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+  test: { include: ["tests/**/*.test.ts"] },
+});

@@ -1,0 +1,54 @@
+/**
+ * @module `POST /put`: decode the body under the caps while hashing it with BLAKE3, then store
+ * it under its address. 201 when new, 200 when the content was already stored (written once).
+ */
+import { formatAddress, etagOf } from "../../shared/address";
+import { readDecodedBody, readWireBytes, bodyLimitsOf } from "../../shared/body/read-body";
+import { configOf, type RequestContext } from "../../shared/context";
+import { badRequest, HttpError, JSON_CONTENT_TYPE } from "../../shared/errors";
+import { metrics } from "../../shared/metrics";
+import type { RouteRequest } from "../../shared/middleware";
+import { objectStoreFor } from "../../shared/store";
+import { decodeBase64, DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf } from "./put-request";
+import { parseContentCoding } from "../../shared/body/content-coding";
+
+export async function putObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const config = configOf(rc);
+  const limits = bodyLimitsOf(config);
+  const mode = putModeOf(request.headers);
+  if (!request.body) throw badRequest("POST /put needs a body", "empty_body");
+  const declared = request.headers.has("content-length") ? Number(request.headers.get("content-length")) : undefined;
+
+  let decoded;
+  let contentType = DEFAULT_CONTENT_TYPE;
+  let coding;
+  if (mode.kind === "raw") {
+    coding = mode.coding;
+    decoded = await readDecodedBody(request.body, coding, limits, rc.signal, declared);
+  } else {
+    const wire = await readWireBytes(request.body, limits.maxWireBytes, rc.signal);
+    const envelope = parseEnvelope(new TextDecoder().decode(wire));
+    const payload = decodeBase64(envelope.payload);
+    coding = parseContentCoding(envelope.meta?.content_encoding);
+    contentType = envelope.meta?.type ?? DEFAULT_CONTENT_TYPE;
+    decoded = await readDecodedBody(new Blob([payload]).stream(), coding, limits, rc.signal, payload.length);
+  }
+
+  // A request that timed out while decoding must not store anything.
+  if (rc.signal.aborted) throw rc.signal.reason;
+  const store = objectStoreFor(rc);
+  const outcome = await store.put(decoded.hex, decoded.bytes, contentType);
+  metrics.storePuts.inc({ store: store.kind, result: outcome.status });
+  if (outcome.status === "full") {
+    throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, {
+      reason: "CAPACITY",
+      retryable: false,
+    });
+  }
+  metrics.storeBytesIn.inc({ encoding: coding }, decoded.bytes.length);
+  const address = formatAddress(decoded.hex);
+  return new Response(JSON.stringify({ address, size: decoded.bytes.length, corr_id: rc.corrId }), {
+    status: outcome.status === "created" ? 201 : 200,
+    headers: { "Content-Type": JSON_CONTENT_TYPE, Location: `/o/${address}`, ETag: etagOf(decoded.hex) },
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * @module What a `POST /put` carries, before any byte is decoded: raw octets with
+ * Content-Encoding, or the strict JSON envelope `{"payload": base64, "meta": {...}}`.
+ */
+import { z } from "zod";
+import { parseContentCoding, type ContentCoding } from "../../shared/body/content-coding";
+import { badRequest, malformed, unsupportedMediaType } from "../../shared/errors";
+
+export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+/** A media type such as `image/png` or `text/plain; charset=utf-8`, bounded in length. */
+const mediaType = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain");
+
+export const putEnvelopeSchema = z.strictObject({
+  payload: z.string({ error: "payload must be a base64 string" }),
+  meta: z
+    .strictObject({
+      type: mediaType.optional(),
+      content_encoding: z.enum(["identity", "gzip", "zstd"]).optional(),
+      provider: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier").optional(),
+    })
+    .optional(),
+});
+
+export type PutEnvelope = z.infer<typeof putEnvelopeSchema>;
+
+export type PutMode = { kind: "raw"; coding: ContentCoding } | { kind: "json" };
+
+/** Decide the body's shape from its headers: 415 for other media types or misplaced encodings. */
+export function putModeOf(headers: Headers): PutMode {
+  const mediaTypeHeader = (headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaTypeHeader === "application/json") {
+    if (parseContentCoding(headers.get("content-encoding")) !== "identity") {
+      throw unsupportedMediaType("JSON bodies name their encoding in meta.content_encoding, not Content-Encoding", "encoding_on_json");
+    }
+    return { kind: "json" };
+  }
+  if (mediaTypeHeader === "" || mediaTypeHeader === "application/octet-stream") {
+    return { kind: "raw", coding: parseContentCoding(headers.get("content-encoding")) };
+  }
+  throw unsupportedMediaType(`Content-Type ${mediaTypeHeader} is not accepted; use application/octet-stream or application/json`, "content_type");
+}
+
+/** Parse and validate the JSON envelope; every failure is a 400 naming the problem. */
+export function parseEnvelope(text: string): PutEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw malformed("body is not valid JSON", "bad_json");
+  }
+  const parsed = putEnvelopeSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    const where = first.path.length ? first.path.join(".") : "body";
+    throw badRequest(`${where}: ${first.message}`, "bad_envelope");
+  }
+  return parsed.data;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]{3})?$/;
+
+/** Strict standard base64 (padding optional, no whitespace). */
+export function decodeBase64(text: string): Uint8Array {
+  if (!BASE64.test(text)) throw badRequest("payload is not valid base64", "bad_base64");
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
