@@ -11,7 +11,7 @@ interface Blake3Exports {
   memory: WebAssembly.Memory;
   Hash_GetBuffer(): number;
   Hash_GetState(): number;
-  Hash_Init(bits: number): void;
+  Hash_Init(keyBytes: number): void;
   Hash_Update(length: number): void;
   Hash_Final(outputLength: number): void;
   STATE_SIZE: WebAssembly.Global;
@@ -45,7 +45,7 @@ export class Blake3Engine {
     if (key && key.length !== KEY_BYTES) throw new RangeError(`BLAKE3 key must be ${KEY_BYTES} bytes, got ${key.length}`);
     this.#release();
     if (key) this.#io().set(key);
-    this.#ex.Hash_Init(key ? KEY_BYTES * 8 : 0);
+    this.#ex.Hash_Init(key ? KEY_BYTES : 0); // 32 selects keyed mode, key read from the I/O buffer
     return new Blake3Hasher(this, this.#state().slice());
   }
 

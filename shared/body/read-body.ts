@@ -8,7 +8,7 @@ import { blake3 } from "../blake3";
 import type { Config } from "../config";
 import { HttpError, badRequest, malformed, payloadTooLarge } from "../errors";
 import type { ContentCoding } from "./content-coding";
-import { DecodedTooLarge, decodeStream } from "./decoders";
+import { DecodedTooLarge, decodeStream, through } from "./decoders";
 
 export interface BodyLimits {
   maxWireBytes: number;
@@ -31,14 +31,26 @@ export interface DecodedBody {
 
 const wireCapError = (cap: number) => payloadTooLarge(`body exceeds the ${cap}-byte cap`, "body_cap");
 
+interface WireTally {
+  bytes: number;
+  over: boolean;
+  /** The whole wire body has been read. */
+  ended: boolean;
+}
+
 /** Counts bytes through; errors with 413 once more than `cap` have passed. */
-function wireCounter(cap: number, tally: { bytes: number; over: boolean }): TransformStream<Uint8Array, Uint8Array> {
+function wireCounter(cap: number, tally: WireTally): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream({
+    flush() {
+      tally.ended = true;
+    },
     transform(chunk, controller) {
       tally.bytes += chunk.byteLength;
       if (tally.bytes > cap) {
         tally.over = true;
-        throw wireCapError(cap);
+        // error() rather than throw: a throw here also rejects workerd's internal pipe promise.
+        controller.error(wireCapError(cap));
+        return;
       }
       controller.enqueue(chunk);
     },
@@ -68,10 +80,10 @@ export async function readDecodedBody(
   signal: AbortSignal,
   declaredWireBytes?: number,
 ): Promise<DecodedBody> {
-  const tally = { bytes: 0, over: false };
+  const tally: WireTally = { bytes: 0, over: false, ended: false };
   const wireBound = Math.min(declaredWireBytes ?? limits.maxWireBytes, limits.maxWireBytes);
   const decodedCap = coding === "identity" ? limits.maxWireBytes : Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
-  const reader = decodeStream(source.pipeThrough(wireCounter(limits.maxWireBytes, tally)), coding, decodedCap).getReader();
+  const reader = decodeStream(through(source, wireCounter(limits.maxWireBytes, tally)), coding, decodedCap).getReader();
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", onAbort);
 
@@ -84,6 +96,8 @@ export async function readDecodedBody(
       if (done) break;
       total += value.byteLength;
       if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
+      // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
+      if (tally.ended && coding !== "identity" && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
       hasher.update(value);
       chunks.push(value);
     }
@@ -92,23 +106,23 @@ export async function readDecodedBody(
     if (signal.aborted) throw signal.reason;
     if (tally.over) throw wireCapError(limits.maxWireBytes);
     if (error instanceof HttpError) throw error;
-    if (error instanceof DecodedTooLarge) throw decodedCapError(error.limit, limits);
+    if (error instanceof DecodedTooLarge) {
+      throw total > limits.ratioCap * tally.bytes || error.limit < limits.maxDecodedBytes
+        ? ratioError(limits, tally.bytes)
+        : payloadTooLarge(`decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`, "decompress_max");
+    }
     if (coding === "identity") throw badRequest("request body could not be read", "body_read");
     throw malformed(`corrupt ${coding} body: ${(error as Error)?.message ?? error}`, `corrupt_${coding}`);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
   if (signal.aborted) throw signal.reason;
-  if (coding !== "identity" && total > limits.ratioCap * tally.bytes) {
-    throw payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${tally.bytes} wire bytes`, "decompress_ratio");
-  }
+  if (coding !== "identity" && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
   return { bytes: concat(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
 }
 
-function decodedCapError(limit: number, limits: BodyLimits): HttpError {
-  const reason = limit >= limits.maxDecodedBytes ? "decompress_max" : "decompress_ratio";
-  return payloadTooLarge(`decoded body exceeds ${limit} bytes (ratio cap ${limits.ratioCap}×, absolute cap ${limits.maxDecodedBytes})`, reason);
-}
+const ratioError = (limits: BodyLimits, wireBytes: number) =>
+  payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`, "decompress_ratio");
 
 /** Read a body as-is (no decoding) under the wire cap, e.g. a JSON envelope. */
 export async function readWireBytes(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<Uint8Array> {

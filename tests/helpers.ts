@@ -1,0 +1,92 @@
+/** Helpers for tests that drive the micronode worker inside workerd. */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
+import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
+import worker from "../workers/micronode/index";
+import { toHex } from "../shared/blake3";
+
+export const BASE = "http://node";
+
+/**
+ * Send a request into the micronode worker with knob overrides on top of wrangler.toml's vars
+ * (e.g. `{ AMNESIA: "false" }`). The worker runs in this workerd isolate with the real bindings.
+ */
+export async function call(path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
+  const request = new Request(new URL(path, BASE), init);
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, { ...env, ...overrides } as any, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export const R2 = { AMNESIA: "false" } as const;
+
+/** The address an independent BLAKE3 implementation (@noble/hashes) gives these bytes. */
+export const addressOf = (bytes: Uint8Array) => `b3:${toHex(nobleBlake3(bytes))}`;
+
+export function randomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let at = 0; at < length; at += 65536) crypto.getRandomValues(out.subarray(at, Math.min(length, at + 65536)));
+  return out;
+}
+
+/** Text-like bytes that compress about 3–5× (so they stay under the 10× ratio cap). */
+export function compressibleBytes(length: number): Uint8Array {
+  const words = ["edge", "node", "onion", "frame", "gossip", "tile", "object", "b3", "mailbox", "audit"];
+  const out = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const word = new TextEncoder().encode(words[Math.floor(Math.random() * words.length)]! + String(Math.floor(Math.random() * 1000)) + " ");
+    out.set(word.subarray(0, length - at), at);
+    at += word.length;
+  }
+  return out;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+export const gzip = (bytes: Uint8Array) => collect(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")));
+
+export const bytesOf = async (response: Response) => new Uint8Array(await response.arrayBuffer());
+
+export function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export const putRaw = (bytes: Uint8Array, headers: Record<string, string> = {}, overrides: Record<string, string> = {}) =>
+  call("/put", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream", ...headers } }, overrides);
+
+export const putJson = (body: unknown, overrides: Record<string, string> = {}) =>
+  call("/put", { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }, overrides);
+
+/** A body that arrives in pieces with no Content-Length (chunked transfer). */
+export function trickle(chunks: Uint8Array[], delayMs = 0): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      if (i < chunks.length) controller.enqueue(chunks[i++]!);
+      else controller.close();
+    },
+  });
+}
+
+export interface Envelope {
+  code: string;
+  message: string;
+  retryable: boolean;
+  corr_id: string;
+  reason?: string;
+  retry_after_ms?: number;
+}
+
+export async function envelopeOf(response: Response): Promise<Envelope> {
+  expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  const body = (await response.json()) as Envelope;
+  expect(body.corr_id).toBe(response.headers.get("x-corr-id"));
+  return body;
+}
