@@ -13,7 +13,11 @@ const MIB = 1024 * KIB;
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
-    z.number({ error: "must be a number" }).int("must be a whole number").min(min).max(max),
+    z
+      .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
+      .int({ error: "must be a whole number" })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
   ).default(fallback);
 
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
@@ -25,6 +29,7 @@ const flag = (fallback: boolean) =>
     if (["false", "0", "no", "off"].includes(v)) return false;
     return value;
   }, z.boolean({ error: "must be true or false" })).default(fallback);
+
 
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 

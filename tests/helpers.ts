@@ -90,3 +90,14 @@ export async function envelopeOf(response: Response): Promise<Envelope> {
   expect(body.corr_id).toBe(response.headers.get("x-corr-id"));
   return body;
 }
+
+/** The single AmnesiaStore instance the worker uses (untyped, for runInDurableObject). */
+export function amnesiaStub(): DurableObjectStub {
+  const namespace = env.AMNESIA_STORE as unknown as DurableObjectNamespace;
+  return namespace.get(namespace.idFromName("objects"));
+}
+
+export async function amnesiaUsedBytes(): Promise<number> {
+  const stub = amnesiaStub() as unknown as { stats(): Promise<{ usedBytes: number }> };
+  return (await stub.stats()).usedBytes;
+}

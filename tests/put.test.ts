@@ -152,6 +152,9 @@ describe("POST /put limits and bad input", () => {
     await expectRefused(await putRaw(corrupt, { "Content-Encoding": "gzip" }), 400, "MALFORMED", "corrupt_gzip");
     await expectRefused(await putRaw(good.slice(0, good.length - 30), { "Content-Encoding": "gzip" }), 400, "MALFORMED", "corrupt_gzip");
     await expectRefused(await putRaw(randomBytes(100), { "Content-Encoding": "gzip" }), 400, "MALFORMED", "corrupt_gzip");
+    const badChecksum = good.slice();
+    badChecksum[badChecksum.length - 8]! ^= 0xff; // first byte of the CRC-32 trailer
+    await expectRefused(await putRaw(badChecksum, { "Content-Encoding": "gzip" }), 400, "MALFORMED", "corrupt_gzip");
   });
 
   it("refuses corrupt and truncated zstd with 400", async () => {

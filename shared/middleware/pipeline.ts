@@ -15,6 +15,6 @@ export function firstMatch(routers: RouteHandler[], fallback: Handler): Handler 
       const response = await router(request, rc);
       if (response) return response;
     }
-    return fallback(request, rc);
+    return await fallback(request, rc);
   };
 }

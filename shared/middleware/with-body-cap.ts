@@ -14,6 +14,6 @@ export function withBodyCap(): Middleware {
         const cap = configOf(rc).MAX_BODY_BYTES;
         if (Number(declared) > cap) throw payloadTooLarge(`body of ${declared} bytes exceeds the ${cap}-byte cap`, "body_cap");
       }
-      return next(request, rc);
+      return await next(request, rc);
     };
 }

@@ -8,6 +8,6 @@ export function withConfigGate(): Middleware {
   return (next) =>
     async function withConfigGate(request, rc) {
       configOf(rc); // throws 503 NOT_READY when invalid
-      return next(request, rc);
+      return await next(request, rc);
     };
 }

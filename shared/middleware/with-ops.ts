@@ -7,6 +7,6 @@ import type { Middleware, RouteHandler } from "../context";
 export function withOps(opsRouter: RouteHandler): Middleware {
   return (next) =>
     async function withOps(request, rc) {
-      return (await opsRouter(request, rc)) ?? next(request, rc);
+      return (await opsRouter(request, rc)) ?? (await next(request, rc));
     };
 }
