@@ -159,8 +159,9 @@ describe("integrity on read", () => {
     const bytes = randomBytes(4096);
     const address = await stored(bytes);
     const before = await integrityFailures();
-    await runInDurableObject(amnesiaStub(), async (instance: any) => {
-      instance.objects.get(address.slice(3)).bytes[7] ^= 1;
+    await runInDurableObject(amnesiaStub(), (instance) => {
+      const objects = (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects;
+      objects.get(address.slice(3))!.bytes[7]! ^= 1;
     });
     const response = await call(`/o/${address}`);
     expect(response.status).toBe(502);
