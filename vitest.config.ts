@@ -5,5 +5,5 @@ import { defineConfig } from "vitest/config";
 // Durable Objects. Each test file gets fresh storage.
 export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-  test: { include: ["tests/**/*.test.ts"] },
+  test: { include: ["tests/**/*.test.ts"], globalSetup: ["./tests/global-setup.ts"] },
 });
