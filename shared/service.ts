@@ -3,7 +3,8 @@
  * choose their facet routers and readiness checks.
  */
 import type { ConfigEnv } from "./config";
-import type { Handler, RouteHandler } from "./context";
+import type { Handler } from "./context";
+import type { Facet } from "./facet";
 import {
   firstMatch,
   pipeline,
@@ -17,26 +18,33 @@ import {
   withOps,
   withTimeout,
 } from "./middleware";
-import { createOpsRouter, type OpsOptions } from "./ops/routes";
+import { createOpsRouter } from "./ops/routes";
 import { serve } from "./worker";
 
-export interface ServiceOptions extends OpsOptions {
+export interface ServiceOptions {
   /** Name in metrics and logs. */
   service: string;
-  /** Facet routers, tried in order; the first Response wins, else 404. */
-  routes: RouteHandler[];
+  /** Facets, whose routers are tried in order (first Response wins, else 404). */
+  facets: Facet[];
 }
 
-export function hardenedService<E extends ConfigEnv>(options: ServiceOptions) {
+export function hardenedService<E extends ConfigEnv>({ service, facets }: ServiceOptions) {
+  const ops = createOpsRouter({
+    checks: facets.flatMap((f) => f.checks ?? []).filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
+    features: (rc) => [...new Set(facets.flatMap((f) => f.features?.(rc) ?? []))],
+    beforeScrape: async (rc) => {
+      await Promise.all(facets.map((f) => f.beforeScrape?.(rc)));
+    },
+  });
   const handle: Handler = pipeline(
     withCorrId(), //                       prepare: X-Corr-ID in and out
     withMetrics(), //                      golden metrics, with the real status of every answer
     withErrorEnvelope(), //                one exit: anything thrown becomes the JSON envelope
-    withOps(createOpsRouter(options)), //  /healthz /readyz /version /metrics bypass admission
+    withOps(ops), //                       /healthz /readyz /version /metrics bypass admission
     withConfigGate(), //                   invalid config → 503 NOT_READY
     withInflightLimit(), //                admission: in-flight cap
     withTimeout(), //                      deadline for everything below
     withBodyCap(), //                      declared Content-Length over the cap → 413
-  )(firstMatch(options.routes, routeNotFound));
-  return serve<E>(options.service, handle);
+  )(firstMatch(facets.map((f) => f.routes), routeNotFound));
+  return serve<E>(service, handle);
 }

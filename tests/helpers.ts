@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
+import type { ErrorEnvelope } from "../shared/errors";
 
 export const BASE = "http://node";
 
@@ -75,14 +76,7 @@ export function trickle(chunks: Uint8Array[], delayMs = 0): ReadableStream<Uint8
   });
 }
 
-export interface Envelope {
-  code: string;
-  message: string;
-  retryable: boolean;
-  corr_id: string;
-  reason?: string;
-  retry_after_ms?: number;
-}
+export type Envelope = ErrorEnvelope;
 
 export async function envelopeOf(response: Response): Promise<Envelope> {
   expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");

@@ -4,19 +4,13 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
-import { refreshStoreGauges, storeChecks, type StoreEnv } from "../../shared/store";
-import { interopRoutes } from "./routes";
+import type { StoreEnv } from "../../shared/store";
+import { interopFacet } from "./facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
 
 export type InteropEnv = ConfigEnv & StoreEnv;
 
-const fetch = hardenedService<InteropEnv>({
-  service: "interop",
-  routes: [interopRoutes],
-  checks: storeChecks,
-  features: (rc) => ["interop", rc.configResult.ok && !rc.configResult.config.AMNESIA ? "r2" : "amnesia"],
-  beforeScrape: refreshStoreGauges,
-});
+const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet] });
 
 export default { fetch } satisfies ExportedHandler<InteropEnv>;

@@ -4,19 +4,13 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
-import { refreshStoreGauges, storeChecks, type StoreEnv } from "../../shared/store";
-import { interopRoutes } from "../interop/routes";
+import type { StoreEnv } from "../../shared/store";
+import { interopFacet } from "../interop/facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
 
 export type MicronodeEnv = ConfigEnv & StoreEnv;
 
-const fetch = hardenedService<MicronodeEnv>({
-  service: "micronode",
-  routes: [interopRoutes],
-  checks: storeChecks,
-  features: (rc) => ["interop", rc.configResult.ok && !rc.configResult.config.AMNESIA ? "r2" : "amnesia"],
-  beforeScrape: refreshStoreGauges,
-});
+const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet] });
 
 export default { fetch } satisfies ExportedHandler<MicronodeEnv>;

@@ -1,0 +1,22 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { expect, it } from "vitest";
+import interop from "../workers/interop/index";
+import { addressOf, bytesOf, randomBytes } from "./helpers";
+
+/** The standalone interop worker (macronode shape), with its wrangler.toml's AMNESIA=false. */
+async function callInterop(path: string, init: RequestInit = {}) {
+  const ctx = createExecutionContext();
+  const response = await interop.fetch(new Request(new URL(path, "http://interop"), init), { ...env, AMNESIA: "false" } as any, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+it("serves the same object API from R2, with its own service label and features", async () => {
+  const bytes = randomBytes(2222);
+  const put = await callInterop("/put", { method: "POST", body: bytes });
+  expect(put.status).toBe(201);
+  expect(await env.OBJECTS.head(`b3/${addressOf(bytes).slice(3)}`)).not.toBeNull();
+  expect(await bytesOf(await callInterop(`/o/${addressOf(bytes)}`))).toEqual(bytes);
+  expect((await (await callInterop("/version")).json<any>()).features).toEqual(["interop", "r2"]);
+  expect(await (await callInterop("/metrics")).text()).toMatch(/^http_requests_total\{service="interop",route="\/put",method="POST",status="201"\} 1$/m);
+});

@@ -1,0 +1,13 @@
+/**
+ * @module The interop facet: content-addressed objects on the configured store.
+ */
+import type { Facet } from "../../shared/facet";
+import { refreshStoreGauges, storeChecks } from "../../shared/store";
+import { interopRoutes } from "./routes";
+
+export const interopFacet: Facet = {
+  routes: interopRoutes,
+  checks: storeChecks,
+  features: (rc) => ["interop", rc.configResult.ok && !rc.configResult.config.AMNESIA ? "r2" : "amnesia"],
+  beforeScrape: refreshStoreGauges,
+};
