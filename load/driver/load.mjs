@@ -1,0 +1,140 @@
+// One load run: start the target, seed hot objects, warm up, drive the scenario (fixed rate or
+// max), sample the server's memory and CPU, measure the hello-world ceiling, judge the SLO.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { closedLoop, createClient, openLoop } from "./engine.mjs";
+import { RouteStats, totals, round } from "./stats.mjs";
+import { ROOT, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
+import { WEBHOOK_SECRET, requestFactory, textBytes } from "./traffic.mjs";
+
+export const loadDefinitions = (root = ROOT) => JSON.parse(readFileSync(join(root, "load/scenarios.json"), "utf8"));
+
+export function machineInfo() {
+  return { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? "unknown", memory_bytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` };
+}
+
+export function gitCommit(root = ROOT) {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** PUT the hot objects once; returns their addresses. */
+async function seedHotObjects(client, baseUrl, spec) {
+  const addresses = [];
+  for (let i = 0; i < spec.count; i++) {
+    const body = textBytes(spec.sizes[i % spec.sizes.length]);
+    const response = await fetch(`${baseUrl}/put`, { method: "POST", body, headers: { "content-type": "application/octet-stream" } });
+    if (!response.ok) throw new Error(`seeding hot objects failed: ${response.status} ${await response.text()}`);
+    addresses.push((await response.json()).address);
+  }
+  return addresses;
+}
+
+function sloChecks(definitions, routeSummaries, total) {
+  const checks = [];
+  for (const r of routeSummaries) {
+    const limit = definitions.slo.p95_ms[r.route];
+    if (limit !== undefined) checks.push({ what: `p95 ${r.route}`, actual: `${r.p95_ms} ms`, limit: `${limit} ms`, ok: r.p95_ms <= limit });
+  }
+  checks.push({ what: "failure rate", actual: `${(total.failure_rate * 100).toFixed(3)}%`, limit: `${definitions.slo.failure_rate_max * 100}%`, ok: total.failure_rate <= definitions.slo.failure_rate_max });
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/**
+ * @param {object} o
+ * @param {string} o.scenario  name in load/scenarios.json
+ * @param {number} [o.rate]    arrivals per second (default: the scenario's); ignored with `max`
+ * @param {boolean} [o.max]    closed loop at `connections` for maximum throughput
+ * @param {number} [o.durationS]
+ * @param {number} [o.connections]  in-flight requests in max mode (default 32)
+ * @param {string} o.bundle    path of the bundled micronode entry (see bundleWorker)
+ * @param {Record<string,string>} [o.vars]  knob overrides for the target
+ * @param {boolean} [o.ceiling]  also measure the hello-world ceiling (default true)
+ */
+export async function runScenario(o) {
+  const definitions = loadDefinitions(o.root);
+  const scenario = definitions.scenarios[o.scenario];
+  if (!scenario) throw new Error(`unknown scenario "${o.scenario}"; known: ${Object.keys(definitions.scenarios).join(", ")}`);
+  if (scenario.status !== "ready") throw new Error(`scenario "${o.scenario}" is ${scenario.status}: ${scenario.description}`);
+  const durationS = o.durationS ?? scenario.duration_s;
+  const rate = o.rate ?? scenario.rate;
+  const connections = o.connections ?? 32;
+
+  const target = await serve(micronodeOptions(o.bundle, { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...(o.vars ?? {}) }));
+  const client = createClient(target.url, Math.max(connections, 256));
+  const rss = [];
+  const sampler = setInterval(() => {
+    const value = rssBytes(target.pid);
+    if (value) rss.push(value);
+  }, 250);
+  try {
+    const hot = await seedHotObjects(client, target.url, definitions.hot_objects);
+    const next = await requestFactory(scenario, definitions, hot);
+    // warm-up, not recorded: JIT, connections, store
+    await openLoop({ client, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });
+
+    const stats = new Map();
+    const record = (route, result, latencyMs, second) => {
+      let s = stats.get(route);
+      if (!s) stats.set(route, (s = new RouteStats(route)));
+      if (result.error) s.recordError(result.error, latencyMs, second);
+      else s.record(latencyMs, result.status, second);
+    };
+    const cpuBefore = cpuSeconds(target.pid);
+    const run = o.max
+      ? await closedLoop({ client, next, connections, durationS, record })
+      : await openLoop({ client, next, rate, durationS, record });
+    const cpuAfter = cpuSeconds(target.pid);
+    clearInterval(sampler);
+
+    const routes = [...stats.values()].map((s) => s.summary(run.elapsedS)).sort((a, b) => a.route.localeCompare(b.route));
+    const total = totals(routes, run.elapsedS);
+    const report = {
+      scenario: o.scenario,
+      mode: o.max ? `max (${connections} in flight)` : `fixed rate ${rate}/s`,
+      asked_rps: o.max ? null : rate,
+      duration_s: durationS,
+      started_at: new Date().toISOString(),
+      commit: gitCommit(o.root),
+      machine: machineInfo(),
+      target: { kind: "micronode on Miniflare (no wrangler proxy)", url: target.url, vars: o.vars ?? {} },
+      generator: { overflow: run.overflow, sent: run.sent, elapsed_s: round(run.elapsedS) },
+      totals: total,
+      routes,
+      server: {
+        rss_max_bytes: Math.max(0, ...rss),
+        rss_mean_bytes: rss.length ? Math.round(rss.reduce((a, b) => a + b, 0) / rss.length) : 0,
+        cpu_seconds: cpuBefore !== null && cpuAfter !== null ? round(cpuAfter - cpuBefore, 2) : null,
+      },
+    };
+    report.slo = o.max ? null : sloChecks(definitions, routes, total);
+    return { report, target, client };
+  } catch (error) {
+    clearInterval(sampler);
+    client.close();
+    await target.mf.dispose();
+    throw error;
+  }
+}
+
+/** Maximum throughput of the hello-world worker on the same runtime: the ceiling. */
+export async function measureCeiling({ durationS = 5, connections = 32 } = {}) {
+  const hello = await serve(helloOptions());
+  const client = createClient(hello.url, connections);
+  const next = () => ({ route: "GET /", method: "GET", path: "/", headers: {} });
+  try {
+    await closedLoop({ client, next, connections, durationS: 1, record: () => {} });
+    const stats = new RouteStats("GET /");
+    const run = await closedLoop({ client, next, connections, durationS, record: (_r, result, ms, second) => stats.record(ms, result.status ?? "error", second) });
+    const summary = stats.summary(run.elapsedS);
+    return { rps: summary.rps, p50_ms: summary.p50_ms, p95_ms: summary.p95_ms, connections, duration_s: durationS };
+  } finally {
+    client.close();
+    await hello.mf.dispose();
+  }
+}

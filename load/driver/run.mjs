@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// npm run load -- <scenario> [--rate N | --max] [--duration S] [--connections N] [--out file]
+//                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path]
+// Serves micronode with Miniflare on 127.0.0.1, drives the scenario, and writes a JSON and an
+// HTML report (default load/reports/<scenario>-<time>.{json,html}). Exits 1 when a fixed-rate run
+// misses the SLO.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { measureCeiling, runScenario } from "./load.mjs";
+import { renderHtml } from "./report-html.mjs";
+import { ROOT, bundleSize, bundleWorker } from "./targets.mjs";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rate: { type: "string" },
+    max: { type: "boolean", default: false },
+    duration: { type: "string" },
+    connections: { type: "string" },
+    out: { type: "string" },
+    var: { type: "string", multiple: true, default: [] },
+    "no-ceiling": { type: "boolean", default: false },
+    bundle: { type: "string" },
+  },
+});
+const scenario = positionals[0];
+if (!scenario) {
+  console.error("usage: npm run load -- <scenario> [--rate N|--max] [--duration S] [--out file]");
+  process.exit(2);
+}
+const vars = Object.fromEntries(values.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]));
+
+const buildDir = join(ROOT, "load/.build/micronode");
+const bundle = values.bundle ?? bundleWorker({ outDir: buildDir });
+const { report, target, client } = await runScenario({
+  scenario,
+  rate: values.rate ? Number(values.rate) : undefined,
+  max: values.max,
+  durationS: values.duration ? Number(values.duration) : undefined,
+  connections: values.connections ? Number(values.connections) : undefined,
+  bundle,
+  vars,
+});
+client.close();
+await target.mf.dispose();
+report.bundle = bundleSize(dirname(bundle));
+if (!values["no-ceiling"]) {
+  report.ceiling = await measureCeiling({ durationS: Math.min(report.duration_s, 10), connections: values.max ? (Number(values.connections) || 32) : 32 });
+  report.ceiling.ratio = Math.round((report.totals.achieved_rps / report.ceiling.rps) * 1000) / 1000;
+}
+
+const out = values.out ?? join(ROOT, "load/reports", `${scenario}-${report.started_at.replace(/[:.]/g, "-")}.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(report, null, 2));
+const html = out.replace(/\.json$/, "") + ".html";
+writeFileSync(html, renderHtml(report));
+
+console.log(`\n${report.scenario} — ${report.mode}, ${report.duration_s} s, commit ${report.commit}`);
+console.table(report.routes.map(({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate }) => ({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate })));
+console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s`);
+if (report.ceiling) console.log(`hello-world ceiling ${report.ceiling.rps} req/s → ratio ${report.ceiling.ratio}`);
+if (report.slo) for (const c of report.slo.checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what}: ${c.actual} (limit ${c.limit})`);
+console.log(`reports: ${out}\n         ${html}`);
+process.exit(report.slo && !report.slo.ok ? 1 : 0);

@@ -1,0 +1,114 @@
+// Targets for load runs: the micronode worker bundled by wrangler and served by Miniflare
+// directly (no `wrangler dev` proxy, which costs ~4x here), plus a hello-world reference worker
+// on the same runtime. Everything listens on 127.0.0.1 only.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const OFFLINE_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const COMPATIBILITY = { compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] };
+
+/** Bundle a worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the entry path. */
+export function bundleWorker({ root = ROOT, config = "wrangler.toml", outDir }) {
+  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "-c", config, "--outdir", outDir], {
+    cwd: root,
+    env: OFFLINE_ENV,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return join(outDir, "index.js");
+}
+
+/** Raw and gzip size of a bundle directory's JS and WASM modules. */
+export function bundleSize(outDir) {
+  let raw = 0;
+  let gzip = 0;
+  for (const name of readdirSync(outDir)) {
+    if (!/\.(js|wasm)$/.test(name)) continue;
+    const bytes = readFileSync(join(outDir, name));
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw_bytes: raw, gzip_bytes: gzip };
+}
+
+/** Miniflare options for the micronode bundle, mirroring wrangler.toml's bindings. */
+export function micronodeOptions(scriptPath, vars = {}) {
+  return {
+    name: "micronode",
+    modules: true,
+    scriptPath,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    ...COMPATIBILITY,
+    bindings: { AMNESIA: "true", ...vars },
+    r2Buckets: ["OBJECTS"],
+    durableObjects: { AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true } },
+  };
+}
+
+export function helloOptions() {
+  return { name: "hello", modules: true, scriptPath: join(ROOT, "load/fixtures/hello-worker.js"), ...COMPATIBILITY };
+}
+
+/** Start Miniflare serving `workerOptions` on 127.0.0.1; in-memory state unless `persist`. */
+export async function serve(workerOptions, { miniflareModule } = {}) {
+  const { Miniflare } = miniflareModule ?? (await import("miniflare"));
+  const persist = mkdtempSync(join(tmpdir(), "ron-load-"));
+  const mf = new Miniflare({
+    ...workerOptions,
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    r2Persist: join(persist, "r2"),
+    durableObjectsPersist: join(persist, "do"),
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, ""), pid: workerdPid() };
+}
+
+/** The newest workerd child of this process (Miniflare runs one per instance). */
+export function workerdPid() {
+  let newest = null;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ppid = Number(fields[1]);
+      if (comm.startsWith("workerd") && ppid === process.pid) {
+        const started = Number(fields[19]);
+        if (!newest || started >= newest.started) newest = { pid: Number(entry), started };
+      }
+    } catch {
+      // process ended while we looked
+    }
+  }
+  return newest?.pid ?? null;
+}
+
+/** Resident memory of a process in bytes (null when gone). */
+export function rssBytes(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+export const fileSize = (path) => statSync(path).size;

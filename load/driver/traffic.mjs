@@ -1,0 +1,118 @@
+// Builds the requests a scenario sends: hot-object GETs, PUT bodies (identity, gzip, zstd) and
+// signed GitHub webhooks. Payloads are prepared before the clock starts, so generating them never
+// delays a scheduled request.
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import zstd from "@bokuweb/zstd-wasm";
+
+export const WEBHOOK_SECRET = "load-test-github-secret";
+
+/** Text-like bytes that compress 3-5x, so encoded bodies stay under the 10x decode cap. */
+export function textBytes(length, seed = randomBytes(4).readUInt32LE()) {
+  const words = ["edge", "node", "onion", "frame", "gossip", "tile", "object", "mailbox", "audit", "b3"];
+  let state = seed || 1;
+  const next = () => (state = (state * 1103515245 + 12345) >>> 0);
+  const parts = [];
+  let size = 0;
+  while (size < length) {
+    const word = `${words[next() % words.length]}${next() % 10000} `;
+    parts.push(word);
+    size += word.length;
+  }
+  return Buffer.from(parts.join("").slice(0, length));
+}
+
+let zstdReady;
+async function zstdCompress(bytes) {
+  zstdReady ??= zstd.init();
+  await zstdReady;
+  return Buffer.from(zstd.compress(bytes, 3));
+}
+
+async function encode(bytes, encoding) {
+  if (encoding === "gzip") return gzipSync(bytes);
+  if (encoding === "zstd") return zstdCompress(bytes);
+  return bytes;
+}
+
+/** PUT bodies: `variants` distinct payloads for every size and encoding. */
+export async function preparePutPool(sizes, encodings, variants) {
+  const pool = new Map();
+  for (const size of sizes) {
+    const entries = [];
+    for (let v = 0; v < variants; v++) {
+      const plain = textBytes(size);
+      for (const encoding of encodings) {
+        const body = await encode(plain, encoding);
+        const headers = { "content-type": "application/octet-stream" };
+        if (encoding !== "identity") headers["content-encoding"] = encoding;
+        entries.push({ body, headers, encoding });
+      }
+    }
+    pool.set(size, entries);
+  }
+  return pool;
+}
+
+/** Signed GitHub deliveries, one body per size; each request gets its own delivery id. */
+export function prepareWebhookBodies(sizes) {
+  return sizes.map((size) => {
+    const filler = textBytes(Math.max(0, size - 64)).toString();
+    return Buffer.from(JSON.stringify({ action: "load", ref: "refs/heads/main", filler }).slice(0, Math.max(size, 2)));
+  });
+}
+
+export function signGithub(body, secret = WEBHOOK_SECRET) {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+
+/**
+ * A function that returns the next request of the scenario's mix:
+ * `{ route, method, path, headers, body }`, with `route` the template used for per-route stats.
+ */
+export async function requestFactory(scenario, definitions, hotAddresses) {
+  const entries = [];
+  for (const item of scenario.mix) {
+    if (item.route === "GET /o/:addr") {
+      entries.push({ weight: item.weight, make: () => ({ route: item.route, method: "GET", path: `/o/${pick(hotAddresses)}`, headers: {} }) });
+    } else if (item.route === "POST /put") {
+      const pool = await preparePutPool(item.payload_bytes, definitions.put_payloads.encodings, definitions.put_payloads.variants);
+      const all = [...pool.values()].flat();
+      entries.push({ weight: item.weight, make: () => ({ route: item.route, method: "POST", path: "/put", ...pick(all) }) });
+    } else if (item.route === "POST /webhooks/:provider") {
+      const bodies = prepareWebhookBodies(item.payload_bytes ?? [1024]);
+      const signed = bodies.map((body) => ({ body, signature: signGithub(body) }));
+      entries.push({
+        weight: item.weight,
+        make: () => {
+          const { body, signature } = pick(signed);
+          return {
+            route: item.route,
+            method: "POST",
+            path: `/webhooks/${item.provider ?? "github"}`,
+            body,
+            headers: {
+              "content-type": "application/json",
+              "x-github-event": "push",
+              "x-github-delivery": randomUUID(),
+              "x-hub-signature-256": signature,
+            },
+          };
+        },
+      });
+    } else {
+      throw new Error(`scenario route ${item.route} has no request builder`);
+    }
+  }
+  const total = entries.reduce((sum, e) => sum + e.weight, 0);
+  return () => {
+    let roll = Math.random() * total;
+    for (const entry of entries) {
+      roll -= entry.weight;
+      if (roll < 0) return entry.make();
+    }
+    return entries[entries.length - 1].make();
+  };
+}
