@@ -2,7 +2,7 @@
 // directly (no `wrangler dev` proxy, which costs ~4x here), plus a hello-world reference worker
 // on the same runtime. Everything listens on 127.0.0.1 only.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,12 +14,15 @@ const COMPATIBILITY = { compatibilityDate: "2025-09-01", compatibilityFlags: ["n
 
 /** Bundle a worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the entry path. */
 export function bundleWorker({ root = ROOT, config = "wrangler.toml", outDir }) {
+  rmSync(outDir, { recursive: true, force: true });
   execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "-c", config, "--outdir", outDir], {
     cwd: root,
     env: OFFLINE_ENV,
     stdio: ["ignore", "ignore", "inherit"],
   });
-  return join(outDir, "index.js");
+  const entries = readdirSync(outDir).filter((name) => name.endsWith(".js"));
+  if (entries.length !== 1) throw new Error(`expected one bundled entry in ${outDir}, found ${entries.join(", ") || "none"}`);
+  return join(outDir, entries[0]);
 }
 
 /** Raw and gzip size of a bundle directory's JS and WASM modules. */

@@ -1,18 +1,14 @@
 /**
- * @module Streaming decoders for request bodies, each a TransformStream from wire bytes to
- * decoded bytes. Input is fed in small slices and every decoder stops itself once its output
- * passes `maxOutput`, so a bomb is never inflated into memory.
+ * @module Streaming decoders for request bodies: a TransformStream from wire bytes to decoded
+ * bytes that stops itself once its output passes `maxOutput`, so a bomb is never inflated into
+ * memory.
  *
  * Both use the runtime's native zlib/zstd through `node:zlib` (nodejs_compat), which checks the
  * gzip CRC and is the fastest decoder in workerd. Not DecompressionStream: on corrupt input it
  * leaks an unhandled rejection even when every promise is observed, and it has no zstd
- * (workerd 2026-04-26).
+ * (workerd 2026-04-26). docs/DECISIONS.md has the details.
  */
 import { createGunzip, createZstdDecompress, type Gunzip } from "node:zlib";
-import type { ContentCoding } from "./content-coding";
-
-/** Wire bytes handed to a decoder at a time. */
-const SLICE_BYTES = 4 * 1024;
 
 /** Thrown inside a decoder when its output passes the cap. */
 export class DecodedTooLarge extends Error {
@@ -21,24 +17,17 @@ export class DecodedTooLarge extends Error {
   }
 }
 
-function slicer(): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      for (let at = 0; at < chunk.length; at += SLICE_BYTES) controller.enqueue(chunk.subarray(at, at + SLICE_BYTES));
-    },
-  });
-}
-
 type NodeDecoder = Gunzip;
+export type Coding = "gzip" | "zstd";
 
-/** Wrap a node:zlib decompressor as a TransformStream whose output stops at `maxOutput` bytes. */
-function capped(create: () => NodeDecoder, maxOutput: number): TransformStream<Uint8Array, Uint8Array> {
+/** A node:zlib decompressor as a TransformStream whose output stops at `maxOutput` bytes. */
+export function createDecoder(coding: Coding, maxOutput: number): TransformStream<Uint8Array, Uint8Array> {
   let decoder: NodeDecoder;
   let produced = 0;
   let failure: Error | null = null;
   return new TransformStream({
     start(controller) {
-      decoder = create();
+      decoder = coding === "gzip" ? createGunzip() : (createZstdDecompress() as unknown as NodeDecoder);
       decoder.on("data", (chunk: Uint8Array) => {
         if (failure) return;
         produced += chunk.length;
@@ -71,45 +60,4 @@ function capped(create: () => NodeDecoder, maxOutput: number): TransformStream<U
       });
     },
   });
-}
-
-const gzipDecoder = (maxOutput: number) => capped(() => createGunzip(), maxOutput);
-const zstdDecoder = (maxOutput: number) => capped(() => createZstdDecompress() as unknown as NodeDecoder, maxOutput);
-
-/**
- * `readable` pumped through `transform` by hand. Unlike `pipeThrough`, every promise of the
- * pump is observed here: a failure still errors the returned stream (the reader sees it), but
- * never surfaces as an unhandled rejection from workerd's native streams.
- */
-export function through<I, O>(readable: ReadableStream<I>, transform: { writable: WritableStream<I>; readable: ReadableStream<O> }): ReadableStream<O> {
-  const writer = transform.writable.getWriter();
-  writer.closed.catch(() => {});
-  writer.ready.catch(() => {});
-  const reader = readable.getReader();
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        await writer.write(value);
-      }
-      await writer.close();
-    } catch (error) {
-      await writer.abort(error).catch(() => {});
-      await reader.cancel(error).catch(() => {});
-    }
-  })();
-  return transform.readable;
-}
-
-/** Decoded bytes of `wire` under `coding`; identity passes through. */
-export function decodeStream(wire: ReadableStream<Uint8Array>, coding: ContentCoding, maxOutput: number): ReadableStream<Uint8Array> {
-  switch (coding) {
-    case "identity":
-      return wire;
-    case "gzip":
-      return through(through(wire, slicer()), gzipDecoder(maxOutput));
-    case "zstd":
-      return through(through(wire, slicer()), zstdDecoder(maxOutput));
-  }
 }

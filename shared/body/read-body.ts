@@ -8,7 +8,7 @@ import { blake3 } from "../blake3";
 import type { Config } from "../config";
 import { HttpError, badRequest, malformed, payloadTooLarge } from "../errors";
 import type { ContentCoding } from "./content-coding";
-import { DecodedTooLarge, decodeStream, through } from "./decoders";
+import { DecodedTooLarge, createDecoder } from "./decoders";
 
 export interface BodyLimits {
   maxWireBytes: number;
@@ -29,7 +29,12 @@ export interface DecodedBody {
   wireBytes: number;
 }
 
+/** Wire bytes handed to a decoder at a time: one slice can only inflate so far before the cap check. */
+const SLICE_BYTES = 4 * 1024;
+
 const wireCapError = (cap: number) => payloadTooLarge(`body exceeds the ${cap}-byte cap`, "body_cap");
+const ratioError = (limits: BodyLimits, wireBytes: number) =>
+  payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`, "decompress_ratio");
 
 interface WireTally {
   bytes: number;
@@ -38,23 +43,34 @@ interface WireTally {
   ended: boolean;
 }
 
-/** Counts bytes through; errors with 413 once more than `cap` have passed. */
-function wireCounter(cap: number, tally: WireTally): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    flush() {
-      tally.ended = true;
-    },
-    transform(chunk, controller) {
-      tally.bytes += chunk.byteLength;
-      if (tally.bytes > cap) {
-        tally.over = true;
-        // error() rather than throw: a throw here also rejects workerd's internal pipe promise.
-        controller.error(wireCapError(cap));
-        return;
+/**
+ * Pump `source` into `writable` in small slices, counting wire bytes. Every promise is observed
+ * here, so a failure errors the decoder (and so its reader) without unhandled rejections.
+ */
+function pumpWire(source: ReadableStream<Uint8Array>, writable: WritableStream<Uint8Array>, cap: number, tally: WireTally): void {
+  const writer = writable.getWriter();
+  writer.closed.catch(() => {});
+  writer.ready.catch(() => {});
+  const reader = source.getReader();
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        tally.bytes += value.byteLength;
+        if (tally.bytes > cap) {
+          tally.over = true;
+          throw wireCapError(cap);
+        }
+        for (let at = 0; at < value.length; at += SLICE_BYTES) await writer.write(value.subarray(at, at + SLICE_BYTES));
       }
-      controller.enqueue(chunk);
-    },
-  });
+      tally.ended = true;
+      await writer.close();
+    } catch (error) {
+      await writer.abort(error).catch(() => {});
+      await reader.cancel(error).catch(() => {});
+    }
+  })();
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
@@ -81,9 +97,18 @@ export async function readDecodedBody(
   declaredWireBytes?: number,
 ): Promise<DecodedBody> {
   const tally: WireTally = { bytes: 0, over: false, ended: false };
+  const identity = coding === "identity";
   const wireBound = Math.min(declaredWireBytes ?? limits.maxWireBytes, limits.maxWireBytes);
-  const decodedCap = coding === "identity" ? limits.maxWireBytes : Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
-  const reader = decodeStream(through(source, wireCounter(limits.maxWireBytes, tally)), coding, decodedCap).getReader();
+  const decodedCap = identity ? limits.maxWireBytes : Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
+
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  if (identity) {
+    reader = source.getReader(); // decoded = wire: count in the loop below, no extra stages
+  } else {
+    const decoder = createDecoder(coding, decodedCap);
+    pumpWire(source, decoder.writable, limits.maxWireBytes, tally);
+    reader = decoder.readable.getReader();
+  }
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", onAbort);
 
@@ -95,9 +120,17 @@ export async function readDecodedBody(
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
-      // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
-      if (tally.ended && coding !== "identity" && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+      if (identity) {
+        tally.bytes = total;
+        if (total > limits.maxWireBytes) {
+          tally.over = true;
+          throw wireCapError(limits.maxWireBytes);
+        }
+      } else {
+        if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
+        // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
+        if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+      }
       hasher.update(value);
       chunks.push(value);
     }
@@ -111,18 +144,15 @@ export async function readDecodedBody(
         ? ratioError(limits, tally.bytes)
         : payloadTooLarge(`decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`, "decompress_max");
     }
-    if (coding === "identity") throw badRequest("request body could not be read", "body_read");
+    if (identity) throw badRequest("request body could not be read", "body_read");
     throw malformed(`corrupt ${coding} body: ${(error as Error)?.message ?? error}`, `corrupt_${coding}`);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
   if (signal.aborted) throw signal.reason;
-  if (coding !== "identity" && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+  if (!identity && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
   return { bytes: concat(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
 }
-
-const ratioError = (limits: BodyLimits, wireBytes: number) =>
-  payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`, "decompress_ratio");
 
 /** Read a body as-is (no decoding) under the wire cap, e.g. a JSON envelope. */
 export async function readWireBytes(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<Uint8Array> {

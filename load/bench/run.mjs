@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BLAKE3, webhook HMAC
+// verification, capped gzip/zstd decode, Range parsing), with BLAKE3 also compared to the native
+// single-threaded `b3sum` where it is installed.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { machineInfo, gitCommit } from "../driver/load.mjs";
+import { round } from "../driver/stats.mjs";
+import { ROOT, bundleWorker, serve } from "../driver/targets.mjs";
+
+const { values } = parseArgs({ options: { ms: { type: "string", default: "400" }, out: { type: "string" } } });
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const plan = [
+  ["blake3", [4 * KIB, 64 * KIB, MIB]],
+  ["hmac-sha256-verify", [4 * KIB, 64 * KIB]],
+  ["identity-read-hash", [64 * KIB, MIB]],
+  ["gzip-decode-capped", [64 * KIB, MIB]],
+  ["zstd-decode-capped", [64 * KIB, MIB]],
+  ["range-parse", [0]],
+];
+
+/** Native b3sum MiB/s at `size`, single thread, process start-up subtracted. */
+function b3sumMiBps(size) {
+  if (spawnSync("b3sum", ["--version"]).status !== 0) return null;
+  const dir = mkdtempSync(join(tmpdir(), "b3bench-"));
+  const repeats = Math.max(1, Math.floor((256 * MIB) / size));
+  const file = join(dir, "input");
+  writeFileSync(file, Buffer.alloc(size, 7));
+  const files = Array.from({ length: Math.min(repeats, 2000) }, () => file);
+  const time = (args) => {
+    const started = process.hrtime.bigint();
+    execFileSync("b3sum", ["--num-threads", "1", "--no-mmap", ...args], { stdio: "ignore" });
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+  const empty = join(dir, "empty");
+  writeFileSync(empty, "");
+  const base = Math.min(time([empty]), time([empty]));
+  const total = Math.min(time(files), time(files));
+  return (files.length * size) / MIB / Math.max(1e-6, total - base);
+}
+
+const bundle = bundleWorker({ config: "load/bench/wrangler.toml", outDir: join(ROOT, "load/.build/bench") });
+const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
+const results = [];
+try {
+  for (const [name, sizes] of plan) {
+    for (const size of sizes) {
+      const response = await fetch(`${target.url}/bench/${name}?size=${size}&ms=${values.ms}`);
+      const r = await response.json();
+      if (!response.ok) throw new Error(JSON.stringify(r));
+      const row = { case: name, size, ns_per_op: round(r.ns_per_op, 1), mib_per_s: r.mib_per_s === null ? null : round(r.mib_per_s, 1), iterations: r.iterations };
+      if (name === "blake3") {
+        const native = b3sumMiBps(size);
+        row.b3sum_mib_per_s = native === null ? null : round(native, 1);
+        row.ratio_to_b3sum = native === null ? null : round(r.mib_per_s / native, 3);
+      }
+      results.push(row);
+    }
+  }
+} finally {
+  await target.mf.dispose();
+}
+console.table(results);
+const report = { kind: "bench", started_at: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), results };
+const out = values.out ?? join(ROOT, "load/reports", `bench-${report.started_at.replace(/[:.]/g, "-")}.json`);
+execFileSync("mkdir", ["-p", join(ROOT, "load/reports")]);
+writeFileSync(out, JSON.stringify(report, null, 2));
+console.log(`report: ${out}`);
