@@ -1,14 +1,29 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Tests run inside workerd against the micronode worker (wrangler.toml), with real local R2 and
-// Durable Objects; each test file gets fresh storage. The JSON report feeds .ci/run's summary.
+// Two projects: "workers" runs inside workerd against the micronode worker (wrangler.toml) with
+// real local R2 and Durable Objects, each test file with fresh storage; "node" runs the Node-side
+// tooling (load harness, k6 scripts, perf gate) in plain Node. The JSON report feeds .ci/run.
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
   test: {
-    include: ["tests/**/*.test.ts"],
-    globalSetup: ["./tests/global-setup.ts"],
     reporters: ["default", "json"],
     outputFile: { json: "test-results.json" },
+    projects: [
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"] },
+      },
+      {
+        // k6 modules are replaced by recording stand-ins so the k6 scripts can run here
+        resolve: {
+          alias: [
+            { find: /^k6\/http$/, replacement: new URL("./tests/node/k6-stubs/http.ts", import.meta.url).pathname },
+            { find: /^k6\/crypto$/, replacement: new URL("./tests/node/k6-stubs/crypto.ts", import.meta.url).pathname },
+            { find: /^k6$/, replacement: new URL("./tests/node/k6-stubs/k6.ts", import.meta.url).pathname },
+          ],
+        },
+        test: { name: "node", include: ["tests/node/**/*.test.ts"], environment: "node", testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+    ],
   },
 });

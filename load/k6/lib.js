@@ -1,0 +1,95 @@
+// Shared k6 code: every k6 script reads the scenario definitions from ../scenarios.json (the same
+// file the local driver uses), so mixes, rates and SLO thresholds are defined once.
+// Run: k6 run -e BASE_URL=https://<worker> load/k6/mixed.js   (default http://127.0.0.1:8787)
+// Optional: -e RATE=<arrivals/s> -e DURATION=<seconds> -e GITHUB_WEBHOOK_SECRET=<secret>
+import http from "k6/http";
+import { check } from "k6";
+import crypto from "k6/crypto";
+
+const definitions = JSON.parse(open("../scenarios.json"));
+const payloadManifest = JSON.parse(open("./payloads/manifest.json"));
+
+export const BASE_URL = (__ENV.BASE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
+const WEBHOOK_SECRET = __ENV.GITHUB_WEBHOOK_SECRET || "load-test-github-secret";
+
+// Encoded PUT bodies, made by `node load/k6/make-payloads.mjs` (k6 cannot produce zstd itself).
+const putBodies = {};
+for (const entry of payloadManifest.put) {
+  (putBodies[entry.size] = putBodies[entry.size] || []).push({ body: open(`./payloads/${entry.file}`, "b"), encoding: entry.encoding });
+}
+const webhookBodies = payloadManifest.webhooks.map((entry) => open(`./payloads/${entry.file}`));
+
+/** k6 options for a scenario: constant arrival rate, the seeds' thresholds tagged per route. */
+export function optionsFor(name) {
+  const scenario = definitions.scenarios[name];
+  if (!scenario || scenario.status !== "ready") throw new Error(`scenario ${name} is not ready`);
+  const rate = Number(__ENV.RATE || scenario.rate);
+  const thresholds = { http_req_failed: [`rate<${definitions.slo.failure_rate_max}`] };
+  for (const item of scenario.mix) thresholds[`http_req_duration{route:${item.route}}`] = [`p(95)<${definitions.slo.p95_ms[item.route]}`];
+  return {
+    scenarios: {
+      [name]: {
+        executor: "constant-arrival-rate",
+        rate,
+        timeUnit: "1s",
+        duration: `${Number(__ENV.DURATION || scenario.duration_s)}s`,
+        preAllocatedVUs: Math.max(10, Math.ceil(rate / 10)),
+        maxVUs: Math.max(50, rate * 2),
+      },
+    },
+    thresholds,
+  };
+}
+
+/** setup(): PUT the hot objects once; returns their addresses. */
+export function seedHotObjects() {
+  const spec = definitions.hot_objects;
+  const addresses = [];
+  for (let i = 0; i < spec.count; i++) {
+    const body = `hot-${i}-`.repeat(Math.ceil(spec.sizes[i % spec.sizes.length] / 8)).slice(0, spec.sizes[i % spec.sizes.length]);
+    const res = http.post(`${BASE_URL}/put`, body, { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+    check(res, { "seeded": (r) => r.status === 200 || r.status === 201 });
+    addresses.push(res.json("address"));
+  }
+  return { hot: addresses };
+}
+
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+
+/** The request builders, one per route template of scenarios.json. */
+const send = {
+  "GET /o/:addr": (item, data) => http.get(`${BASE_URL}/o/${pick(data.hot)}`, { tags: { route: item.route } }),
+  "POST /put": (item) => {
+    const { body, encoding } = pick(putBodies[pick(item.payload_bytes)]);
+    const headers = { "Content-Type": "application/octet-stream" };
+    if (encoding !== "identity") headers["Content-Encoding"] = encoding;
+    return http.post(`${BASE_URL}/put`, body, { headers, tags: { route: item.route } });
+  },
+  "POST /webhooks/:provider": (item) => {
+    const body = pick(webhookBodies);
+    const signature = `sha256=${crypto.hmac("sha256", WEBHOOK_SECRET, body, "hex")}`;
+    return http.post(`${BASE_URL}/webhooks/${item.provider || "github"}`, body, {
+      headers: { "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": `${Date.now()}-${Math.random()}`, "X-Hub-Signature-256": signature },
+      tags: { route: item.route },
+    });
+  },
+};
+
+/** The default function of a scenario: one request of its weighted mix per iteration. */
+export function iterationFor(name) {
+  const mix = definitions.scenarios[name].mix;
+  const total = mix.reduce((n, item) => n + item.weight, 0);
+  return (data) => {
+    let roll = Math.random() * total;
+    let item = mix[mix.length - 1];
+    for (const candidate of mix) {
+      roll -= candidate.weight;
+      if (roll < 0) {
+        item = candidate;
+        break;
+      }
+    }
+    const res = send[item.route](item, data);
+    check(res, { "2xx/304": (r) => (r.status >= 200 && r.status < 300) || r.status === 304 });
+  };
+}
