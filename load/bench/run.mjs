@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { machineInfo, gitCommit } from "../driver/load.mjs";
 import { round } from "../driver/stats.mjs";
@@ -44,7 +44,7 @@ function b3sumMiBps(size) {
 }
 
 const bundle = bundleWorker({ config: "load/bench/wrangler.toml", outDir: join(ROOT, "load/.build/bench") });
-const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
+const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRoot: dirname(bundle), modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
 const results = [];
 try {
   for (const [name, sizes] of plan) {

@@ -44,6 +44,7 @@ export function micronodeOptions(scriptPath, vars = {}) {
     name: "micronode",
     modules: true,
     scriptPath,
+    modulesRoot: dirname(scriptPath), // module names must not climb out of this root
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     ...COMPATIBILITY,
     bindings: { AMNESIA: "true", ...vars },
