@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const definitions = JSON.parse(readFileSync(new URL("../../load/scenarios.json", import.meta.url), "utf8"));
+const definitions = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../load/scenarios.json"), "utf8"));
 
 describe("load scenarios", () => {
   it("carry the seeds' SLO thresholds", () => {
