@@ -32,6 +32,7 @@ const flag = (fallback: boolean) =>
 
 
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
+const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(8, { error: "must be at least 8 characters" }).optional());
 
 export const configSchema = z.object({
   /** Whole-request deadline; past it the request gets 503 TIMEOUT. */
@@ -48,6 +49,27 @@ export const configSchema = z.object({
   AMNESIA: flag(true),
   /** Byte budget of the RAM-only object store. */
   AMNESIA_MAX_BYTES: integer(64 * MIB, 1, 100 * MIB),
+  /** Capacity of each work queue: mailbox topics (messages waiting or in flight). */
+  WORK_QUEUE_CAPACITY: integer(512, 1, 100_000),
+  /** Window in which a mailbox send with the same (topic, idem_key, payload hash) is a duplicate. */
+  MAILBOX_DEDUPE_S: integer(300, 1, 86_400),
+  /** Deliveries of one message before it is dead-lettered. */
+  MAILBOX_MAX_ATTEMPTS: integer(5, 1, 100),
+  /** Records the audit log keeps (drop-oldest past it). */
+  AUDIT_CAPACITY: integer(512, 1, 100_000),
+  /** Records per audit segment flushed to R2 (persistent mode only). */
+  AUDIT_FLUSH_RECORDS: integer(64, 1, 10_000),
+  /** Allowed clock skew for Stripe and Slack signature timestamps, in seconds. */
+  WEBHOOK_TOLERANCE_S: integer(300, 1, 3_600),
+  /** Webhook secrets; a provider without a secret is disabled. `*_PREVIOUS` is accepted during rotation. */
+  GITHUB_WEBHOOK_SECRET: secret,
+  GITHUB_WEBHOOK_SECRET_PREVIOUS: secret,
+  STRIPE_WEBHOOK_SECRET: secret,
+  STRIPE_WEBHOOK_SECRET_PREVIOUS: secret,
+  SLACK_SIGNING_SECRET: secret,
+  SLACK_SIGNING_SECRET_PREVIOUS: secret,
+  /** Bearer token for admin routes (mailbox, audit); unset leaves them open (local runs). */
+  ADMIN_TOKEN: secret,
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),
@@ -71,7 +93,16 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: s
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
 
 /** Knobs whose values must never appear in logs or responses. */
-const SECRET_KEYS = new Set<string>(["SENTRY_DSN"]);
+const SECRET_KEYS = new Set<string>([
+  "SENTRY_DSN",
+  "ADMIN_TOKEN",
+  "GITHUB_WEBHOOK_SECRET",
+  "GITHUB_WEBHOOK_SECRET_PREVIOUS",
+  "STRIPE_WEBHOOK_SECRET",
+  "STRIPE_WEBHOOK_SECRET_PREVIOUS",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_SIGNING_SECRET_PREVIOUS",
+]);
 
 export function parseConfig(env: ConfigEnv): ConfigResult {
   const input: Record<string, unknown> = {};

@@ -49,7 +49,11 @@ export function micronodeOptions(scriptPath, vars = {}) {
     ...COMPATIBILITY,
     bindings: { AMNESIA: "true", ...vars },
     r2Buckets: ["OBJECTS"],
-    durableObjects: { AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true } },
+    durableObjects: {
+      AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true },
+      MAILBOX: { className: "Mailbox", useSQLite: true },
+      AUDIT_LOG: { className: "AuditLog", useSQLite: true },
+    },
   };
 }
 

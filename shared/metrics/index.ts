@@ -32,5 +32,8 @@ export const metrics = {
   storeBytesIn: registry.counter("object_put_bytes_total", "Decoded bytes accepted by /put, by content encoding.", ["encoding"]),
   storeBytes: registry.gauge("object_store_bytes", "Bytes held by the object store (RAM store only).", ["store"]),
   storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),
+  webhookVerify: registry.counter("webhook_verify_total", "Webhook signature checks by provider and result (ok or the refusal reason).", ["provider", "result"]),
+  deadLetters: registry.counter("mailbox_dead_letters_total", "Messages moved to a topic's dead letters after their last attempt.", ["topic"]),
+  auditDropped: registry.counter("audit_drop_total", "Audit records dropped before reaching R2 (buffer full or append failed)."),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

@@ -4,12 +4,16 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
+import type { AuditEnv } from "../../shared/audit";
+import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { StoreEnv } from "../../shared/store";
 import { interopFacet } from "./facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
+export { AuditLog } from "../../durable-objects/audit-log";
+export { Mailbox } from "../../durable-objects/mailbox";
 
-export type InteropEnv = ConfigEnv & StoreEnv;
+export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv;
 
 const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet] });
 

@@ -11,6 +11,22 @@ import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { decodeBase64, DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
+import { audit } from "../../shared/audit";
+import { sendMessage } from "../../shared/mailbox/client";
+
+/** Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal. */
+function notifyPut(rc: RequestContext<any>, address: string, size: number, type: string): void {
+  const payload = new TextEncoder().encode(JSON.stringify({ address, size, type }));
+  const sent = sendMessage(rc, { topic: "put", idem_key: address, payload })
+    .then((result) => {
+      if (result.status === "full") metrics.queueDropped.inc({ queue: "mailbox.put" });
+    })
+    .catch((error) => {
+      metrics.queueDropped.inc({ queue: "mailbox.put" });
+      console.error(JSON.stringify({ level: "error", msg: "put notification failed", corr_id: rc.corrId, error: String(error) }));
+    });
+  rc.exec.waitUntil(sent);
+}
 
 export async function putObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const config = configOf(rc);
@@ -47,6 +63,8 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
   }
   metrics.storeBytesIn.inc({ encoding: coding }, decoded.bytes.length);
   const address = formatAddress(decoded.hex);
+  audit(rc, { provider: null, decision: "allow", reason: outcome.status, b3: address });
+  notifyPut(rc, address, decoded.bytes.length, contentType);
   return new Response(JSON.stringify({ address, size: decoded.bytes.length, corr_id: rc.corrId }), {
     status: outcome.status === "created" ? 201 : 200,
     headers: { "Content-Type": JSON_CONTENT_TYPE, Location: `/o/${address}`, ETag: etagOf(decoded.hex) },

@@ -4,12 +4,16 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
+import type { AuditEnv } from "../../shared/audit";
+import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { StoreEnv } from "../../shared/store";
 import { interopFacet } from "../interop/facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
+export { AuditLog } from "../../durable-objects/audit-log";
+export { Mailbox } from "../../durable-objects/mailbox";
 
-export type MicronodeEnv = ConfigEnv & StoreEnv;
+export type MicronodeEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv;
 
 const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet] });
 

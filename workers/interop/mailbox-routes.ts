@@ -1,0 +1,63 @@
+/**
+ * @module The mailbox API (DESIGN.md §9): send, recv, ack, nack, and dead letters. Admin routes:
+ * they need ADMIN_TOKEN when it is set.
+ */
+import { z } from "zod";
+import type { RequestContext } from "../../shared/context";
+import { notFound, shed } from "../../shared/errors";
+import { readJson } from "../../shared/json-body";
+import { ackMessage, deadLetters, nackMessage, receiveMessages, sendMessage, TOPIC } from "../../shared/mailbox/client";
+import { requireAdmin } from "../../shared/middleware/admin-auth";
+import type { RouteRequest } from "../../shared/middleware";
+import { decodeBase64 } from "./put-request";
+
+const topic = z.string().regex(TOPIC, "must match [a-z0-9._-]{1,64}");
+const sendSchema = z.strictObject({
+  topic,
+  idem_key: z.string().min(1).max(255),
+  payload_b64: z.string(),
+  attrs: z.record(z.string().max(64), z.string().max(1024)).refine((a) => Object.keys(a).length <= 32, "at most 32 attrs").optional(),
+});
+const recvSchema = z.strictObject({
+  topic,
+  visibility_ms: z.number().int().min(1).max(12 * 3600 * 1000).default(30_000),
+  max_messages: z.number().int().min(1).max(100).default(10),
+});
+const nackSchema = z.strictObject({ reason: z.string().max(256).optional() });
+const dlqSchema = z.strictObject({ topic, max_messages: z.number().int().min(1).max(100).default(10) });
+
+const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "Content-Type": "application/json; charset=utf-8" } });
+
+export async function mailboxSend(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  const body = await readJson(request, rc, sendSchema);
+  const result = await sendMessage(rc, { topic: body.topic, idem_key: body.idem_key, payload: decodeBase64(body.payload_b64), attrs: body.attrs });
+  if (result.status === "full") throw shed(429, "BACKPRESSURE", `topic ${body.topic} is full`, 1_000);
+  return json({ msg_id: result.msg_id, duplicate: result.status === "duplicate" });
+}
+
+export async function mailboxRecv(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  const body = await readJson(request, rc, recvSchema);
+  return json({ messages: await receiveMessages(rc, body.topic, body.visibility_ms, body.max_messages) });
+}
+
+export async function mailboxAck(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  if (!(await ackMessage(rc, request.params.msg_id ?? ""))) throw notFound("no such in-flight message (unknown, or its visibility expired)");
+  return json({ ok: true });
+}
+
+export async function mailboxNack(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  await readJson(request, rc, nackSchema, { optional: true });
+  const outcome = await nackMessage(rc, request.params.msg_id ?? "");
+  if (outcome === "unknown") throw notFound("no such in-flight message (unknown, or its visibility expired)");
+  return json({ ok: true, dead_lettered: outcome === "dead" });
+}
+
+export async function mailboxDeadLetters(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  const body = await readJson(request, rc, dlqSchema);
+  return json({ messages: await deadLetters(rc, body.topic, body.max_messages) });
+}
