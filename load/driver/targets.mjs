@@ -61,10 +61,10 @@ export function helloOptions() {
   return { name: "hello", modules: true, scriptPath: join(ROOT, "load/fixtures/hello-worker.js"), ...COMPATIBILITY };
 }
 
-/** Start Miniflare serving `workerOptions` on 127.0.0.1; in-memory state unless `persist`. */
-export async function serve(workerOptions, { miniflareModule } = {}) {
+/** Start Miniflare serving `workerOptions` on 127.0.0.1, with state under `persistDir` (default: a new temp dir). */
+export async function serve(workerOptions, { miniflareModule, persistDir } = {}) {
   const { Miniflare } = miniflareModule ?? (await import("miniflare"));
-  const persist = mkdtempSync(join(tmpdir(), "ron-load-"));
+  const persist = persistDir ?? mkdtempSync(join(tmpdir(), "ron-load-"));
   const mf = new Miniflare({
     ...workerOptions,
     host: "127.0.0.1",

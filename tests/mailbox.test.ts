@@ -1,0 +1,153 @@
+import { abortAllDurableObjects } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, envelopeOf } from "./helpers";
+
+const json = (path: string, body: unknown, overrides: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+  call(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } }, overrides);
+const topicName = () => `t-${crypto.randomUUID().slice(0, 8)}`;
+const b64 = (text: string) => btoa(text);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function send(topic: string, payload: string, overrides: Record<string, string> = {}, idem = crypto.randomUUID()) {
+  const response = await json("/mailbox/send", { topic, idem_key: idem, payload_b64: b64(payload), attrs: { kind: "test" } }, overrides);
+  return { response, body: response.status === 200 ? await response.json<any>() : null };
+}
+async function recv(topic: string, overrides: Record<string, string> = {}, visibility_ms = 60_000, max_messages = 10) {
+  const response = await json("/mailbox/recv", { topic, visibility_ms, max_messages }, overrides);
+  expect(response.status).toBe(200);
+  return (await response.json<any>()).messages as any[];
+}
+
+for (const [mode, overrides] of [["amnesia", {}], ["persistent", { AMNESIA: "false" }]] as const) {
+  describe(`mailbox (${mode})`, () => {
+    it("delivers what was sent, with its hash, attrs and attempt, and forgets it once acked", async () => {
+      const topic = topicName();
+      const { body } = await send(topic, "hello mailbox", overrides, "idem-1");
+      expect(body).toEqual({ msg_id: expect.stringMatching(new RegExp(`^${topic}:[0-9a-f-]{36}$`)), duplicate: false });
+      const [message, ...rest] = await recv(topic, overrides);
+      expect(rest).toHaveLength(0);
+      expect(message).toMatchObject({ msg_id: body.msg_id, topic, idem_key: "idem-1", payload_b64: b64("hello mailbox"), attrs: { kind: "test" }, attempt: 1 });
+      expect(message.payload_hash).toMatch(/^b3:[0-9a-f]{64}$/);
+      expect(typeof message.corr_id).toBe("string");
+      expect((await call(`/mailbox/ack/${body.msg_id}`, { method: "POST" }, overrides)).status).toBe(200);
+      expect((await call(`/mailbox/ack/${body.msg_id}`, { method: "POST" }, overrides)).status).toBe(200); // idempotent
+      expect(await recv(topic, overrides)).toEqual([]);
+    });
+
+    it("returns the same msg_id with duplicate:true for a resend within the window", async () => {
+      const topic = topicName();
+      const first = await send(topic, "same", overrides, "k");
+      const again = await send(topic, "same", overrides, "k");
+      expect(again.body).toEqual({ msg_id: first.body.msg_id, duplicate: true });
+      const different = await send(topic, "other payload", overrides, "k");
+      expect(different.body.duplicate).toBe(false);
+      expect(await recv(topic, overrides)).toHaveLength(2);
+    });
+
+    it("hides a received message until its visibility passes, then redelivers it; a late ack is 404", async () => {
+      const topic = topicName();
+      const { body } = await send(topic, "visible later", overrides);
+      expect(await recv(topic, overrides, 150)).toHaveLength(1);
+      expect(await recv(topic, overrides, 150)).toHaveLength(0);
+      await sleep(200);
+      const again = await recv(topic, overrides, 60_000);
+      expect(again).toHaveLength(1);
+      expect(again[0].attempt).toBe(2);
+      await sleep(5);
+      const late = await call(`/mailbox/ack/${topic}:${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, { method: "POST" }, overrides);
+      expect(late.status).toBe(404);
+      expect((await call(`/mailbox/ack/${body.msg_id}`, { method: "POST" }, overrides)).status).toBe(200);
+    });
+
+    it("redelivers after a nack with backoff, and dead-letters after the last attempt", async () => {
+      const topic = topicName();
+      const limits = { ...overrides, MAILBOX_MAX_ATTEMPTS: "2" };
+      const { body } = await send(topic, "will fail", limits);
+      const [first] = await recv(topic, limits);
+      const nack = await json(`/mailbox/nack/${first.msg_id}`, { reason: "consumer crashed" }, limits);
+      expect(await nack.json()).toEqual({ ok: true, dead_lettered: false });
+      expect(await recv(topic, limits)).toHaveLength(0); // backing off (1 s)
+      await sleep(1100);
+      const [second] = await recv(topic, limits);
+      expect(second.attempt).toBe(2);
+      expect(await (await json(`/mailbox/nack/${second.msg_id}`, {}, limits)).json()).toEqual({ ok: true, dead_lettered: true });
+      await sleep(1100);
+      expect(await recv(topic, limits)).toHaveLength(0);
+      const dlq = await (await json("/mailbox/dlq", { topic }, limits)).json<any>();
+      expect(dlq.messages.map((m: any) => m.msg_id)).toEqual([body.msg_id]);
+      expect(await (await call("/metrics")).text()).toMatch(new RegExp(`^mailbox_dead_letters_total\\{topic="${topic}"\\} 1$`, "m"));
+    });
+
+    it("dead-letters a message whose last delivery expires unacked", async () => {
+      const topic = topicName();
+      const limits = { ...overrides, MAILBOX_MAX_ATTEMPTS: "1" };
+      await send(topic, "expires", limits);
+      expect(await recv(topic, limits, 50)).toHaveLength(1);
+      await sleep(80);
+      expect(await recv(topic, limits)).toHaveLength(0);
+      expect((await (await json("/mailbox/dlq", { topic }, limits)).json<any>()).messages).toHaveLength(1);
+    });
+
+    it("refuses sends past the topic capacity with 429 BACKPRESSURE", async () => {
+      const topic = topicName();
+      const limits = { ...overrides, WORK_QUEUE_CAPACITY: "3" };
+      for (let i = 0; i < 3; i++) expect((await send(topic, `m${i}`, limits)).response.status).toBe(200);
+      const { response } = await send(topic, "m3", limits);
+      expect(response.status).toBe(429);
+      const envelope = await envelopeOf(response);
+      expect(envelope).toMatchObject({ reason: "BACKPRESSURE", retryable: true });
+      expect(response.headers.get("retry-after")).toBe("1");
+      const [m] = await recv(topic, limits, 60_000, 1);
+      await call(`/mailbox/ack/${m.msg_id}`, { method: "POST" }, limits);
+      expect((await send(topic, "m4", limits)).response.status).toBe(200); // room again
+    });
+  });
+}
+
+describe("mailbox durability", () => {
+  it("keeps an acknowledged send across Durable Object eviction in persistent mode", async () => {
+    const topic = topicName();
+    const persistent = { AMNESIA: "false" };
+    const { body } = await send(topic, "survives eviction", persistent);
+    await abortAllDurableObjects(); // every instance is torn down; only storage remains
+    const [message] = await recv(topic, persistent);
+    expect(message.msg_id).toBe(body.msg_id);
+    expect(atob(message.payload_b64)).toBe("survives eviction");
+  });
+
+  it("loses amnesia messages on eviction, as amnesia promises", async () => {
+    const topic = topicName();
+    await send(topic, "gone", {});
+    await abortAllDurableObjects();
+    expect(await recv(topic, {})).toHaveLength(0);
+  });
+});
+
+describe("mailbox bad input and auth", () => {
+  it("answers bad requests with 400 naming the field", async () => {
+    for (const [body, reason] of [
+      [{ topic: "UPPER", idem_key: "k", payload_b64: "" }, "bad_body"],
+      [{ topic: "t", idem_key: "k", payload_b64: "", extra: 1 }, "bad_body"],
+      [{ topic: "t", idem_key: "", payload_b64: "" }, "bad_body"],
+      [{ topic: "t", idem_key: "k", payload_b64: "!!" }, "bad_base64"],
+    ] as const) {
+      const response = await json("/mailbox/send", body);
+      expect(response.status).toBe(400);
+      expect((await envelopeOf(response)).reason).toBe(reason);
+    }
+    const notJson = await call("/mailbox/recv", { method: "POST", body: "{", headers: { "Content-Type": "application/json" } });
+    expect((await envelopeOf(notJson)).reason).toBe("bad_json");
+    expect((await json("/mailbox/recv", { topic: "t", max_messages: 1000 })).status).toBe(400);
+    expect((await call("/mailbox/ack/not-an-id", { method: "POST" })).status).toBe(404);
+    expect((await call("/mailbox/ack/t:" + crypto.randomUUID(), { method: "GET" })).status).toBe(405);
+  });
+
+  it("requires the admin token when ADMIN_TOKEN is set: 401 without, 403 wrong, 200 right", async () => {
+    const admin = { ADMIN_TOKEN: "correct-horse-battery" };
+    const body = { topic: topicName() };
+    expect((await json("/mailbox/recv", body, admin)).status).toBe(401);
+    expect((await json("/mailbox/recv", body, admin, { Authorization: "Bearer wrong-token-value" })).status).toBe(403);
+    expect((await json("/mailbox/recv", body, admin, { Authorization: "Bearer correct-horse-battery" })).status).toBe(200);
+    expect((await call("/audit/verify", {}, admin)).status).toBe(401);
+  });
+});
