@@ -65,7 +65,9 @@ export async function runScenario(o) {
   const rate = o.rate ?? scenario.rate;
   const connections = o.connections ?? 32;
 
-  const target = await serve(micronodeOptions(o.bundle, { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...(o.vars ?? {}) }));
+  const { $comment: _why, ...targetVars } = definitions.target_vars ?? {};
+  const vars = { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...targetVars, ...(o.vars ?? {}) };
+  const target = await serve(micronodeOptions(o.bundle, vars));
   const client = createClient(target.url, Math.max(connections, 256));
   const rss = [];
   const sampler = setInterval(() => {
@@ -102,7 +104,7 @@ export async function runScenario(o) {
       started_at: new Date().toISOString(),
       commit: gitCommit(o.root),
       machine: machineInfo(),
-      target: { kind: "micronode on Miniflare (no wrangler proxy)", url: target.url, vars: o.vars ?? {} },
+      target: { kind: "micronode on Miniflare (no wrangler proxy)", url: target.url, vars: { ...vars, GITHUB_WEBHOOK_SECRET: "(set)" } },
       generator: { overflow: run.overflow, sent: run.sent, elapsed_s: round(run.elapsedS) },
       totals: total,
       routes,

@@ -8,14 +8,14 @@ import zstd from "@bokuweb/zstd-wasm";
 export const WEBHOOK_SECRET = "load-test-github-secret";
 
 /** Text-like bytes that compress 3-5x, so encoded bodies stay under the 10x decode cap. */
-export function textBytes(length, seed = randomBytes(4).readUInt32LE()) {
+export function textBytes(length) {
   const words = ["edge", "node", "onion", "frame", "gossip", "tile", "object", "mailbox", "audit", "b3"];
-  let state = seed || 1;
-  const next = () => (state = (state * 1103515245 + 12345) >>> 0);
+  const random = randomBytes(Math.ceil(length / 3) + 16);
   const parts = [];
   let size = 0;
-  while (size < length) {
-    const word = `${words[next() % words.length]}${next() % 10000} `;
+  for (let i = 0; size < length; i += 3) {
+    if (i + 3 > random.length) i = 0;
+    const word = `${words[random[i] % words.length]}${random.readUInt16LE(i + 1)} `;
     parts.push(word);
     size += word.length;
   }
