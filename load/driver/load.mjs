@@ -67,7 +67,7 @@ export async function runScenario(o) {
 
   const { $comment: _why, ...targetVars } = definitions.target_vars ?? {};
   const vars = { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...targetVars, ...(o.vars ?? {}) };
-  const target = await serve(micronodeOptions(o.bundle, vars));
+  const target = await serve(micronodeOptions(o.bundle, vars), { inspectorPort: o.inspectorPort });
   const client = createClient(target.url, Math.max(connections, 256));
   const rss = [];
   const sampler = setInterval(() => {

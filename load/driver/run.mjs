@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run load -- <scenario> [--rate N | --max] [--duration S] [--connections N] [--out file]
-//                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path]
+//                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path] [--inspect PORT]
 // Serves micronode with Miniflare on 127.0.0.1, drives the scenario, and writes a JSON and an
 // HTML report (default load/reports/<scenario>-<time>.{json,html}). Exits 1 when a fixed-rate run
 // misses the SLO.
@@ -22,6 +22,7 @@ const { values, positionals } = parseArgs({
     var: { type: "string", multiple: true, default: [] },
     "no-ceiling": { type: "boolean", default: false },
     bundle: { type: "string" },
+    inspect: { type: "string" },
   },
 });
 const scenario = positionals[0];
@@ -41,6 +42,7 @@ const { report, target, client } = await runScenario({
   connections: values.connections ? Number(values.connections) : undefined,
   bundle,
   vars,
+  inspectorPort: values.inspect ? Number(values.inspect) : undefined,
 });
 client.close();
 await target.mf.dispose();

@@ -62,7 +62,7 @@ export function helloOptions() {
 }
 
 /** Start Miniflare serving `workerOptions` on 127.0.0.1, with state under `persistDir` (default: a new temp dir). */
-export async function serve(workerOptions, { miniflareModule, persistDir } = {}) {
+export async function serve(workerOptions, { miniflareModule, persistDir, inspectorPort } = {}) {
   const { Miniflare } = miniflareModule ?? (await import("miniflare"));
   const persist = persistDir ?? mkdtempSync(join(tmpdir(), "ron-load-"));
   const mf = new Miniflare({
@@ -72,6 +72,7 @@ export async function serve(workerOptions, { miniflareModule, persistDir } = {})
     cf: false,
     r2Persist: join(persist, "r2"),
     durableObjectsPersist: join(persist, "do"),
+    ...(inspectorPort ? { inspectorPort } : {}),
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, ""), pid: workerdPid() };

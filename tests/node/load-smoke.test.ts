@@ -1,0 +1,54 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain JS modules of the load harness
+import { measureColdStart } from "../../load/driver/cold-start.mjs";
+// @ts-expect-error: plain JS modules of the load harness
+import { runScenario } from "../../load/driver/load.mjs";
+// @ts-expect-error: plain JS modules of the load harness
+import { renderHtml } from "../../load/driver/report-html.mjs";
+// @ts-expect-error: plain JS modules of the load harness
+import { bundleWorker } from "../../load/driver/targets.mjs";
+
+/** A short smoke of the harness (the real runs are `npm run load`, `npm run perf:gate`). */
+let bundle: string;
+beforeAll(() => {
+  bundle = bundleWorker({ outDir: join(tmpdir(), `ron-smoke-build-${process.pid}`) });
+});
+
+describe("load harness smoke", () => {
+  it("drives the mixed scenario at a fixed rate and reports per-route figures, SLO and server memory", async () => {
+    const { report, target, client } = await runScenario({ scenario: "mixed", rate: 60, durationS: 2, bundle });
+    client.close();
+    await target.mf.dispose();
+    expect(report.totals.requests).toBe(120);
+    expect(report.totals.failure_rate).toBe(0);
+    expect(report.routes.map((r: any) => r.route).sort()).toEqual(["GET /o/:addr", "POST /put", "POST /webhooks/:provider"]);
+    for (const r of report.routes) {
+      expect(r.p50_ms).toBeGreaterThan(0);
+      expect(r.p95_ms).toBeGreaterThanOrEqual(r.p50_ms);
+      expect(r.p99_ms).toBeGreaterThanOrEqual(r.p95_ms);
+      expect(r.timeline.length).toBeGreaterThan(0);
+    }
+    expect(report.slo.checks.length).toBe(4);
+    expect(report.server.rss_max_bytes).toBeGreaterThan(10 * 1024 * 1024);
+    const html = renderHtml(report);
+    expect(html).toContain("<svg");
+    expect(html).toContain("POST /webhooks/:provider");
+  });
+
+  it("runs a closed-loop max-throughput pass", async () => {
+    const { report, target, client } = await runScenario({ scenario: "read-hot", max: true, connections: 4, durationS: 1, bundle });
+    client.close();
+    await target.mf.dispose();
+    expect(report.totals.achieved_rps).toBeGreaterThan(50);
+    expect(report.slo).toBeNull();
+  });
+
+  it("measures a cold start to the first /readyz 200", async () => {
+    const cold = await measureColdStart(bundle, 1);
+    expect(cold.ready_ms.median).toBeGreaterThan(0);
+    expect(cold.first_request_ms.median).toBeGreaterThan(0);
+    expect(cold.bundle.gzip_bytes).toBeGreaterThan(1000);
+  });
+});
