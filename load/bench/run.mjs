@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BLAKE3, webhook HMAC
+// npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BLAKE3, GitHub webhook
 // verification, capped gzip/zstd decode, Range parsing), with BLAKE3 also compared to the native
 // single-threaded `b3sum` where it is installed.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,7 +16,7 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 const plan = [
   ["blake3", [4 * KIB, 64 * KIB, MIB]],
-  ["hmac-sha256-verify", [4 * KIB, 64 * KIB]],
+  ["webhook-verify-github", [4 * KIB, 64 * KIB]],
   ["identity-read-hash", [64 * KIB, MIB]],
   ["gzip-decode-capped", [64 * KIB, MIB]],
   ["zstd-decode-capped", [64 * KIB, MIB]],

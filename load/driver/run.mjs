@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // npm run load -- <scenario> [--rate N | --max] [--duration S] [--connections N] [--out file]
-//                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path] [--inspect PORT]
+//                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path] [--inspect PORT] [--cold-start N]
 // Serves micronode with Miniflare on 127.0.0.1, drives the scenario, and writes a JSON and an
 // HTML report (default load/reports/<scenario>-<time>.{json,html}). Exits 1 when a fixed-rate run
 // misses the SLO.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { measureColdStart } from "./cold-start.mjs";
 import { measureCeiling, runScenario } from "./load.mjs";
 import { renderHtml } from "./report-html.mjs";
 import { ROOT, bundleSize, bundleWorker } from "./targets.mjs";
@@ -23,6 +24,7 @@ const { values, positionals } = parseArgs({
     "no-ceiling": { type: "boolean", default: false },
     bundle: { type: "string" },
     inspect: { type: "string" },
+    "cold-start": { type: "string", default: "3" },
   },
 });
 const scenario = positionals[0];
@@ -47,6 +49,7 @@ const { report, target, client } = await runScenario({
 client.close();
 await target.mf.dispose();
 report.bundle = bundleSize(dirname(bundle));
+if (Number(values["cold-start"]) > 0) report.cold_start = await measureColdStart(bundle, Number(values["cold-start"]));
 if (!values["no-ceiling"]) {
   report.ceiling = await measureCeiling({ durationS: Math.min(report.duration_s, 10), connections: values.max ? (Number(values.connections) || 32) : 32 });
   report.ceiling.ratio = Math.round((report.totals.achieved_rps / report.ceiling.rps) * 1000) / 1000;
@@ -61,6 +64,7 @@ writeFileSync(html, renderHtml(report));
 console.log(`\n${report.scenario} — ${report.mode}, ${report.duration_s} s, commit ${report.commit}`);
 console.table(report.routes.map(({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate }) => ({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate })));
 console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s`);
+if (report.cold_start) console.log(`cold start (process launch → first /readyz 200): median ${report.cold_start.ready_ms.median} ms over ${report.cold_start.runs} runs; first request ${report.cold_start.first_request_ms.median} ms; bundle ${report.bundle.raw_bytes} B raw / ${report.bundle.gzip_bytes} B gzip`);
 if (report.ceiling) console.log(`hello-world ceiling ${report.ceiling.rps} req/s → ratio ${report.ceiling.ratio}`);
 if (report.slo) for (const c of report.slo.checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what}: ${c.actual} (limit ${c.limit})`);
 console.log(`reports: ${out}\n         ${html}`);
