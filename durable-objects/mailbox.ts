@@ -24,16 +24,8 @@ export interface SendInput {
 
 export type SendOutcome = { status: "sent" | "duplicate"; msg_id: string; depth: number } | { status: "full"; depth: number };
 
-export interface Delivery {
-  msg_id: string;
-  ts: number;
-  idem_key: string;
-  payload: Uint8Array;
-  payload_hash: string;
-  attrs: Record<string, string>;
-  corr_id: string;
-  attempt: number;
-}
+/** What a consumer receives: the message without its bookkeeping. */
+export type Delivery = Omit<Message, "visible_at" | "state" | "forget_at">;
 
 /** Redelivery delay after a nack: 1 s, 2 s, 4 s … capped at 60 s. */
 export const nackBackoffMs = (attempt: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
@@ -118,13 +110,4 @@ export class Mailbox extends DurableObject {
   }
 }
 
-const toDelivery = (m: Message): Delivery => ({
-  msg_id: m.msg_id,
-  ts: m.ts,
-  idem_key: m.idem_key,
-  payload: m.payload,
-  payload_hash: m.payload_hash,
-  attrs: m.attrs,
-  corr_id: m.corr_id,
-  attempt: m.attempt,
-});
+const toDelivery = ({ visible_at: _v, state: _s, forget_at: _f, ...delivery }: Message): Delivery => delivery;
