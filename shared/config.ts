@@ -20,6 +20,13 @@ const integer = (fallback: number, min: number, max: number) =>
       .max(max, { error: `must be at most ${max}` }),
   ).default(fallback);
 
+/** A fraction between 0 and 1 (e.g. "0.01"). */
+const fraction = (fallback: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+    z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) }).min(0, { error: "must be between 0 and 1" }).max(1, { error: "must be between 0 and 1" }),
+  ).default(fallback);
+
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
 const flag = (fallback: boolean) =>
   z.preprocess((value) => {
@@ -39,6 +46,24 @@ export const configSchema = z.object({
   REQUEST_TIMEOUT_MS: integer(5_000, 10, 600_000),
   /** Requests in flight per isolate before new ones are shed with 503 BACKPRESSURE. */
   MAX_INFLIGHT: integer(512, 1, 100_000),
+  /** Token bucket: requests per second admitted, and the burst above it. */
+  RATE_LIMIT_RPS: integer(500, 1, 1_000_000),
+  RATE_LIMIT_BURST: integer(250, 1, 1_000_000),
+  /** One bucket per `service` (default), per client IP (`ip`: CF-Connecting-IP), or per `header:<name>`. */
+  RATE_LIMIT_KEY: z.string().regex(/^(service|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be service, ip or header:<name>" }).default("service"),
+  /** How long an isolate may spend a batch of leased tokens before handing the rest back. */
+  RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
+  /** How long a lease request may take before the limiter counts as unavailable. */
+  LIMITER_TIMEOUT_MS: integer(250, 10, 10_000),
+  /** Brownout: past this 5xx rate (or p95) over the window, writes get 503 BROWNOUT; reads stay served. */
+  BROWNOUT_ERROR_RATE: fraction(0.01),
+  BROWNOUT_P95_MS: integer(1_000, 1, 600_000),
+  BROWNOUT_WINDOW_S: integer(10, 1, 600),
+  BROWNOUT_MIN_REQUESTS: integer(50, 1, 10_000_000),
+  /** /readyz reports `shedding` when more than this share of recent requests was shed. */
+  READY_SHED_RATE: fraction(0.1),
+  /** /readyz reports `queues` when a work queue is fuller than this share of its capacity. */
+  READY_QUEUE_RATIO: fraction(0.8),
   /** Wire (encoded) request body cap in bytes. */
   MAX_BODY_BYTES: integer(1 * MIB, 1, 100 * MIB),
   /** Decoded bytes may be at most this many times the wire bytes. */

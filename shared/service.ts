@@ -16,8 +16,11 @@ import {
   withInflightLimit,
   withMetrics,
   withOps,
+  withRateLimit,
+  withBrownout,
   withTimeout,
 } from "./middleware";
+import { admissionChecks } from "./admission/readiness";
 import { createOpsRouter } from "./ops/routes";
 import { serve } from "./worker";
 
@@ -30,7 +33,7 @@ export interface ServiceOptions {
 
 export function hardenedService<E extends ConfigEnv>({ service, facets }: ServiceOptions) {
   const ops = createOpsRouter({
-    checks: facets.flatMap((f) => f.checks ?? []).filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
+    checks: [...admissionChecks, ...facets.flatMap((f) => f.checks ?? [])].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
     features: (rc) => [...new Set(facets.flatMap((f) => f.features?.(rc) ?? []))],
     beforeScrape: async (rc) => {
       await Promise.all(facets.map((f) => f.beforeScrape?.(rc)));
@@ -42,7 +45,9 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
     withErrorEnvelope(), //                one exit: anything thrown becomes the JSON envelope
     withOps(ops), //                       /healthz /readyz /version /metrics bypass admission
     withConfigGate(), //                   invalid config → 503 NOT_READY
-    withInflightLimit(), //                admission: in-flight cap
+    withBrownout(), //                     recent 5xx/p95 too high → writes 503 BROWNOUT, reads served
+    withRateLimit(), //                    token bucket (leased from a DO) → 429 RATE_LIMIT
+    withInflightLimit(), //                in-flight cap → 503 BACKPRESSURE
     withTimeout(), //                      deadline for everything below
     withBodyCap(), //                      declared Content-Length over the cap → 413
   )(firstMatch(facets.map((f) => f.routes), routeNotFound));

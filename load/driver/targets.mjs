@@ -53,6 +53,7 @@ export function micronodeOptions(scriptPath, vars = {}) {
       AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true },
       MAILBOX: { className: "Mailbox", useSQLite: true },
       AUDIT_LOG: { className: "AuditLog", useSQLite: true },
+      RATE_LIMITER: { className: "RateLimiter", useSQLite: true },
     },
   };
 }

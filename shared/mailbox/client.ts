@@ -14,6 +14,14 @@ export interface MailboxEnv {
 
 export const TOPIC = /^[a-z0-9._-]{1,64}$/;
 
+/** Last depth this isolate saw per topic (for queue_depth and readiness). */
+export const knownQueueDepths = new Map<string, number>();
+
+function observeDepth(topic: string, depth: number): void {
+  knownQueueDepths.set(`mailbox.${topic}`, depth);
+  metrics.queueDepth.set({ queue: `mailbox.${topic}` }, depth);
+}
+
 export function mailboxLimits(rc: RequestContext<any>): MailboxLimits {
   const c = configOf(rc);
   return { persistent: !c.AMNESIA, capacity: c.WORK_QUEUE_CAPACITY, dedupeMs: c.MAILBOX_DEDUPE_S * 1000, maxAttempts: c.MAILBOX_MAX_ATTEMPTS };
@@ -49,7 +57,7 @@ export async function sendMessage(rc: RequestContext<any>, request: SendRequest)
     { idem_key: request.idem_key, payload: request.payload, payload_hash, attrs: request.attrs ?? {}, corr_id: rc.corrId },
     mailboxLimits(rc),
   );
-  metrics.queueDepth.set({ queue: `mailbox.${request.topic}` }, outcome.depth);
+  observeDepth(request.topic, outcome.depth);
   if (outcome.status === "full") return { status: "full" };
   return { status: outcome.status, msg_id: `${request.topic}:${outcome.msg_id}`, payload_hash };
 }
@@ -87,7 +95,7 @@ const toJson = (topic: string, d: Delivery): DeliveryJson => ({
 export async function receiveMessages(rc: RequestContext<any>, topic: string, visibilityMs: number, maxMessages: number): Promise<DeliveryJson[]> {
   const { messages, deadLettered, depth } = await stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc));
   if (deadLettered) metrics.deadLetters.inc({ topic }, deadLettered);
-  metrics.queueDepth.set({ queue: `mailbox.${topic}` }, depth);
+  observeDepth(topic, depth);
   return messages.map((d) => toJson(topic, d));
 }
 

@@ -35,5 +35,7 @@ export const metrics = {
   webhookVerify: registry.counter("webhook_verify_total", "Webhook signature checks by provider and result (ok or the refusal reason).", ["provider", "result"]),
   deadLetters: registry.counter("mailbox_dead_letters_total", "Messages moved to a topic's dead letters after their last attempt.", ["topic"]),
   auditDropped: registry.counter("audit_drop_total", "Audit records dropped before reaching R2 (buffer full or append failed)."),
+  busyRejections: registry.counter("busy_rejections_total", "Requests shed for BACKPRESSURE, by route template.", ["endpoint"]),
+  limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

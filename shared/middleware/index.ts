@@ -7,5 +7,7 @@ export { withErrorEnvelope } from "./with-error-envelope";
 export { withOps } from "./with-ops";
 export { withConfigGate } from "./with-config-gate";
 export { withInflightLimit } from "./with-inflight-limit";
+export { withRateLimit } from "./with-rate-limit";
+export { withBrownout } from "./with-brownout";
 export { withTimeout } from "./with-timeout";
 export { withBodyCap } from "./with-body-cap";

@@ -17,11 +17,12 @@ export function withErrorEnvelope(): Middleware {
         const { error, unexpected } = toHttpError(thrown);
         if (unexpected) {
           console.error(
-            JSON.stringify({ level: "error", msg: "unhandled error", corr_id: rc.corrId, service: rc.service, route: rc.route, error: String((thrown as Error)?.stack ?? thrown) }),
+            JSON.stringify({ level: "error", msg: "unexpected error", corr_id: rc.corrId, service: rc.service, route: rc.route, error: String((thrown as Error)?.stack ?? thrown) }),
           );
           reportError(thrown, request, rc);
         }
         if (error.retryAfterMs !== undefined && error.reason) metrics.rejected.inc({ reason: error.reason });
+        if (error.reason === "BACKPRESSURE") metrics.busyRejections.inc({ endpoint: rc.route });
         return errorResponse(error, rc.corrId, request.method);
       }
     };

@@ -6,14 +6,16 @@ import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
 import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
+import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import type { StoreEnv } from "../../shared/store";
 import { interopFacet } from "./facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
 export { AuditLog } from "../../durable-objects/audit-log";
 export { Mailbox } from "../../durable-objects/mailbox";
+export { RateLimiter } from "../../durable-objects/rate-limiter";
 
-export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv;
+export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv;
 
 const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet] });
 

@@ -1,0 +1,80 @@
+/**
+ * @module The isolate's side of rate limiting: per bucket key, a small batch of tokens leased
+ * from the RateLimiter Durable Object and spent locally until it runs out or expires. One lease
+ * request per key is in flight at a time (single flight); an empty bucket is remembered until its
+ * next token is due, so a flood of refused requests does not become a flood of RPCs.
+ */
+import type { BucketSpec, Lease } from "../../durable-objects/rate-limiter";
+
+export interface LeaseSource {
+  lease(wanted: number, returned: number, spec: BucketSpec): Promise<Lease>;
+}
+
+export interface LeaseOptions {
+  spec: BucketSpec;
+  leaseMs: number;
+  timeoutMs: number;
+}
+
+export type TakeResult = { admitted: true } | { admitted: false; retryAfterMs: number };
+
+/** The limiter did not answer (error or timeout). */
+export class LimiterUnavailable extends Error {}
+
+interface LocalLease {
+  tokens: number;
+  expiresAt: number;
+  /** Tokens of an expired lease, handed back with the next request. */
+  unused: number;
+  deniedUntil: number;
+  pending: Promise<void> | null;
+}
+
+/** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
+export const batchSize = ({ spec, leaseMs }: LeaseOptions) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
+
+export class TokenLeases {
+  readonly #leases = new Map<string, LocalLease>();
+
+  async take(key: string, source: () => LeaseSource, options: LeaseOptions): Promise<TakeResult> {
+    let lease = this.#leases.get(key);
+    if (!lease) this.#leases.set(key, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, pending: null }));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = Date.now();
+      if (lease.tokens > 0 && lease.expiresAt <= now) {
+        lease.unused += lease.tokens;
+        lease.tokens = 0;
+      }
+      if (lease.tokens > 0) {
+        lease.tokens--;
+        return { admitted: true };
+      }
+      if (lease.deniedUntil > now) return { admitted: false, retryAfterMs: lease.deniedUntil - now };
+      lease.pending ??= this.#renew(lease, source(), options).finally(() => (lease.pending = null));
+      await lease.pending;
+    }
+    // the fresh batch went to other waiting requests
+    return { admitted: false, retryAfterMs: Math.ceil(1000 / options.spec.rate) };
+  }
+
+  async #renew(lease: LocalLease, source: LeaseSource, options: LeaseOptions): Promise<void> {
+    const returned = lease.unused;
+    lease.unused = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LimiterUnavailable(`rate limiter did not answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    });
+    try {
+      const result = await Promise.race([source.lease(batchSize(options), returned, options.spec), timeout]);
+      const now = Date.now();
+      lease.tokens += result.granted;
+      lease.expiresAt = now + options.leaseMs;
+      if (result.granted === 0) lease.deniedUntil = now + result.retryAfterMs;
+    } catch (error) {
+      lease.unused += returned; // not handed back: keep them for the next try
+      throw error instanceof LimiterUnavailable ? error : new LimiterUnavailable(`rate limiter failed: ${(error as Error)?.message ?? error}`);
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+  }
+}
