@@ -18,7 +18,7 @@ export const admissionChecks: ReadinessCheck[] = [
       let timer: ReturnType<typeof setTimeout> | null = null;
       try {
         await Promise.race([
-          limiterFor(rc, rc.service).available({ rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST }),
+          (async () => await limiterFor(rc, rc.service).available({ rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST }))(),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${c.LIMITER_TIMEOUT_MS} ms`)), c.LIMITER_TIMEOUT_MS))),
         ]);
         return { ok: true };

@@ -65,7 +65,9 @@ export class TokenLeases {
       timer = setTimeout(() => reject(new LimiterUnavailable(`rate limiter did not answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     });
     try {
-      const result = await Promise.race([source.lease(batchSize(options), returned, options.spec), timeout]);
+      // awaited inside an async function at once, so an RPC rejection is never seen as unhandled
+      const call = (async () => await source.lease(batchSize(options), returned, options.spec))();
+      const result = await Promise.race([call, timeout]);
       const now = Date.now();
       lease.tokens += result.granted;
       lease.expiresAt = now + options.leaseMs;

@@ -1,0 +1,157 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { batchSize } from "../shared/admission/token-leases";
+import { amnesiaStub, call, envelopeOf, putRaw, randomBytes } from "./helpers";
+
+/** Real admission knobs (the test config lifts them for other files), one bucket per client. */
+const limited = (rps: number, burst: number, extra: Record<string, string> = {}) => ({
+  RATE_LIMIT_RPS: String(rps),
+  RATE_LIMIT_BURST: String(burst),
+  RATE_LIMIT_KEY: "header:x-client",
+  ...extra,
+});
+const client = () => ({ "x-client": crypto.randomUUID() });
+const missing = `/o/b3:${"e".repeat(64)}`; // admitted requests answer 404
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
+  it("admits the burst, then sheds with 429 RATE_LIMIT, Retry-After and retry_after_ms", async () => {
+    const knobs = limited(5, 10);
+    const headers = client();
+    const statuses: number[] = [];
+    let refused: Response | null = null;
+    for (let i = 0; i < 30; i++) {
+      const response = await call(missing, { headers }, knobs);
+      statuses.push(response.status);
+      if (response.status === 429) refused ??= response;
+      else await response.arrayBuffer();
+    }
+    const admitted = statuses.filter((s) => s === 404).length;
+    expect(admitted).toBeGreaterThanOrEqual(10);
+    expect(admitted).toBeLessThanOrEqual(10 + 2); // burst + what refilled during the loop
+    expect(statuses.filter((s) => s === 429).length).toBe(30 - admitted);
+    const envelope = await envelopeOf(refused!);
+    expect(envelope).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "RATE_LIMIT", retryable: true });
+    expect(envelope.retry_after_ms).toBeGreaterThan(0);
+    expect(Number(refused!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused!.headers.get("x-reason")).toBe("RATE_LIMIT");
+    expect((await call("/healthz", { headers }, knobs)).status).toBe(200); // ops are never limited
+  });
+
+  it("keeps the admitted count within rate·T + burst + one lease under a 10x flood, and recovers", async () => {
+    const rate = 20;
+    const burst = 10;
+    const knobs = limited(rate, burst);
+    const headers = client();
+    const started = Date.now();
+    let admitted = 0;
+    let sent = 0;
+    while (Date.now() - started < 1500) {
+      const batch = await Promise.all(Array.from({ length: 10 }, () => call(missing, { headers }, knobs)));
+      sent += batch.length;
+      admitted += batch.filter((r) => r.status === 404).length;
+      expect(batch.every((r) => r.status === 404 || r.status === 429)).toBe(true);
+      await sleep(20);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const bound = rate * seconds + burst + batchSize({ spec: { rate, burst }, leaseMs: 50, timeoutMs: 250 });
+    expect(sent).toBeGreaterThan(bound * 2); // it really was a flood
+    expect(admitted).toBeLessThanOrEqual(bound);
+    expect(admitted).toBeGreaterThanOrEqual(burst + rate * seconds * 0.5);
+    await sleep(1000);
+    expect((await call(missing, { headers }, knobs)).status).toBe(404); // recovered
+  });
+
+  it("keeps one bucket per client key: one client's flood does not limit another", async () => {
+    const knobs = limited(1, 3);
+    const greedy = client();
+    for (let i = 0; i < 6; i++) await call(missing, { headers: greedy }, knobs);
+    expect((await call(missing, { headers: greedy }, knobs)).status).toBe(429);
+    expect((await call(missing, { headers: client() }, knobs)).status).toBe(404);
+  });
+
+  it("leases a batch of tokens from the DO for the first request instead of one", async () => {
+    // rate 1/s and a long lease: one lease period at the full rate is 10 tokens
+    const knobs = limited(1, 1000, { RATE_LIMIT_KEY: "header:x-batch", RATE_LIMIT_LEASE_MS: "10000" });
+    const key = crypto.randomUUID();
+    expect((await call(missing, { headers: { "x-batch": key } }, knobs)).status).toBe(404);
+    const namespace = env.RATE_LIMITER as unknown as DurableObjectNamespace;
+    const stub = namespace.get(namespace.idFromName(`micronode:client:${key}`));
+    const left: number = await runInDurableObject(stub, (instance) => (instance as unknown as { available(spec: object): Promise<number> }).available({ rate: 1, burst: 1000 }));
+    expect(left).toBeLessThan(991); // 10 tokens left the bucket, not 1
+    expect(left).toBeGreaterThanOrEqual(990);
+  });
+});
+
+describe("when the rate limiter fails", () => {
+  it("admits reads, refuses writes with 503 NOT_READY, and /readyz reports the limiter", async () => {
+    // point the limiter binding at a real Durable Object that has no lease(): every call fails
+    const broken = { ...limited(100, 100), RATE_LIMITER: env.AMNESIA_STORE } as unknown as Record<string, string>;
+    const headers = client();
+    expect((await call(missing, { headers }, broken)).status).toBe(404);
+    const write = await call("/put", { method: "POST", body: randomBytes(10), headers }, broken);
+    expect(write.status).toBe(503);
+    expect(await envelopeOf(write)).toMatchObject({ reason: "NOT_READY", retryable: true });
+    const ready = await call("/readyz", {}, broken);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, degraded: true, missing: ["limiter"] });
+    expect(await (await call("/metrics")).text()).toMatch(/^limiter_errors_total [1-9]\d*$/m);
+  });
+});
+
+describe("brownout", () => {
+  it("refuses writes with 503 BROWNOUT while the recent 5xx rate is high, keeps serving reads, and clears by itself", async () => {
+    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "1", BROWNOUT_ERROR_RATE: "0.01" };
+    const good = randomBytes(64);
+    const { address: goodAddress } = await (await putRaw(good)).json<any>();
+    const bad = randomBytes(64);
+    const { address: badAddress } = await (await putRaw(bad)).json<any>();
+    await runInDurableObject(amnesiaStub(), (instance) => {
+      (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(badAddress.slice(3))!.bytes[0]! ^= 1;
+    });
+    await sleep(1100); // start from a clean window
+    for (let i = 0; i < 6; i++) expect((await call(`/o/${badAddress}`, {}, knobs)).status).toBe(502);
+
+    const write = await putRaw(randomBytes(20), {}, knobs);
+    expect(write.status).toBe(503);
+    expect(await envelopeOf(write)).toMatchObject({ reason: "BROWNOUT", retryable: true });
+    expect(write.headers.get("retry-after")).toBeTruthy();
+    expect((await call(`/o/${goodAddress}`, {}, knobs)).status).toBe(200); // fail-open reads
+    const ready = await call("/readyz", {}, knobs);
+    expect(await ready.json()).toMatchObject({ ready: false, degraded: true, missing: ["brownout"] });
+
+    await sleep(2100); // the window slides past the failures
+    expect((await putRaw(randomBytes(20), {}, knobs)).status).toBe(201);
+    expect((await call("/readyz", {}, knobs)).status).toBe(200);
+  });
+});
+
+describe("truthful readiness under load", () => {
+  it("reports shedding while most recent requests are refused, and recovers", async () => {
+    const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "1", READY_SHED_RATE: "0.5" });
+    await sleep(1100);
+    const headers = client();
+    for (let i = 0; i < 20; i++) await call(missing, { headers }, knobs);
+    const ready = await call("/readyz", {}, knobs);
+    expect(ready.status).toBe(503);
+    expect((await ready.json<any>()).missing).toContain("shedding");
+    await sleep(2100);
+    expect((await call("/readyz", {}, knobs)).status).toBe(200);
+  });
+
+  it("reports a work queue above 80% of its capacity", async () => {
+    const knobs = { WORK_QUEUE_CAPACITY: "5" };
+    const topic = `ready-${crypto.randomUUID().slice(0, 8)}`;
+    const send = (i: number) => call("/mailbox/send", { method: "POST", body: JSON.stringify({ topic, idem_key: `k${i}`, payload_b64: "" }), headers: { "Content-Type": "application/json" } }, knobs);
+    for (let i = 0; i < 5; i++) expect((await send(i)).status).toBe(200);
+    const ready = await call("/readyz", {}, knobs);
+    expect(ready.status).toBe(503);
+    const report = await ready.json<any>();
+    expect(report.missing).toContain("queues");
+    expect(report.detail.queues).toContain(`mailbox.${topic} holds 5 of 5`);
+    const recv = await call("/mailbox/recv", { method: "POST", body: JSON.stringify({ topic, max_messages: 5 }), headers: { "Content-Type": "application/json" } }, knobs);
+    for (const m of (await recv.json<any>()).messages) await call(`/mailbox/ack/${m.msg_id}`, { method: "POST" }, knobs);
+    await call("/mailbox/recv", { method: "POST", body: JSON.stringify({ topic }), headers: { "Content-Type": "application/json" } }, knobs);
+    expect((await call("/readyz", {}, knobs)).status).toBe(200);
+  });
+});
