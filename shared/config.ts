@@ -64,6 +64,8 @@ export const configSchema = z.object({
   READY_SHED_RATE: fraction(0.1),
   /** /readyz reports `queues` when a work queue is fuller than this share of its capacity. */
   READY_QUEUE_RATIO: fraction(0.8),
+  /** Cap on the summed size of request header names and values; past it 431. */
+  MAX_HEADER_BYTES: integer(32 * KIB, 1_024, 1 * MIB),
   /** Wire (encoded) request body cap in bytes. */
   MAX_BODY_BYTES: integer(1 * MIB, 1, 100 * MIB),
   /** Decoded bytes may be at most this many times the wire bytes. */

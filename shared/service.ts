@@ -18,6 +18,7 @@ import {
   withOps,
   withRateLimit,
   withBrownout,
+  withHeaderCap,
   withTimeout,
 } from "./middleware";
 import { admissionChecks } from "./admission/readiness";
@@ -43,6 +44,7 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
     withCorrId(), //                       prepare: X-Corr-ID in and out
     withMetrics(), //                      golden metrics, with the real status of every answer
     withErrorEnvelope(), //                one exit: anything thrown becomes the JSON envelope
+    withHeaderCap(), //                    oversized headers → 431, before anything reads them
     withOps(ops), //                       /healthz /readyz /version /metrics bypass admission
     withConfigGate(), //                   invalid config → 503 NOT_READY
     withBrownout(), //                     recent 5xx/p95 too high → writes 503 BROWNOUT, reads served

@@ -50,6 +50,16 @@ describe("shared hardening layer", () => {
     expect(pulled).toBeLessThanOrEqual(1); // at most the stream's own first prefetch
   });
 
+  it("refuses oversized headers with 431 HEADERS_TOO_LARGE, on ops routes too", async () => {
+    for (const path of ["/healthz", "/put"]) {
+      const response = await call(path, { method: path === "/put" ? "POST" : "GET", body: path === "/put" ? "x" : undefined, headers: { "x-junk": "a".repeat(40 * 1024) } });
+      expect(response.status).toBe(431);
+      expect(await envelopeOf(response)).toMatchObject({ code: "HEADERS_TOO_LARGE", reason: "header_cap" });
+    }
+    expect((await call("/healthz", { headers: { "x-junk": "a".repeat(2000) } }, { MAX_HEADER_BYTES: "1024" })).status).toBe(431);
+    expect((await call("/healthz", { headers: { "x-ok": "a".repeat(1000) } })).status).toBe(200);
+  });
+
   it("times out a request whose body trickles past REQUEST_TIMEOUT_MS with 503 TIMEOUT and stores nothing", async () => {
     const chunks = Array.from({ length: 40 }, () => randomBytes(100));
     const started = Date.now();
@@ -86,5 +96,6 @@ describe("shared hardening layer", () => {
     const metrics = await (await call("/metrics")).text();
     expect(metrics).toMatch(/^rejected_total\{reason="BACKPRESSURE"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^rejected_total\{reason="TIMEOUT"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^busy_rejections_total\{endpoint="\/put"\} [1-9]\d*$/m);
   });
 });

@@ -11,3 +11,4 @@ export { withRateLimit } from "./with-rate-limit";
 export { withBrownout } from "./with-brownout";
 export { withTimeout } from "./with-timeout";
 export { withBodyCap } from "./with-body-cap";
+export { withHeaderCap } from "./with-header-cap";

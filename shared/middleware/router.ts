@@ -13,10 +13,24 @@ export interface RouteTable {
   [template: string]: Partial<Record<"GET" | "HEAD" | "POST" | "PUT" | "DELETE", RoutedHandler>>;
 }
 
+/** Every route template any router serves, to label requests refused before routing. */
+const knownTemplates: { pattern: RegExp; template: string }[] = [];
+
+function templatePattern(template: string): RegExp {
+  const escaped = template.split("/").map((part) => (part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")));
+  return new RegExp(`^${escaped.join("/")}/?$`);
+}
+
+/** The route template a path belongs to, or "unmatched" (bounded label values for metrics). */
+export function routeTemplateOf(pathname: string): string {
+  return knownTemplates.find((t) => t.pattern.test(pathname))?.template ?? "unmatched";
+}
+
 /** Build a RouteHandler from `{ "/o/:addr": { GET: getObject, HEAD: headObject } }`. */
 export function createRouter(table: RouteTable): RouteHandler {
   const router = IttyRouter();
   for (const [template, methods] of Object.entries(table)) {
+    knownTemplates.push({ pattern: templatePattern(template), template });
     const allowed = Object.keys(methods);
     for (const [method, handler] of Object.entries(methods)) {
       router[method.toLowerCase() as "get"](template, (request: RouteRequest, rc: RequestContext<any>) => {
