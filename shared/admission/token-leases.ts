@@ -39,9 +39,11 @@ export class TokenLeases {
   async take(key: string, source: () => LeaseSource, options: LeaseOptions): Promise<TakeResult> {
     let lease = this.#leases.get(key);
     if (!lease) this.#leases.set(key, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, pending: null }));
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
-      if (lease.tokens > 0 && lease.expiresAt <= now) {
+      // Expire only before waiting: a batch that just arrived is spent even if this request
+      // resumed late (under load it can wake after the lease period), else it would starve.
+      if (attempt === 0 && lease.tokens > 0 && lease.expiresAt <= now) {
         lease.unused += lease.tokens;
         lease.tokens = 0;
       }
