@@ -126,6 +126,18 @@ describe("brownout", () => {
   });
 });
 
+describe("brownout on latency", () => {
+  it("pauses writes when the recent p95 passes BROWNOUT_P95_MS", async () => {
+    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "1", BROWNOUT_P95_MS: "1" }; // any request is "slow"
+    await sleep(1100);
+    for (let i = 0; i < 6; i++) await (await call(missing, {}, knobs)).arrayBuffer();
+    const write = await putRaw(randomBytes(20), {}, knobs);
+    expect(write.status).toBe(503);
+    expect((await envelopeOf(write)).message).toMatch(/p95 above 1 ms/);
+    expect((await call(missing, {}, knobs)).status).toBe(404);
+  });
+});
+
 describe("truthful readiness under load", () => {
   it("reports shedding while most recent requests are refused, and recovers", async () => {
     const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "1", READY_SHED_RATE: "0.5" });
