@@ -52,11 +52,7 @@ export const gzip = (bytes: Uint8Array) => collect(new Blob([bytes]).stream().pi
 
 export const bytesOf = async (response: Response) => new Uint8Array(await response.arrayBuffer());
 
-export function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
+export { encodeBase64 as base64 } from "../shared/base64";
 
 export const putRaw = (bytes: Uint8Array, headers: Record<string, string> = {}, overrides: Record<string, string> = {}) =>
   call("/put", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream", ...headers } }, overrides);

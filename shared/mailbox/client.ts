@@ -3,6 +3,7 @@
  * ack finds its topic), limits from configuration, and the JSON shape of deliveries.
  */
 import type { Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
+import { encodeBase64 } from "../base64";
 import { blake3 } from "../blake3";
 import { configOf, type RequestContext } from "../context";
 import { badRequest } from "../errors";
@@ -74,18 +75,12 @@ export interface DeliveryJson {
   attempt: number;
 }
 
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
 const toJson = (topic: string, d: Delivery): DeliveryJson => ({
   msg_id: `${topic}:${d.msg_id}`,
   topic,
   ts: d.ts,
   idem_key: d.idem_key,
-  payload_b64: base64(d.payload),
+  payload_b64: encodeBase64(d.payload),
   payload_hash: d.payload_hash,
   attrs: d.attrs,
   corr_id: d.corr_id,

@@ -9,7 +9,7 @@ import { readJson } from "../../shared/json-body";
 import { ackMessage, deadLetters, nackMessage, receiveMessages, sendMessage, TOPIC } from "../../shared/mailbox/client";
 import { requireAdmin } from "../../shared/middleware/admin-auth";
 import type { RouteRequest } from "../../shared/middleware";
-import { decodeBase64 } from "./put-request";
+import { decodeBase64 } from "../../shared/base64";
 
 const topic = z.string().regex(TOPIC, "must match [a-z0-9._-]{1,64}");
 const sendSchema = z.strictObject({

@@ -60,14 +60,3 @@ export function parseEnvelope(text: string): PutEnvelope {
   }
   return parsed.data;
 }
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]{3})?$/;
-
-/** Strict standard base64 (padding optional, no whitespace). */
-export function decodeBase64(text: string): Uint8Array {
-  if (!BASE64.test(text)) throw badRequest("payload is not valid base64", "bad_base64");
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
