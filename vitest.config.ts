@@ -18,7 +18,7 @@ export default defineConfig({
             miniflare: { bindings: { RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
           }),
         ],
-        test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"] },
+        test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"], testTimeout: 20_000 },
       },
       {
         // k6 modules are replaced by recording stand-ins so the k6 scripts can run here

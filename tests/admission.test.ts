@@ -101,7 +101,8 @@ describe("when the rate limiter fails", () => {
 
 describe("brownout", () => {
   it("refuses writes with 503 BROWNOUT while the recent 5xx rate is high, keeps serving reads, and clears by itself", async () => {
-    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "1", BROWNOUT_ERROR_RATE: "0.01" };
+    // a 2 s window: the failures below may straddle a second boundary
+    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "2", BROWNOUT_ERROR_RATE: "0.01" };
     const good = randomBytes(64);
     const { address: goodAddress } = await (await putRaw(good)).json<any>();
     const bad = randomBytes(64);
@@ -109,7 +110,7 @@ describe("brownout", () => {
     await runInDurableObject(amnesiaStub(), (instance) => {
       (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(badAddress.slice(3))!.bytes[0]! ^= 1;
     });
-    await sleep(1100); // start from a clean window
+    await sleep(2100); // start from a clean window
     for (let i = 0; i < 6; i++) expect((await call(`/o/${badAddress}`, {}, knobs)).status).toBe(502);
 
     const write = await putRaw(randomBytes(20), {}, knobs);
@@ -120,7 +121,7 @@ describe("brownout", () => {
     const ready = await call("/readyz", {}, knobs);
     expect(await ready.json()).toMatchObject({ ready: false, degraded: true, missing: ["brownout"] });
 
-    await sleep(2100); // the window slides past the failures
+    await sleep(3100); // the window slides past the failures
     expect((await putRaw(randomBytes(20), {}, knobs)).status).toBe(201);
     expect((await call("/readyz", {}, knobs)).status).toBe(200);
   });
@@ -128,8 +129,8 @@ describe("brownout", () => {
 
 describe("brownout on latency", () => {
   it("pauses writes when the recent p95 passes BROWNOUT_P95_MS", async () => {
-    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "1", BROWNOUT_P95_MS: "1" }; // any request is "slow"
-    await sleep(1100);
+    const knobs = { BROWNOUT_MIN_REQUESTS: "5", BROWNOUT_WINDOW_S: "2", BROWNOUT_P95_MS: "1" }; // any request is "slow"
+    await sleep(2100);
     for (let i = 0; i < 6; i++) await (await call(missing, {}, knobs)).arrayBuffer();
     const write = await putRaw(randomBytes(20), {}, knobs);
     expect(write.status).toBe(503);
@@ -140,14 +141,14 @@ describe("brownout on latency", () => {
 
 describe("truthful readiness under load", () => {
   it("reports shedding while most recent requests are refused, and recovers", async () => {
-    const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "1", READY_SHED_RATE: "0.5" });
-    await sleep(1100);
+    const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "2", READY_SHED_RATE: "0.5" });
+    await sleep(2100);
     const headers = client();
     for (let i = 0; i < 20; i++) await call(missing, { headers }, knobs);
     const ready = await call("/readyz", {}, knobs);
     expect(ready.status).toBe(503);
     expect((await ready.json<any>()).missing).toContain("shedding");
-    await sleep(2100);
+    await sleep(3100);
     expect((await call("/readyz", {}, knobs)).status).toBe(200);
   });
 
