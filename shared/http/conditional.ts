@@ -18,3 +18,19 @@ export function ifNoneMatchHits(header: string | null, etag: string): boolean {
   const target = strip(etag);
   return entityTags(header).some((tag) => tag === "*" || strip(tag) === target);
 }
+
+/** True when `If-Match` allows the request: absent, `*`, or a strong match (W/ tags never match). */
+export function ifMatchAllows(header: string | null, etag: string): boolean {
+  if (header === null) return true;
+  return entityTags(header).some((tag) => tag === "*" || (!tag.startsWith("W/") && tag === etag));
+}
+
+/**
+ * True when `If-Range` lets the Range header apply: absent, or the same strong entity tag. A date
+ * (we send no Last-Modified) or a weak tag means "send the whole representation".
+ */
+export function ifRangeAllows(header: string | null, etag: string): boolean {
+  if (header === null) return true;
+  const value = header.trim();
+  return !value.startsWith("W/") && value === etag;
+}

@@ -45,3 +45,30 @@ export function decideRange(range: string | null, length: number): RangeDecision
 
 export const contentRange = (start: number, end: number, length: number) => `bytes ${start}-${end}/${length}`;
 export const unsatisfiedRange = (length: number) => `bytes */${length}`;
+
+export type MultiRangeDecision = RangeDecision | { kind: "multipart"; ranges: { start: number; end: number }[] };
+
+/** Most ranges one multipart answer will carry; more is served in full (RFC 9110 lets us). */
+export const MAX_RANGES = 16;
+
+/**
+ * Like `decideRange`, but with `multipart/byteranges` allowed: several valid ranges give a
+ * multipart decision (unsatisfiable ones dropped); any invalid spec means the header is ignored.
+ */
+export function decideRanges(range: string | null, length: number): MultiRangeDecision {
+  if (range === null) return { kind: "full" };
+  const eq = range.indexOf("=");
+  if (eq < 0 || range.slice(0, eq).trim().toLowerCase() !== "bytes") return { kind: "full" };
+  const specs = range.slice(eq + 1).split(",").map((s) => s.trim());
+  if (specs.length === 1) return decideRange(range, length);
+  if (specs.length > MAX_RANGES) return { kind: "full" };
+  const ranges: { start: number; end: number }[] = [];
+  for (const spec of specs) {
+    const one = decideRange(`bytes=${spec}`, length);
+    if (one.kind === "full") return { kind: "full" }; // an invalid spec invalidates the header
+    if (one.kind === "partial") ranges.push({ start: one.start, end: one.end });
+  }
+  if (ranges.length === 0) return { kind: "unsatisfiable" };
+  if (ranges.length === 1) return { kind: "partial", ...ranges[0]! };
+  return { kind: "multipart", ranges };
+}
