@@ -36,6 +36,17 @@ export class AmnesiaStore extends DurableObject {
     return { status: "created" };
   }
 
+  /** Named pointers to objects (the edge's asset index), in memory like the objects. */
+  protected readonly pointers = new Map<string, string>();
+
+  async getPointer(name: string): Promise<string | null> {
+    return this.pointers.get(name) ?? null;
+  }
+
+  async setPointer(name: string, value: string): Promise<void> {
+    this.pointers.set(name, value);
+  }
+
   async stats(): Promise<{ usedBytes: number; objects: number }> {
     return { usedBytes: this.usedBytes, objects: this.objects.size };
   }

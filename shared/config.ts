@@ -97,6 +97,10 @@ export const configSchema = z.object({
   SLACK_SIGNING_SECRET_PREVIOUS: secret,
   /** Bearer token for admin routes (mailbox, audit); unset leaves them open (local runs). */
   ADMIN_TOKEN: secret,
+  /** Edge: serve several ranges as multipart/byteranges (off: the full 200, which RFC 9110 allows). */
+  EDGE_MULTI_RANGE: flag(false),
+  /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
+  EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),

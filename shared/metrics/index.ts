@@ -37,5 +37,9 @@ export const metrics = {
   auditDropped: registry.counter("audit_drop_total", "Audit records dropped before reaching R2 (buffer full or append failed)."),
   busyRejections: registry.counter("busy_rejections_total", "Requests shed for BACKPRESSURE, by route template.", ["endpoint"]),
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
+  edgeHits: registry.counter("edge_cache_hits_total", "Edge requests served from stored bytes, by kind (asset, cas).", ["kind"]),
+  edgeMisses: registry.counter("edge_cache_misses_total", "Edge requests with nothing stored to serve, by cause.", ["cause"]),
+  edgeRanges: registry.counter("edge_range_requests_total", "Edge requests with a Range header, by how it was answered.", ["result"]),
+  edgeCasWrites: registry.counter("edge_cas_writes_total", "Edge publishes written to the content-addressed store, by outcome.", ["status"]),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

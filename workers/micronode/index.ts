@@ -8,6 +8,7 @@ import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import type { StoreEnv } from "../../shared/store";
+import { edgeFacet } from "../edge/facet";
 import { interopFacet } from "../interop/facet";
 
 export { AmnesiaStore } from "../../durable-objects/amnesia-store";
@@ -17,6 +18,6 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type MicronodeEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv;
 
-const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet] });
+const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet, edgeFacet] });
 
 export default { fetch } satisfies ExportedHandler<MicronodeEnv>;

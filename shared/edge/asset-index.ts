@@ -1,0 +1,49 @@
+/**
+ * @module The edge's asset index: asset path → the content address (and type) of its current
+ * bytes, which live in the content-addressed store. Publishing a new version writes new bytes and
+ * moves the pointer; the old bytes stay addressable. R2 (`edge/index/<path>`) or, in amnesia
+ * mode, the RAM store's pointers.
+ */
+import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
+import { configOf, type RequestContext } from "../context";
+import type { StoreEnv } from "../store";
+
+export interface AssetEntry {
+  b3: string; // hex
+  size: number;
+  type: string;
+}
+
+export interface AssetIndex {
+  get(path: string): Promise<AssetEntry | null>;
+  put(path: string, entry: AssetEntry): Promise<void>;
+}
+
+const parse = (text: string | null): AssetEntry | null => (text ? (JSON.parse(text) as AssetEntry) : null);
+
+class R2AssetIndex implements AssetIndex {
+  constructor(private readonly bucket: R2Bucket) {}
+  async get(path: string) {
+    const object = await this.bucket.get(`edge/index/${path}`);
+    return object ? parse(await object.text()) : null;
+  }
+  async put(path: string, entry: AssetEntry) {
+    await this.bucket.put(`edge/index/${path}`, JSON.stringify(entry), { httpMetadata: { contentType: "application/json" } });
+  }
+}
+
+class AmnesiaAssetIndex implements AssetIndex {
+  constructor(private readonly stub: DurableObjectStub<AmnesiaStore>) {}
+  async get(path: string) {
+    return parse(await this.stub.getPointer(`edge:${path}`));
+  }
+  async put(path: string, entry: AssetEntry) {
+    await this.stub.setPointer(`edge:${path}`, JSON.stringify(entry));
+  }
+}
+
+export function assetIndexFor(rc: RequestContext<any>): AssetIndex {
+  const env = rc.env as StoreEnv;
+  if (!configOf(rc).AMNESIA) return new R2AssetIndex(env.OBJECTS);
+  return new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")));
+}

@@ -1,0 +1,73 @@
+/**
+ * @module `GET`/`HEAD /edge/assets/*` from the asset index and the content-addressed store, with
+ * ranges and conditionals; `PUT /edge/assets/*` publishes (admin when ADMIN_TOKEN is set).
+ */
+import { etagOf } from "../../shared/address";
+import { audit } from "../../shared/audit";
+import { parseContentCoding } from "../../shared/body/content-coding";
+import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
+import { configOf, type RequestContext } from "../../shared/context";
+import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
+import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
+import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
+import { needsBody, representationResponse, type Representation } from "../../shared/http/representation";
+import { metrics } from "../../shared/metrics";
+import { requireAdmin } from "../../shared/middleware/admin-auth";
+import type { RouteRequest } from "../../shared/middleware";
+import { objectStoreFor } from "../../shared/store";
+import { readVerified } from "../../shared/store/verified-read";
+
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
+
+async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entry: AssetEntry; rep: Representation }> {
+  const path = assetPathOf(request.url);
+  const entry = await assetIndexFor(rc).get(path);
+  if (!entry) {
+    metrics.edgeMisses.inc({ cause: "not_found" });
+    throw notFound(`no asset ${path}`);
+  }
+  return { entry, rep: { etag: etagOf(entry.b3), contentType: entry.type, size: entry.size, cacheControl: configOf(rc).EDGE_CACHE_CONTROL } };
+}
+
+const rangeOptions = (rc: RequestContext<any>) => ({ multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result: string) => metrics.edgeRanges.inc({ result }) });
+
+export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const { entry, rep } = await lookup(request, rc);
+  const body = needsBody(request, rep.etag) ? (await readVerified(rc, objectStoreFor(rc), entry.b3)).bytes : null;
+  metrics.edgeHits.inc({ kind: "asset" });
+  return representationResponse(request, rep, body, rangeOptions(rc));
+}
+
+export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const { rep } = await lookup(request, rc);
+  metrics.edgeHits.inc({ kind: "asset" });
+  return representationResponse(request, rep, null, rangeOptions(rc));
+}
+
+export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  await requireAdmin(request, rc);
+  const path = assetPathOf(request.url);
+  if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");
+  const declaredType = (request.headers.get("content-type") ?? "").trim();
+  if (declaredType && !MEDIA_TYPE.test(declaredType)) throw badRequest("Content-Type is not a media type", "bad_content_type");
+  const type = declaredType && !declaredType.startsWith("application/octet-stream") ? declaredType : contentTypeOf(path);
+  const declared = request.headers.has("content-length") ? Number(request.headers.get("content-length")) : undefined;
+  const body = await readDecodedBody(request.body, parseContentCoding(request.headers.get("content-encoding")), bodyLimitsOf(configOf(rc)), rc.signal, declared);
+  if (rc.signal.aborted) throw rc.signal.reason;
+
+  const outcome = await objectStoreFor(rc).put(body.hex, body.bytes, type);
+  metrics.edgeCasWrites.inc({ status: outcome.status });
+  if (outcome.status === "full") {
+    throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, { reason: "CAPACITY", retryable: false });
+  }
+  const index = assetIndexFor(rc);
+  const previous = await index.get(path);
+  const entry: AssetEntry = { b3: body.hex, size: body.bytes.length, type };
+  const unchanged = previous?.b3 === entry.b3 && previous.type === entry.type;
+  if (!unchanged) await index.put(path, entry);
+  audit(rc, { provider: null, decision: "allow", reason: unchanged ? "unchanged" : "published", b3: `b3:${body.hex}` });
+  return new Response(JSON.stringify({ path, address: `b3:${body.hex}`, size: entry.size, type, corr_id: rc.corrId }), {
+    status: unchanged ? 200 : 201,
+    headers: { "Content-Type": JSON_CONTENT_TYPE, ETag: etagOf(body.hex) },
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable.
+ */
+import { etagOf, isHex64 } from "../../shared/address";
+import { configOf, type RequestContext } from "../../shared/context";
+import { malformed, notFound } from "../../shared/errors";
+import { needsBody, representationResponse } from "../../shared/http/representation";
+import { metrics } from "../../shared/metrics";
+import type { RouteRequest } from "../../shared/middleware";
+import { objectStoreFor } from "../../shared/store";
+import { readVerified } from "../../shared/store/verified-read";
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+export async function getCas(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const hex = request.params.hex ?? "";
+  if (!isHex64(hex)) throw malformed("expected 64 lowercase hex digits of BLAKE3", "bad_address");
+  const store = objectStoreFor(rc);
+  const info = await store.head(hex);
+  if (!info) {
+    metrics.edgeMisses.inc({ cause: "not_found" });
+    throw notFound(`no object b3:${hex}`);
+  }
+  const rep = { etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE };
+  const body = needsBody(request, rep.etag) ? (await readVerified(rc, store, hex)).bytes : null;
+  metrics.edgeHits.inc({ kind: "cas" });
+  return representationResponse(request, rep, body, { multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result) => metrics.edgeRanges.inc({ result }) });
+}
