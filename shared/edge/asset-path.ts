@@ -34,7 +34,8 @@ const TYPES: Record<string, string> = {
   png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", avif: "image/avif", ico: "image/x-icon",
   woff: "font/woff", woff2: "font/woff2", ttf: "font/ttf", otf: "font/otf", wasm: "application/wasm", pdf: "application/pdf",
   mp4: "video/mp4", webm: "video/webm", mp3: "audio/mpeg", pbf: "application/x-protobuf", mvt: "application/vnd.mapbox-vector-tile",
-  pmtiles: "application/vnd.pmtiles", geojson: "application/geo+json", map: "application/json",
+  pmtiles: "application/vnd.pmtiles", geojson: "application/geo+json", map: "application/json", md: "text/markdown; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
 };
 
 /** Content-Type by extension; application/octet-stream when unknown. */

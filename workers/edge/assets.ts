@@ -50,7 +50,9 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
   if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");
   const declaredType = (request.headers.get("content-type") ?? "").trim();
   if (declaredType && !MEDIA_TYPE.test(declaredType)) throw badRequest("Content-Type is not a media type", "bad_content_type");
-  const type = declaredType && !declaredType.startsWith("application/octet-stream") ? declaredType : contentTypeOf(path);
+  // octet-stream, or curl's default form type, says nothing about the asset: infer from the path
+  const generic = !declaredType || /^application\/(octet-stream|x-www-form-urlencoded)\b/i.test(declaredType);
+  const type = generic ? contentTypeOf(path) : declaredType;
   const declared = request.headers.has("content-length") ? Number(request.headers.get("content-length")) : undefined;
   const body = await readDecodedBody(request.body, parseContentCoding(request.headers.get("content-encoding")), bodyLimitsOf(configOf(rc)), rc.signal, declared);
   if (rc.signal.aborted) throw rc.signal.reason;
