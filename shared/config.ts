@@ -101,6 +101,18 @@ export const configSchema = z.object({
   EDGE_MULTI_RANGE: flag(false),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
   EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
+  /** Edge: `live` fills misses from allow-listed upstreams; `static` serves only what was published. */
+  EDGE_MODE: z.enum(["static", "live"], { error: "must be static or live" }).default("static"),
+  /** Edge: upstream hosts (host or host:port, comma-separated) live fill may fetch from; empty denies all. */
+  EDGE_ALLOW_HOSTS: z.preprocess((v) => (typeof v === "string" ? v.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean) : v), z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, { error: "must be host or host:port" }))).default([]),
+  /** Edge: scheme of upstream fetches (http only for local test upstreams). */
+  EDGE_UPSTREAM_SCHEME: z.enum(["https", "http"], { error: "must be https or http" }).default("https"),
+  /** Edge: one upstream attempt's deadline. */
+  EDGE_UPSTREAM_TIMEOUT_MS: integer(2_000, 10, 60_000),
+  /** Edge: retry budget for upstream 503/504/timeouts: base and max backoff (full jitter), retries. */
+  EDGE_RETRY_BASE_MS: integer(50, 1, 60_000),
+  EDGE_RETRY_MAX_MS: integer(800, 1, 600_000),
+  EDGE_RETRY_COUNT: integer(3, 0, 10),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),

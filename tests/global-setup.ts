@@ -24,11 +24,48 @@ export default async function setup(project: TestProject) {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   project.provide("sentryIngestPort", typeof address === "object" && address ? address.port : 0);
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+
+  // A stand-in upstream for edge live fill: good, slow, flaky, stalling and lying answers.
+  const hits = new Map<string, number>();
+  const stalled = new Set<import("node:http").ServerResponse>();
+  const upstream = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/__hits") {
+      res.end(JSON.stringify(Object.fromEntries(hits)));
+      return;
+    }
+    const n = (hits.get(path) ?? 0) + 1;
+    hits.set(path, n);
+    const [, kind, id] = path.split("/");
+    if (kind === "files") res.end(`content of ${id}`);
+    else if (kind === "slow") setTimeout(() => res.end(`slow ${id}`), 200);
+    else if (kind === "flaky") {
+      res.statusCode = n <= 2 ? 503 : 200;
+      res.end(n <= 2 ? "busy" : `flaky ${id}`);
+    } else if (kind === "down") {
+      res.statusCode = 503;
+      res.end("down");
+    } else if (kind === "stall") {
+      stalled.add(res); // never answers; closed when the test run ends
+    } else if (kind === "lie") res.end("not what you expected");
+    else {
+      res.statusCode = 404;
+      res.end("no such file");
+    }
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const upstreamAddress = upstream.address();
+  project.provide("upstreamPort", typeof upstreamAddress === "object" && upstreamAddress ? upstreamAddress.port : 0);
+  return async () => {
+    for (const res of stalled) res.destroy();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
 }
 
 declare module "vitest" {
   export interface ProvidedContext {
     sentryIngestPort: number;
+    upstreamPort: number;
   }
 }

@@ -41,5 +41,8 @@ export const metrics = {
   edgeMisses: registry.counter("edge_cache_misses_total", "Edge requests with nothing stored to serve, by cause.", ["cause"]),
   edgeRanges: registry.counter("edge_range_requests_total", "Edge requests with a Range header, by how it was answered.", ["result"]),
   edgeCasWrites: registry.counter("edge_cas_writes_total", "Edge publishes written to the content-addressed store, by outcome.", ["status"]),
+  liveFillAttempts: registry.counter("edge_live_fill_attempts_total", "Upstream fetches made to fill an edge miss, by host.", ["host"]),
+  liveFillSuccess: registry.counter("edge_live_fill_success_total", "Edge misses filled from an upstream and stored, by host.", ["host"]),
+  backoffRetries: registry.counter("backoff_retries_total", "Retries after a backoff, by operation.", ["op"]),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

@@ -2,7 +2,8 @@
  * @module `GET`/`HEAD /edge/assets/*` from the asset index and the content-addressed store, with
  * ranges and conditionals; `PUT /edge/assets/*` publishes (admin when ADMIN_TOKEN is set).
  */
-import { etagOf } from "../../shared/address";
+import { etagOf, isHex64 } from "../../shared/address";
+import { liveFill } from "../../shared/edge/live-fill";
 import { audit } from "../../shared/audit";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
@@ -21,8 +22,13 @@ const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
 async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entry: AssetEntry; rep: Representation }> {
   const path = assetPathOf(request.url);
-  const entry = await assetIndexFor(rc).get(path);
-  if (!entry) {
+  let entry = await assetIndexFor(rc).get(path);
+  const expected = new URL(request.url).searchParams.get("b3");
+  if (expected !== null && !isHex64(expected)) throw badRequest("b3 must be 64 lowercase hex digits", "bad_address");
+  if (!entry && configOf(rc).EDGE_MODE === "live") {
+    metrics.edgeMisses.inc({ cause: "live_fill" });
+    entry = await liveFill(rc, path, expected);
+  } else if (!entry) {
     metrics.edgeMisses.inc({ cause: "not_found" });
     throw notFound(`no asset ${path}`);
   }

@@ -1,0 +1,91 @@
+import { describe, expect, inject, it } from "vitest";
+import { addressOf, call, envelopeOf } from "./helpers";
+
+const host = () => `127.0.0.1:${inject("upstreamPort")}`;
+const live = (extra: Record<string, string> = {}) => ({
+  EDGE_MODE: "live",
+  EDGE_ALLOW_HOSTS: host(),
+  EDGE_UPSTREAM_SCHEME: "http",
+  EDGE_UPSTREAM_TIMEOUT_MS: "300",
+  EDGE_RETRY_BASE_MS: "10",
+  ...extra,
+});
+const unique = () => crypto.randomUUID().slice(0, 8);
+const upstreamHits = async (): Promise<Record<string, number>> => (await fetch(`http://${host()}/__hits`)).json();
+const encoder = new TextEncoder();
+
+describe("edge live fill (EDGE_MODE=live)", () => {
+  it("fills a miss from the allow-listed upstream, stores it, and serves later hits without the upstream", async () => {
+    const id = unique();
+    const first = await call(`/edge/assets/${host()}/files/${id}.txt`, {}, live());
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe(`content of ${id}.txt`);
+    expect(first.headers.get("etag")).toBe(`"${addressOf(encoder.encode(`content of ${id}.txt`))}"`);
+    const again = await call(`/edge/assets/${host()}/files/${id}.txt`, { headers: { Range: "bytes=0-6" } }, live());
+    expect(again.status).toBe(206);
+    expect(await again.text()).toBe("content");
+    expect((await upstreamHits())[`/files/${id}.txt`]).toBe(1);
+  });
+
+  it("makes one upstream fetch for concurrent misses of one asset (single flight)", async () => {
+    const id = unique();
+    const responses = await Promise.all(Array.from({ length: 8 }, () => call(`/edge/assets/${host()}/slow/${id}`, {}, live())));
+    for (const r of responses) expect(await r.text()).toBe(`slow ${id}`);
+    expect((await upstreamHits())[`/slow/${id}`]).toBe(1);
+  });
+
+  it("refuses hosts that are not allow-listed with 403 not_allowed, and serves nothing in static mode", async () => {
+    const refused = await call(`/edge/assets/example.com/files/x`, {}, live());
+    expect(refused.status).toBe(403);
+    expect((await envelopeOf(refused)).reason).toBe("not_allowed");
+    expect((await call(`/edge/assets/${host()}/files/${unique()}`, {}, live({ EDGE_ALLOW_HOSTS: "" }))).status).toBe(403);
+    expect((await call(`/edge/assets/${host()}/files/${unique()}`)).status).toBe(404); // static (default)
+  });
+
+  it("retries 503s within the budget and then succeeds", async () => {
+    const id = unique();
+    const response = await call(`/edge/assets/${host()}/flaky/${id}`, {}, live());
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(`flaky ${id}`);
+    expect((await upstreamHits())[`/flaky/${id}`]).toBe(3);
+    expect(await (await call("/metrics")).text()).toMatch(/^backoff_retries_total\{op="edge_live_fill"\} [1-9]\d*$/m);
+  });
+
+  it("gives up after 3 retries with 502 UPSTREAM_FAILED, and after timeouts with 504", async () => {
+    const id = unique();
+    const down = await call(`/edge/assets/${host()}/down/${id}`, {}, live());
+    expect(down.status).toBe(502);
+    expect(await envelopeOf(down)).toMatchObject({ code: "UPSTREAM_FAILED", reason: "upstream_error" });
+    expect((await upstreamHits())[`/down/${id}`]).toBe(4);
+    const stalled = await call(`/edge/assets/${host()}/stall/${unique()}`, {}, live({ EDGE_RETRY_COUNT: "1", EDGE_UPSTREAM_TIMEOUT_MS: "100" }));
+    expect(stalled.status).toBe(504);
+    expect((await envelopeOf(stalled)).reason).toBe("upstream_timeout");
+  });
+
+  it("passes an upstream 404 on without retrying", async () => {
+    const id = unique();
+    const response = await call(`/edge/assets/${host()}/nothing/${id}`, {}, live());
+    expect(response.status).toBe(404);
+    expect((await upstreamHits())[`/nothing/${id}`]).toBe(1);
+  });
+
+  it("refuses bytes that do not match the expected address (502, nothing stored), accepts matching ones", async () => {
+    const id = unique();
+    const expected = addressOf(encoder.encode(`content of ${id}`)).slice(3);
+    const lie = await call(`/edge/assets/${host()}/lie/${id}?b3=${expected}`, {}, live());
+    expect(lie.status).toBe(502);
+    expect(await envelopeOf(lie)).toMatchObject({ code: "INTEGRITY_FAIL", reason: "upstream_mismatch" });
+    expect((await call(`/edge/assets/${host()}/lie/${id}`, {}, live({ EDGE_MODE: "static" }))).status).toBe(404); // not stored
+    const good = await call(`/edge/assets/${host()}/files/${id}?b3=${expected}`, {}, live());
+    expect(good.status).toBe(200);
+    expect((await call(`/edge/assets/${host()}/files/${id}?b3=XYZ`, {}, live())).status).toBe(400);
+  });
+
+  it("counts attempts and successes per host", async () => {
+    const text = await (await call("/metrics")).text();
+    const label = host().replace(".", "\\.");
+    expect(text).toMatch(new RegExp(`^edge_live_fill_attempts_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));
+    expect(text).toMatch(new RegExp(`^edge_live_fill_success_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));
+    expect(text).toMatch(/^edge_cache_misses_total\{cause="live_fill"\} [1-9]\d*$/m);
+  });
+});
