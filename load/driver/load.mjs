@@ -23,6 +23,18 @@ export function gitCommit(root = ROOT) {
   }
 }
 
+/** Publish the edge assets once; returns their paths. */
+async function seedEdgeAssets(baseUrl, spec) {
+  const paths = [];
+  for (let i = 0; i < spec.count; i++) {
+    const path = `load/asset-${i}.bin`;
+    const response = await fetch(`${baseUrl}/edge/assets/${path}`, { method: "PUT", body: textBytes(spec.sizes[i % spec.sizes.length]) });
+    if (!response.ok) throw new Error(`seeding edge assets failed: ${response.status} ${await response.text()}`);
+    paths.push(path);
+  }
+  return paths;
+}
+
 /** PUT the hot objects once; returns their addresses. */
 async function seedHotObjects(client, baseUrl, spec) {
   const addresses = [];
@@ -76,7 +88,8 @@ export async function runScenario(o) {
   }, 250);
   try {
     const hot = await seedHotObjects(client, target.url, definitions.hot_objects);
-    const next = await requestFactory(scenario, definitions, hot);
+    const assets = scenario.mix.some((m) => m.route === "GET /edge/assets/*") ? await seedEdgeAssets(target.url, definitions.edge_assets) : [];
+    const next = await requestFactory(scenario, definitions, hot, assets);
     // warm-up, not recorded: JIT, connections, store
     await openLoop({ client, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });
 

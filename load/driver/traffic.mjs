@@ -72,11 +72,14 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)];
  * A function that returns the next request of the scenario's mix:
  * `{ route, method, path, headers, body }`, with `route` the template used for per-route stats.
  */
-export async function requestFactory(scenario, definitions, hotAddresses) {
+export async function requestFactory(scenario, definitions, hotAddresses, assetPaths = []) {
   const entries = [];
   for (const item of scenario.mix) {
     if (item.route === "GET /o/:addr") {
       entries.push({ weight: item.weight, make: () => ({ route: item.route, method: "GET", path: `/o/${pick(hotAddresses)}`, headers: {} }) });
+    } else if (item.route === "GET /edge/assets/*") {
+      const headers = item.range ? { range: item.range } : {};
+      entries.push({ weight: item.weight, make: () => ({ route: item.route, method: "GET", path: `/edge/assets/${pick(assetPaths)}`, headers }) });
     } else if (item.route === "POST /put") {
       const pool = await preparePutPool(item.payload_bytes, definitions.put_payloads.encodings, definitions.put_payloads.variants);
       const all = [...pool.values()].flat();

@@ -51,7 +51,15 @@ export function seedHotObjects() {
     check(res, { "seeded": (r) => r.status === 200 || r.status === 201 });
     addresses.push(res.json("address"));
   }
-  return { hot: addresses };
+  const assets = [];
+  for (let i = 0; i < definitions.edge_assets.count; i++) {
+    const size = definitions.edge_assets.sizes[i % definitions.edge_assets.sizes.length];
+    const path = `load/asset-${i}.bin`;
+    const res = http.put(`${BASE_URL}/edge/assets/${path}`, `asset-${i}-`.repeat(Math.ceil(size / 8)).slice(0, size), { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+    check(res, { "published": (r) => r.status === 200 || r.status === 201 });
+    assets.push(path);
+  }
+  return { hot: addresses, assets };
 }
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
@@ -59,6 +67,8 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)];
 /** The request builders, one per route template of scenarios.json. */
 const send = {
   "GET /o/:addr": (item, data) => http.get(`${BASE_URL}/o/${pick(data.hot)}`, { tags: { route: item.route } }),
+  "GET /edge/assets/*": (item, data) =>
+    http.get(`${BASE_URL}/edge/assets/${pick(data.assets)}`, { headers: item.range ? { Range: item.range } : {}, tags: { route: item.route } }),
   "POST /put": (item) => {
     const { body, encoding } = pick(putBodies[pick(item.payload_bytes)]);
     const headers = { "Content-Type": "application/octet-stream" };

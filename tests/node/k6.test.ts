@@ -19,7 +19,7 @@ beforeAll(() => {
   };
 });
 
-describe.each(["mixed", "read-hot", "put-sizes"])("k6 script %s", (name) => {
+describe.each(["mixed", "read-hot", "put-sizes", "edge"])("k6 script %s", (name) => {
   it("parses and uses the shared definitions: constant arrival rate and the SLO thresholds per route", async () => {
     const script = await import(join(k6Dir, `${name}.js`));
     const scenario = definitions.scenarios[name];
@@ -40,6 +40,10 @@ describe.each(["mixed", "read-hot", "put-sizes"])("k6 script %s", (name) => {
     for (let i = 0; i < iterations; i++) script.default(data);
     const byRoute = new Map<string, number>();
     for (const request of sent) byRoute.set(request.params.tags.route, (byRoute.get(request.params.tags.route) ?? 0) + 1);
+    if (name === "edge") {
+      const ranged = sent.filter((r) => r.params.headers?.Range === "bytes=0-65535").length;
+      expect(Math.abs(ranged / iterations - 0.4)).toBeLessThan(0.03);
+    }
     const scenario = definitions.scenarios[name];
     const total = scenario.mix.reduce((n: number, m: any) => n + m.weight, 0);
     const weights = new Map<string, number>();

@@ -28,6 +28,7 @@ describe("load scenarios", () => {
 
   it("define read-hot, put-sizes and slots for edge and overlay", () => {
     expect(Object.keys(definitions.scenarios)).toEqual(expect.arrayContaining(["mixed", "read-hot", "put-sizes", "edge", "overlay"]));
+    expect(definitions.slo.p95_ms["GET /edge/assets/*"]).toBe(40);
     expect(definitions.scenarios["put-sizes"].mix.flatMap((m: any) => m.payload_bytes)).toEqual([4096, 65536, 262144, 1048576]);
     for (const [name, s] of Object.entries<any>(definitions.scenarios)) {
       expect(s.rate, name).toBeGreaterThan(0);

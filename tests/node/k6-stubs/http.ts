@@ -4,4 +4,5 @@ const response = (status: number) => ({ status, json: (path: string) => (path ==
 export default {
   get: (url: string, params?: any) => (sent.push({ method: "GET", url, body: null, params }), response(200)),
   post: (url: string, body: unknown, params?: any) => (sent.push({ method: "POST", url, body, params }), response(201)),
+  put: (url: string, body: unknown, params?: any) => (sent.push({ method: "PUT", url, body, params }), response(201)),
 };
