@@ -27,6 +27,11 @@ export class AmnesiaStore extends DurableObject {
     return entry ? { bytes: entry.bytes, size: entry.bytes.length, contentType: entry.contentType } : null;
   }
 
+  async getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
+    const entry = this.objects.get(hex);
+    return entry ? entry.bytes.slice(offset, offset + length) : null;
+  }
+
   /** Store unless present; refuse ("full") when the object would exceed `budgetBytes`. */
   async put(hex: string, bytes: Uint8Array, contentType: string, budgetBytes: number): Promise<PutOutcome> {
     if (this.objects.has(hex)) return { status: "existing" };

@@ -113,6 +113,11 @@ export const configSchema = z.object({
   EDGE_RETRY_BASE_MS: integer(50, 1, 60_000),
   EDGE_RETRY_MAX_MS: integer(800, 1, 600_000),
   EDGE_RETRY_COUNT: integer(3, 0, 10),
+  /** Edge: PMTiles packs served by the tile API, `name=<asset path>[@<b3 hex>]`, comma-separated. */
+  EDGE_PACKS: z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
+    z.array(z.string().regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" })),
+  ).default([]),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),

@@ -28,6 +28,10 @@ export class AmnesiaObjectStore implements ObjectStore {
     return this.#stub.get(hex);
   }
 
+  getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
+    return this.#stub.getRange(hex, offset, length);
+  }
+
   put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
     return this.#stub.put(hex, bytes, contentType, this.budgetBytes);
   }

@@ -33,6 +33,8 @@ export interface ObjectStore {
   head(hex: string): Promise<ObjectInfo | null>;
   /** The stored bytes as they are (callers verify them against the address). */
   get(hex: string): Promise<StoredObject | null>;
+  /** `length` bytes from `offset` (fewer at the end); null when absent. Not verified: see verified-read. */
+  getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null>;
   /** Store `bytes` under `hex` unless present. Atomic: concurrent puts of one object create it once. */
   put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome>;
   health(): Promise<StoreHealth>;

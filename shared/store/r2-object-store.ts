@@ -27,6 +27,11 @@ export class R2ObjectStore implements ObjectStore {
     return { bytes, size: bytes.length, contentType: object.httpMetadata?.contentType ?? DEFAULT_TYPE };
   }
 
+  async getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(r2Key(hex), { range: { offset, length } });
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
   async put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
     if (await this.bucket.head(r2Key(hex))) return { status: "existing" };
     // `If-None-Match: *` makes the write conditional on absence; R2 returns null when it lost the race.

@@ -2,11 +2,30 @@
  * @module The edge facet: asset serving from the content-addressed store.
  */
 import type { Facet } from "../../shared/facet";
+import { PackError, packFor, packSpecs } from "../../shared/edge/packs";
+import type { ReadinessCheck } from "../../shared/ops/readiness";
 import { storeChecks } from "../../shared/store";
 import { edgeRoutes } from "./routes";
 
+/** `packs`: every configured PMTiles pack mounts (present, expected hash, valid header). */
+const packsCheck: ReadinessCheck = {
+  name: "packs",
+  async run(rc) {
+    if (!rc.configResult.ok) return { ok: true };
+    const failures: string[] = [];
+    for (const spec of packSpecs(rc)) {
+      try {
+        await packFor(rc, spec);
+      } catch (error) {
+        failures.push(error instanceof PackError ? error.message : `pack ${spec.name}: ${String(error)}`);
+      }
+    }
+    return failures.length ? { ok: false, degraded: true, detail: failures.join("; ") } : { ok: true };
+  },
+};
+
 export const edgeFacet: Facet = {
   routes: edgeRoutes,
-  checks: storeChecks,
+  checks: [...storeChecks, packsCheck],
   features: () => ["edge"],
 };

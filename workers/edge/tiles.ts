@@ -1,0 +1,73 @@
+/**
+ * @module The tile API over PMTiles packs: `GET /edge/tiles/:archive/:z/:x/:y.:ext` and TileJSON
+ * at `/edge/tiles/:archive.json`. Missing tiles: 204 for vector tiles, 404 for images (the usual
+ * conventions of tile servers).
+ */
+import { Compression, TileType } from "pmtiles";
+import { etagOf } from "../../shared/address";
+import { blake3 } from "../../shared/blake3";
+import { type RequestContext } from "../../shared/context";
+import { PackError, packFor, packSpecs, type MountedPack } from "../../shared/edge/packs";
+import { badRequest, HttpError, notFound } from "../../shared/errors";
+import { metrics } from "../../shared/metrics";
+import type { RouteRequest } from "../../shared/middleware";
+
+const FORMATS: Record<number, { ext: string; type: string }> = {
+  [TileType.Mvt]: { ext: "mvt", type: "application/vnd.mapbox-vector-tile" },
+  [TileType.Png]: { ext: "png", type: "image/png" },
+  [TileType.Jpeg]: { ext: "jpg", type: "image/jpeg" },
+  [TileType.Webp]: { ext: "webp", type: "image/webp" },
+  [TileType.Avif]: { ext: "avif", type: "image/avif" },
+};
+const ENCODINGS: Partial<Record<number, string>> = { [Compression.Gzip]: "gzip", [Compression.Brotli]: "br", [Compression.Zstd]: "zstd" };
+const TILE_CACHE = "public, max-age=3600";
+
+async function mounted(rc: RequestContext<any>, archive: string): Promise<MountedPack> {
+  const spec = packSpecs(rc).find((p) => p.name === archive);
+  if (!spec) throw notFound(`no tile archive ${archive}`);
+  try {
+    return await packFor(rc, spec);
+  } catch (error) {
+    if (error instanceof PackError) throw new HttpError(503, "SERVICE_UNAVAILABLE", error.message, { reason: "NOT_READY", retryAfterMs: 30_000 });
+    throw error;
+  }
+}
+
+const whole = (value: string | undefined, name: string) => {
+  if (!value || !/^\d{1,10}$/.test(value)) throw badRequest(`${name} must be a whole number`, "bad_tile");
+  return Number(value);
+};
+
+export async function getTile(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const pack = await mounted(rc, request.params.archive ?? "");
+  const [z, x, y] = [whole(request.params.z, "z"), whole(request.params.x, "x"), whole(request.params.y, "y")];
+  const format = FORMATS[pack.header.tileType];
+  const ext = request.params.ext ?? "";
+  if (format && ext !== format.ext && !(format.ext === "mvt" && ext === "pbf") && !(format.ext === "jpg" && ext === "jpeg")) {
+    throw badRequest(`archive ${pack.spec.name} holds .${format.ext} tiles`, "bad_tile");
+  }
+  if (z < pack.header.minZoom || z > pack.header.maxZoom || x >= 2 ** z || y >= 2 ** z) {
+    metrics.edgeMisses.inc({ cause: "tile_out_of_range" });
+    throw notFound(`tile ${z}/${x}/${y} is outside the archive`);
+  }
+  const tile = await pack.archive.getZxy(z, x, y);
+  if (!tile) {
+    metrics.edgeMisses.inc({ cause: "tile_missing" });
+    if (pack.header.tileType === TileType.Mvt) return new Response(null, { status: 204, headers: { "Cache-Control": TILE_CACHE } });
+    throw notFound(`no tile ${z}/${x}/${y}`);
+  }
+  metrics.edgeHits.inc({ kind: "tile" });
+  const bytes = new Uint8Array(tile.data);
+  const headers = new Headers({ "Content-Type": format?.type ?? "application/octet-stream", "Cache-Control": TILE_CACHE, ETag: etagOf(blake3().hashHex(bytes)) });
+  const encoding = ENCODINGS[pack.header.tileCompression];
+  if (encoding) headers.set("Content-Encoding", encoding);
+  if (request.headers.get("if-none-match") === headers.get("ETag")) return new Response(null, { status: 304, headers });
+  return new Response(request.method === "HEAD" ? null : bytes, { status: 200, headers, encodeBody: encoding ? "manual" : "automatic" });
+}
+
+export async function getTileJson(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const pack = await mounted(rc, request.params.archive ?? "");
+  const url = new URL(request.url);
+  const tileJson = await pack.archive.getTileJson(`${url.origin}/edge/tiles/${pack.spec.name}`);
+  return Response.json(tileJson, { headers: { "Cache-Control": "public, max-age=300" } });
+}
