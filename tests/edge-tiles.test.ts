@@ -1,6 +1,6 @@
 import { Compression, PMTiles, TileType, type RangeResponse, type Source } from "pmtiles";
 import { describe, expect, it } from "vitest";
-import { writePmtiles } from "./fixtures/pmtiles-writer";
+import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
 import { addressOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
 
 const tile = (label: string) => new TextEncoder().encode(`vector tile ${label}`);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { closedLoop, createClient, openLoop } from "./engine.mjs";
 import { RouteStats, totals, round } from "./stats.mjs";
 import { ROOT, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
-import { WEBHOOK_SECRET, requestFactory, textBytes } from "./traffic.mjs";
+import { WEBHOOK_SECRET, requestFactory, textBytes, tileArchive } from "./traffic.mjs";
 
 export const loadDefinitions = (root = ROOT) => JSON.parse(readFileSync(join(root, "load/scenarios.json"), "utf8"));
 
@@ -33,6 +33,13 @@ async function seedEdgeAssets(baseUrl, spec) {
     paths.push(path);
   }
   return paths;
+}
+
+/** Publish the load tile archive once. */
+async function seedTiles(baseUrl, spec) {
+  const body = await tileArchive(spec.max_zoom, spec.tile_bytes);
+  const response = await fetch(`${baseUrl}/edge/assets/${spec.path}`, { method: "PUT", body });
+  if (!response.ok) throw new Error(`seeding tiles failed: ${response.status} ${await response.text()}`);
 }
 
 /** PUT the hot objects once; returns their addresses. */
@@ -89,6 +96,7 @@ export async function runScenario(o) {
   try {
     const hot = await seedHotObjects(client, target.url, definitions.hot_objects);
     const assets = scenario.mix.some((m) => m.route === "GET /edge/assets/*") ? await seedEdgeAssets(target.url, definitions.edge_assets) : [];
+    if (scenario.mix.some((m) => m.route === "GET /edge/tiles/*")) await seedTiles(target.url, definitions.edge_tiles);
     const next = await requestFactory(scenario, definitions, hot, assets);
     // warm-up, not recorded: JIT, connections, store
     await openLoop({ client, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });

@@ -80,6 +80,16 @@ export async function requestFactory(scenario, definitions, hotAddresses, assetP
     } else if (item.route === "GET /edge/assets/*") {
       const headers = item.range ? { range: item.range } : {};
       entries.push({ weight: item.weight, make: () => ({ route: item.route, method: "GET", path: `/edge/assets/${pick(assetPaths)}`, headers }) });
+    } else if (item.route === "GET /edge/tiles/*") {
+      const { archive, max_zoom: maxZoom } = definitions.edge_tiles;
+      entries.push({
+        weight: item.weight,
+        make: () => {
+          const z = Math.floor(Math.random() * (maxZoom + 1));
+          const [x, y] = [Math.floor(Math.random() * 2 ** z), Math.floor(Math.random() * 2 ** z)];
+          return { route: item.route, method: "GET", path: `/edge/tiles/${archive}/${z}/${x}/${y}.mvt`, headers: {} };
+        },
+      });
     } else if (item.route === "POST /put") {
       const pool = await preparePutPool(item.payload_bytes, definitions.put_payloads.encodings, definitions.put_payloads.variants);
       const all = [...pool.values()].flat();
@@ -118,4 +128,12 @@ export async function requestFactory(scenario, definitions, hotAddresses, assetP
     }
     return entries[entries.length - 1].make();
   };
+}
+
+/** A PMTiles archive with every tile from zoom 0 to `maxZoom`, each `tileBytes` of text. */
+export async function tileArchive(maxZoom, tileBytes) {
+  const { writePmtiles } = await import("./pmtiles-writer.mjs");
+  const tiles = [];
+  for (let z = 0; z <= maxZoom; z++) for (let x = 0; x < 2 ** z; x++) for (let y = 0; y < 2 ** z; y++) tiles.push({ z, x, y, data: textBytes(tileBytes) });
+  return Buffer.from(writePmtiles(tiles, { tileType: 1, tileCompression: 1, metadata: { name: "load" } }));
 }

@@ -2,6 +2,7 @@
 // file the local driver uses), so mixes, rates and SLO thresholds are defined once.
 // Run: k6 run -e BASE_URL=https://<worker> load/k6/mixed.js   (default http://127.0.0.1:8787)
 // Optional: -e RATE=<arrivals/s> -e DURATION=<seconds> -e GITHUB_WEBHOOK_SECRET=<secret>
+// The edge scenario needs the target to serve the published archive: EDGE_PACKS=load=load/tiles.pmtiles
 import http from "k6/http";
 import { check } from "k6";
 import crypto from "k6/crypto";
@@ -18,6 +19,7 @@ for (const entry of payloadManifest.put) {
   (putBodies[entry.size] = putBodies[entry.size] || []).push({ body: open(`./payloads/${entry.file}`, "b"), encoding: entry.encoding });
 }
 const webhookBodies = payloadManifest.webhooks.map((entry) => open(`./payloads/${entry.file}`));
+const tileArchiveBytes = open(`./payloads/${payloadManifest.tiles}`, "b");
 
 /** k6 options for a scenario: constant arrival rate, the seeds' thresholds tagged per route. */
 export function optionsFor(name) {
@@ -59,6 +61,8 @@ export function seedHotObjects() {
     check(res, { "published": (r) => r.status === 200 || r.status === 201 });
     assets.push(path);
   }
+  const tiles = http.put(`${BASE_URL}/edge/assets/${definitions.edge_tiles.path}`, tileArchiveBytes, { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+  check(tiles, { "tiles published": (r) => r.status === 200 || r.status === 201 });
   return { hot: addresses, assets };
 }
 
@@ -69,6 +73,11 @@ const send = {
   "GET /o/:addr": (item, data) => http.get(`${BASE_URL}/o/${pick(data.hot)}`, { tags: { route: item.route } }),
   "GET /edge/assets/*": (item, data) =>
     http.get(`${BASE_URL}/edge/assets/${pick(data.assets)}`, { headers: item.range ? { Range: item.range } : {}, tags: { route: item.route } }),
+  "GET /edge/tiles/*": (item) => {
+    const z = Math.floor(Math.random() * (definitions.edge_tiles.max_zoom + 1));
+    const [x, y] = [Math.floor(Math.random() * 2 ** z), Math.floor(Math.random() * 2 ** z)];
+    return http.get(`${BASE_URL}/edge/tiles/${definitions.edge_tiles.archive}/${z}/${x}/${y}.mvt`, { tags: { route: item.route } });
+  },
   "POST /put": (item) => {
     const { body, encoding } = pick(putBodies[pick(item.payload_bytes)]);
     const headers = { "Content-Type": "application/octet-stream" };

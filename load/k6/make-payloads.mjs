@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { preparePutPool, prepareWebhookBodies } from "../driver/traffic.mjs";
+import { preparePutPool, prepareWebhookBodies, tileArchive } from "../driver/traffic.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const definitions = JSON.parse(readFileSync(join(here, "../scenarios.json"), "utf8"));
@@ -34,5 +34,7 @@ prepareWebhookBodies([...webhookSizes]).forEach((body, i) => {
   writeFileSync(join(out, file), body);
   manifest.webhooks.push({ file });
 });
+writeFileSync(join(out, "tiles.pmtiles"), await tileArchive(definitions.edge_tiles.max_zoom, definitions.edge_tiles.tile_bytes));
+manifest.tiles = "tiles.pmtiles";
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
 console.log(`wrote ${manifest.put.length} PUT and ${manifest.webhooks.length} webhook bodies to ${out}`);
