@@ -2,10 +2,12 @@
  * @module PMTiles packs (v3), read with the `pmtiles` library over ranged reads of an asset in
  * the content-addressed store. A pack is mounted once per isolate and content address:
  * magic, version and section bounds are checked (and the whole archive re-hashed when the
- * config names an expected address); the library then caches header and directories, so a warm
- * tile costs one range read.
+ * config names an expected address). Header and directories are cached as resolved values for
+ * the isolate, so a warm tile costs one range read. Only plain data is shared between requests:
+ * workerd forbids one request from using another's I/O (a store stub, a pending read), so every
+ * request reads through its own source.
  */
-import { PMTiles, type Header, type RangeResponse, type Source } from "pmtiles";
+import { PMTiles, ResolvedValueCache, type Header, type RangeResponse, type Source } from "pmtiles";
 import { blake3 } from "../blake3";
 import { configOf, type RequestContext } from "../context";
 import type { ObjectStore } from "../store/object-store";
@@ -46,15 +48,21 @@ export interface MountedPack {
   spec: PackSpec;
   entry: AssetEntry;
   header: Header;
+  /** A reader for this request (its own source over the shared directory cache). */
   archive: PMTiles;
 }
 
+type CheckedPack = Omit<MountedPack, "archive">;
+
 export class PackError extends Error {}
 
-const mounted = new Map<string, Promise<MountedPack>>();
+/** Packs that passed their checks, by name and content address (plain data only). */
+const checked = new Map<string, CheckedPack>();
+const directories = new ResolvedValueCache(256);
 
-async function mount(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPack> {
-  const entry = await assetIndexFor(rc).get(spec.path);
+const readerFor = (rc: RequestContext<any>, hex: string) => new PMTiles(new StoreSource(objectStoreFor(rc), hex), directories);
+
+async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
   if (!entry) throw new PackError(`pack ${spec.name}: no asset ${spec.path}`);
   if (spec.expectedHex && entry.b3 !== spec.expectedHex) throw new PackError(`pack ${spec.name}: ${spec.path} is b3:${entry.b3}, expected b3:${spec.expectedHex}`);
   const store = objectStoreFor(rc);
@@ -62,10 +70,9 @@ async function mount(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPa
     const whole = await store.get(entry.b3);
     if (!whole || blake3().hashHex(whole.bytes) !== spec.expectedHex) throw new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${spec.expectedHex}`);
   }
-  const archive = new PMTiles(new StoreSource(store, entry.b3));
   let header: Header;
   try {
-    header = await archive.getHeader(); // checks the magic number and the spec version
+    header = await readerFor(rc, entry.b3).getHeader(); // checks the magic number and the spec version
   } catch (error) {
     throw new PackError(`pack ${spec.name}: not a PMTiles v3 archive (${(error as Error)?.message ?? error})`);
   }
@@ -74,18 +81,17 @@ async function mount(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPa
   if (!within(header.rootDirectoryOffset, header.rootDirectoryLength) || !within(header.jsonMetadataOffset, header.jsonMetadataLength) || !within(header.tileDataOffset, header.tileDataLength ?? 0)) {
     throw new PackError(`pack ${spec.name}: header sections fall outside the ${entry.size}-byte archive`);
   }
-  return { spec, entry, header, archive };
+  return { spec, entry, header };
 }
 
-/** The mounted pack `name` (mounting it on first use); throws PackError when it is bad. */
+/** The pack, checked on first use per content address; throws PackError when it is bad. */
 export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPack> {
   const entry = await assetIndexFor(rc).get(spec.path);
   const key = `${spec.name}\u0000${entry?.b3 ?? "missing"}\u0000${spec.expectedHex ?? ""}`;
-  let pack = mounted.get(key);
+  let pack = checked.get(key);
   if (!pack) {
-    pack = mount(rc, spec);
-    mounted.set(key, pack);
-    pack.catch(() => mounted.delete(key)); // a bad pack is re-checked next time
+    pack = await mount(rc, spec, entry);
+    checked.set(key, pack);
   }
-  return pack;
+  return { ...pack, archive: readerFor(rc, pack.entry.b3) };
 }
