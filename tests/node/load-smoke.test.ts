@@ -37,6 +37,20 @@ describe("load harness smoke", () => {
     expect(html).toContain("POST /webhooks/:provider");
   });
 
+  it("drives the edge scenario (assets, ranges, tiles) with no failures", async () => {
+    const { report, target, client } = await runScenario({ scenario: "edge", rate: 60, durationS: 2, bundle });
+    try {
+      expect(report.totals.failure_rate).toBe(0);
+      expect(report.routes.map((r: any) => r.route).sort()).toEqual(["GET /edge/assets/*", "GET /edge/tiles/*"]);
+      // concurrent first requests from separate connections: workerd refuses cross-request I/O
+      const tiles = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${target.url}/edge/tiles/load/3/${i % 8}/${i % 5}.mvt`)));
+      expect(tiles.map((r) => r.status)).toEqual(new Array(20).fill(200));
+    } finally {
+      client.close();
+      await target.mf.dispose();
+    }
+  });
+
   it("runs a closed-loop max-throughput pass", async () => {
     const { report, target, client } = await runScenario({ scenario: "read-hot", max: true, connections: 4, durationS: 1, bundle });
     client.close();
