@@ -1,14 +1,10 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { expect, it } from "vitest";
 import edge from "../workers/edge/index";
+import { callWorker } from "./helpers";
 
 /** The standalone edge worker (macronode shape), with its wrangler.toml's AMNESIA=false. */
-async function callEdge(path: string, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
-  const response = await edge.fetch(new Request(new URL(path, "http://edge"), init), { ...env, AMNESIA: "false" } as any, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const callEdge = (path: string, init: RequestInit = {}) => callWorker(edge, path, init, { AMNESIA: "false" });
 
 it("serves assets from R2 under its own service label, without the interop routes", async () => {
   expect((await callEdge("/edge/assets/standalone/a.txt", { method: "PUT", body: "standalone" })).status).toBe(201);

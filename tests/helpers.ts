@@ -13,9 +13,14 @@ export const BASE = "http://node";
  * (e.g. `{ AMNESIA: "false" }`). The worker runs in this workerd isolate with the real bindings.
  */
 export async function call(path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
+  return callWorker(worker, path, init, overrides);
+}
+
+/** `call`, into another worker entry (the standalone interop or edge worker). */
+export async function callWorker(target: { fetch: Function }, path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
   const request = new Request(new URL(path, BASE), init);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...overrides } as any, ctx);
+  const response: Response = await target.fetch(request, { ...env, ...overrides } as any, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

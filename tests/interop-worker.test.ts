@@ -1,15 +1,10 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { expect, it } from "vitest";
 import interop from "../workers/interop/index";
-import { addressOf, bytesOf, randomBytes } from "./helpers";
+import { addressOf, bytesOf, callWorker, randomBytes } from "./helpers";
 
 /** The standalone interop worker (macronode shape), with its wrangler.toml's AMNESIA=false. */
-async function callInterop(path: string, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
-  const response = await interop.fetch(new Request(new URL(path, "http://interop"), init), { ...env, AMNESIA: "false" } as any, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const callInterop = (path: string, init: RequestInit = {}) => callWorker(interop, path, init, { AMNESIA: "false" });
 
 it("serves the same object API from R2, with its own service label and features", async () => {
   const bytes = randomBytes(2222);
