@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BLAKE3, GitHub webhook
-// verification, capped gzip/zstd decode, Range parsing), with BLAKE3 also compared to the native
+// verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing), with BLAKE3 also compared to the native
 // single-threaded `b3sum` where it is installed.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -20,6 +20,8 @@ const plan = [
   ["identity-read-hash", [64 * KIB, MIB]],
   ["gzip-decode-capped", [64 * KIB, MIB]],
   ["zstd-decode-capped", [64 * KIB, MIB]],
+  ["oap-encode", [1 * KIB, 64 * KIB]],
+  ["oap-decode", [1 * KIB, 64 * KIB]],
   ["range-parse", [0]],
 ];
 

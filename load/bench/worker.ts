@@ -7,6 +7,7 @@
 import { blake3 } from "../../shared/blake3";
 import { readDecodedBody } from "../../shared/body/read-body";
 import { decideRange } from "../../shared/http/range";
+import { decodeFrame, encodeFrame, FLAGS } from "../../shared/oap/codec";
 import { github } from "../../shared/webhooks/providers";
 
 const encoder = new TextEncoder();
@@ -65,6 +66,14 @@ const cases: Record<string, Case> = {
   async "identity-read-hash"(size) {
     const body = textBytes(size);
     return () => readDecodedBody(new Blob([body]).stream(), "identity", LIMITS, never(), body.length);
+  },
+  async "oap-encode"(size) {
+    const frame = { ver: 1, flags: FLAGS.EVENT, code: 0, appProtoId: 1, tenantId: 0n, corrId: 42n, cap: new Uint8Array(0), payload: textBytes(size) };
+    return () => encodeFrame(frame);
+  },
+  async "oap-decode"(size) {
+    const bytes = encodeFrame({ ver: 1, flags: FLAGS.EVENT, code: 0, appProtoId: 1, tenantId: 0n, corrId: 42n, cap: new Uint8Array(0), payload: textBytes(size) });
+    return () => decodeFrame(bytes);
   },
   async "range-parse"() {
     const headers = ["bytes=0-99", "bytes=100-", "bytes=-500", "bytes=5-2", "bytes=0-1,5-6", "items=0-1", "bytes=999999-"];
