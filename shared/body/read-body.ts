@@ -5,6 +5,7 @@
  * the BLAKE3 of the decoded bytes computed on the way through.
  */
 import { blake3 } from "../blake3";
+import { joinChunks } from "../bytes";
 import type { Config } from "../config";
 import { HttpError, badRequest, malformed, payloadTooLarge } from "../errors";
 import type { ContentCoding } from "./content-coding";
@@ -71,17 +72,6 @@ function pumpWire(source: ReadableStream<Uint8Array>, writable: WritableStream<U
       await reader.cancel(error).catch(() => {});
     }
   })();
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /**
@@ -151,7 +141,7 @@ export async function readDecodedBody(
   }
   if (signal.aborted) throw signal.reason;
   if (!identity && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-  return { bytes: concat(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
+  return { bytes: joinChunks(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
 }
 
 /** Read a body as-is (no decoding) under the wire cap, e.g. a JSON envelope. */

@@ -6,6 +6,7 @@
  * fetch (single flight). Transient upstream failures retry on the budget of shared/edge/retry.
  */
 import { blake3 } from "../blake3";
+import { joinChunks } from "../bytes";
 import { configOf, type RequestContext } from "../context";
 import { HttpError } from "../errors";
 import { metrics } from "../metrics";
@@ -53,12 +54,7 @@ async function attempt(url: string, timeoutMs: number, maxBytes: number): Promis
         chunks.push(value);
       }
     }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
+    const bytes = joinChunks(chunks, size);
     return { ok: true, bytes, hex: hasher.digestHex(), type: response.headers.get("content-type") ?? "" };
   } catch (error) {
     if (controller.signal.aborted) return { ok: false, timedOut: true, detail: `upstream did not answer within ${timeoutMs} ms` };
