@@ -9,9 +9,6 @@ import { metrics } from "../metrics";
 const SHED_RETRY_MS = 1_000;
 let inflight = 0;
 
-/** Requests in flight in this isolate right now (ops routes excluded). */
-export const currentInflight = () => inflight;
-
 export function withInflightLimit(): Middleware {
   return (next) =>
     async function withInflightLimit(request, rc) {

@@ -16,8 +16,6 @@ export interface RateLimiterEnv {
 }
 
 const leases = new TokenLeases();
-/** Last limiter failure seen by this isolate (ms since epoch), for readiness. */
-export const limiterHealth = { lastFailureAt: 0, lastError: "" };
 
 /** The bucket a request draws from: per service, or per client within the service. */
 export function bucketKey(service: string, keyKnob: string, headers: Headers): string {
@@ -45,8 +43,6 @@ export function withRateLimit(): Middleware {
         });
       } catch (error) {
         if (!(error instanceof LimiterUnavailable)) throw error;
-        limiterHealth.lastFailureAt = Date.now();
-        limiterHealth.lastError = error.message;
         metrics.limiterErrors.inc();
         console.error(JSON.stringify({ level: "warn", msg: "rate limiter unavailable", corr_id: rc.corrId, error: error.message }));
         if (isRead(request.method)) return await next(request, rc); // fail open for reads
