@@ -118,6 +118,34 @@ export const configSchema = z.object({
     (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
     z.array(z.string().regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" })),
   ).default([]),
+  /** Overlay: `off` classical X25519 only; `hybrid` X25519 + ML-KEM-768 when the client offers it; `pq_only` refuses classical clients. */
+  OVERLAY_PQ_MODE: z.enum(["off", "hybrid", "pq_only"], { error: "must be off, hybrid or pq_only" }).default("hybrid"),
+  /** Overlay: HELLO must arrive, and the client's CONFIRM after READY, within this many ms of the upgrade. */
+  OVERLAY_HANDSHAKE_TIMEOUT_MS: integer(3_000, 100, 60_000),
+  /** Overlay: a session with no frame from the peer for this long is closed. */
+  OVERLAY_IDLE_TIMEOUT_MS: integer(60_000, 1_000, 3_600_000),
+  /** Overlay: the peer's requests handled at once; past it a request is answered 429. */
+  OVERLAY_PEER_INFLIGHT: integer(32, 1, 1_024),
+  /** Overlay: frames per second a peer may send (token bucket, burst equal to the rate). */
+  OVERLAY_PEER_RPS: integer(200, 1, 100_000),
+  /** Overlay: data frames sent to a peer and not yet acknowledged (credit window). */
+  OVERLAY_SEND_WINDOW: integer(16, 1, 1_024),
+  /** Overlay: payload bytes per chunk frame of an object fetch. */
+  OVERLAY_CHUNK_BYTES: integer(64 * KIB, 1 * KIB, 1 * MIB - 1 * KIB),
+  /** Overlay: largest frame either side may send (the wire format caps it at 1 MiB). */
+  OVERLAY_MAX_FRAME_BYTES: integer(1 * MIB, 4 * KIB, 1 * MIB),
+  /** Overlay: largest object a session fetch serves; larger ones are answered 413. */
+  OVERLAY_FETCH_MAX_BYTES: integer(16 * MIB, 0, 100 * MIB),
+  /** Overlay: sessions per isolate; past it upgrades get 503 and /readyz reports `overlay_sessions`. */
+  OVERLAY_MAX_SESSIONS: integer(10_000, 1, 1_000_000),
+  /** Gossip: peers each relay step forwards a message to (the tree's branching factor). */
+  OVERLAY_GOSSIP_FANOUT: integer(3, 1, 16),
+  /** Gossip: how long a message lives; it is deduplicated by id for as long. */
+  OVERLAY_GOSSIP_TTL_MS: integer(30_000, 100, 3_600_000),
+  /** Gossip: relay steps a message may take before it is dropped (reason `ttl`). */
+  OVERLAY_GOSSIP_MAX_HOPS: integer(8, 1, 32),
+  /** Gossip: subscribers per topic; past it subscribing gets 429. */
+  OVERLAY_GOSSIP_MAX_SUBSCRIBERS: integer(10_000, 1, 1_000_000),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),

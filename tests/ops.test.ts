@@ -36,8 +36,8 @@ describe("ops surface", () => {
 
   it("answers /version with version, git, build and features", async () => {
     const response = await call("/version", {}, { BUILD_GIT_SHA: "abc1234", BUILD_TIME: "2026-11-22T10:00:00Z" });
-    expect(await response.json()).toEqual({ version: packageJson.version, git: "abc1234", build: "2026-11-22T10:00:00Z", features: ["interop", "amnesia", "edge"] });
-    expect((await (await call("/version", {}, R2)).json<any>()).features).toEqual(["interop", "r2", "edge"]);
+    expect(await response.json()).toEqual({ version: packageJson.version, git: "abc1234", build: "2026-11-22T10:00:00Z", features: ["interop", "amnesia", "overlay", "pq:hybrid", "edge"] });
+    expect((await (await call("/version", {}, R2)).json<any>()).features).toEqual(["interop", "r2", "overlay", "pq:hybrid", "edge"]);
   });
 
   it("exposes the golden metric families in Prometheus text format with route templates as labels", async () => {

@@ -44,5 +44,13 @@ export const metrics = {
   liveFillAttempts: registry.counter("edge_live_fill_attempts_total", "Upstream fetches made to fill an edge miss, by host.", ["host"]),
   liveFillSuccess: registry.counter("edge_live_fill_success_total", "Edge misses filled from an upstream and stored, by host.", ["host"]),
   backoffRetries: registry.counter("backoff_retries_total", "Retries after a backoff, by operation.", ["op"]),
+  overlaySessions: registry.gauge("overlay_sessions_active", "Overlay sessions open (upgraded, not yet closed) in this isolate."),
+  overlayFrames: registry.counter("overlay_frames_total", "OAP/1 frames on overlay sessions, by direction (rx, tx) and kind.", ["dir", "kind"]),
+  overlayFrameSize: registry.histogram("overlay_frame_size_bytes", "Size of OAP/1 frames on overlay sessions, by direction.", ["dir"], [64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576]),
+  overlayHandshakeFailures: registry.counter("overlay_handshake_failures_total", "Overlay handshakes that did not produce a session, by reason.", ["reason"]),
+  overlayPqNegotiations: registry.counter("overlay_pq_negotiations_total", "Handshakes by the server's pq mode and what was negotiated (hybrid, classical, refused).", ["mode", "outcome"]),
+  overlayHandshakeSeconds: registry.histogram("overlay_handshake_seconds", "Server time to answer HELLO with READY, by negotiated key exchange.", ["pq"], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]),
+  gossipDelivered: registry.counter("gossip_delivered_total", "Gossip EVENTs written to subscribers."),
+  gossipDropped: registry.counter("gossip_dropped_total", "Gossip deliveries not made, by reason (duplicate, slow, evicted, ttl, expired, gone, backpressure).", ["reason"]),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

@@ -31,6 +31,12 @@ export function withHeader(response: Response, name: string, value: string): Res
     response.headers.set(name, value);
     return response;
   } catch {
+    // a 101 must keep its socket: copying through ResponseInit would drop it
+    if (response.webSocket) {
+      const headers = new Headers(response.headers);
+      headers.set(name, value);
+      return new Response(null, { status: 101, webSocket: response.webSocket, headers });
+    }
     const copy = new Response(response.body, response);
     copy.headers.set(name, value);
     return copy;

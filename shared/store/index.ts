@@ -14,8 +14,12 @@ export type StoreEnv = R2StoreEnv & AmnesiaStoreEnv;
 
 export function objectStoreFor(rc: RequestContext<any>): ObjectStore {
   const config = configOf(rc);
-  const env = rc.env as StoreEnv;
-  return config.AMNESIA ? new AmnesiaObjectStore(env.AMNESIA_STORE, config.AMNESIA_MAX_BYTES) : new R2ObjectStore(env.OBJECTS);
+  return createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES });
+}
+
+/** The store for these settings, outside a request context (e.g. inside an overlay session object). */
+export function createObjectStore(env: StoreEnv, choice: { amnesia: boolean; amnesiaMaxBytes: number }): ObjectStore {
+  return choice.amnesia ? new AmnesiaObjectStore(env.AMNESIA_STORE, choice.amnesiaMaxBytes) : new R2ObjectStore(env.OBJECTS);
 }
 
 /** `store`: the store answers. `store_capacity`: the RAM budget can no longer take a full-size body. */

@@ -8,7 +8,7 @@ import { HttpError, notFound } from "../errors";
 import { metrics } from "../metrics";
 import type { ObjectStore, StoredObject } from "./object-store";
 
-export async function readVerified(rc: RequestContext<any>, store: ObjectStore, hex: string): Promise<StoredObject> {
+export async function readVerified(rc: Pick<RequestContext<any>, "corrId">, store: ObjectStore, hex: string): Promise<StoredObject> {
   const object = await store.get(hex);
   if (!object) throw notFound(`no object b3:${hex}`);
   if (blake3().hashHex(object.bytes) !== hex) {

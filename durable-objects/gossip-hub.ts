@@ -1,0 +1,114 @@
+/**
+ * @module GossipHub: one object per topic. It holds the topic's subscribers (session ids, in its
+ * storage so an evicted hub still knows them), deduplicates published messages by id for their
+ * TTL, and starts each relay with bounded fanout (shared/overlay/gossip-relay.ts). It never waits
+ * on a subscriber: a publish returns once the relay is started, and relays in progress are capped
+ * (WORK_QUEUE_CAPACITY) so a burst is refused with backpressure instead of piling up.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { metrics } from "../shared/metrics";
+import { overlayState } from "../shared/overlay/isolate-state";
+import { relay, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
+import type { GossipSettings } from "../shared/overlay/settings";
+
+export interface GossipHubEnv {
+  GOSSIP_HUB: DurableObjectNamespace<GossipHub>;
+  OVERLAY_SESSION: DurableObjectNamespace<GossipPeer & Rpc.DurableObjectBranded>;
+}
+
+export type SubscribeOutcome = { ok: true; subscribers: number } | { ok: false; reason: "full" };
+export type PublishOutcome = { status: "relaying"; subscribers: number } | { status: "duplicate" } | { status: "backpressure" };
+
+/** Ids remembered for dedupe at most; past it the oldest are forgotten first. */
+const SEEN_CAP = 100_000;
+const SUBSCRIBER_PREFIX = "sub:";
+
+export class GossipHub extends DurableObject<GossipHubEnv> {
+  #subscribers: Set<string> | undefined;
+  #seen = new Map<string, number>();
+  #relaying = 0;
+  /** Relays in flight, referenced so they run to the end. */
+  #work = new Set<Promise<void>>();
+
+  async #loadSubscribers(): Promise<Set<string>> {
+    if (!this.#subscribers) {
+      const stored = await this.ctx.storage.list({ prefix: SUBSCRIBER_PREFIX });
+      this.#subscribers = new Set([...stored.keys()].map((k) => k.slice(SUBSCRIBER_PREFIX.length)));
+    }
+    return this.#subscribers;
+  }
+
+  async subscribe(sessionId: string, settings: GossipSettings): Promise<SubscribeOutcome> {
+    const subscribers = await this.#loadSubscribers();
+    if (!subscribers.has(sessionId)) {
+      if (subscribers.size >= settings.maxSubscribers) return { ok: false, reason: "full" };
+      subscribers.add(sessionId);
+      await this.ctx.storage.put(SUBSCRIBER_PREFIX + sessionId, Date.now());
+    }
+    return { ok: true, subscribers: subscribers.size };
+  }
+
+  async unsubscribe(sessionId: string): Promise<void> {
+    const subscribers = await this.#loadSubscribers();
+    if (subscribers.delete(sessionId)) await this.ctx.storage.delete(SUBSCRIBER_PREFIX + sessionId);
+  }
+
+  async subscriberCount(): Promise<number> {
+    return (await this.#loadSubscribers()).size;
+  }
+
+  async publish(message: GossipMessage, origin: string, settings: GossipSettings): Promise<PublishOutcome> {
+    const now = Date.now();
+    this.#forgetExpired(now);
+    if (this.#seen.has(message.id)) {
+      metrics.gossipDropped.inc({ reason: "duplicate" });
+      return { status: "duplicate" };
+    }
+    if (this.#relaying >= settings.queueCapacity) {
+      metrics.gossipDropped.inc({ reason: "backpressure" });
+      return { status: "backpressure" };
+    }
+    this.#remember(message.id, message.expiresAt);
+    const subscribers = await this.#loadSubscribers();
+    const targets = shuffle([...subscribers].filter((id) => id !== origin));
+    this.#relaying++;
+    overlayState.relays(1);
+    const work = relay(message, targets, settings.maxHops, settings, (id) => this.#peer(id), (id) => void this.unsubscribe(id))
+      .catch((error) => console.error(JSON.stringify({ level: "error", msg: "gossip relay failed", topic: message.topic, error: String(error) })))
+      .finally(() => {
+        this.#relaying--;
+        overlayState.relays(-1);
+        this.#work.delete(work);
+      });
+    this.#work.add(work);
+    return { status: "relaying", subscribers: targets.length };
+  }
+
+  #peer(id: string): GossipPeer {
+    const stub = this.env.OVERLAY_SESSION.get(this.env.OVERLAY_SESSION.idFromString(id));
+    // awaited inside a fresh async function so a failed RPC is a rejection the relay handles
+    return { deliver: async (...args) => await stub.deliver(...args) };
+  }
+
+  #remember(id: string, expiresAt: number): void {
+    this.#seen.set(id, expiresAt);
+    while (this.#seen.size > SEEN_CAP) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+
+  #forgetExpired(now: number): void {
+    // insertion order is close to expiry order; stopping at the first live id keeps this O(1)
+    // amortised, at worst remembering a short-lived id a little longer (harmless for dedupe)
+    for (const [id, expiresAt] of this.#seen) {
+      if (expiresAt >= now) break;
+      this.#seen.delete(id);
+    }
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

@@ -1,0 +1,411 @@
+/**
+ * @module OverlaySession: one object per session, holding its WebSocket through the hibernation
+ * API (an idle session costs nothing; its state rides in the socket attachment). It runs the
+ * HELLO → READY → CONFIRM handshake, then serves object fetches and gossip under the per-peer
+ * limits (rps, inflight, send window). Protocol: docs/OAP1.md.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { HttpError } from "../shared/errors";
+import { metrics } from "../shared/metrics";
+import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
+import { overlayState } from "../shared/overlay/isolate-state";
+import { acceptHello, confirmMatches, HandshakeError, type PendingConfirm } from "../shared/overlay/handshake";
+import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
+import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
+import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
+import { SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
+import { objectFrames } from "../shared/overlay/object-frames";
+import { createObjectStore, type StoreEnv } from "../shared/store";
+import { readVerified } from "../shared/store/verified-read";
+import type { GossipHub } from "./gossip-hub";
+
+export interface OverlaySessionEnv extends StoreEnv {
+  OVERLAY_SESSION: DurableObjectNamespace<OverlaySession>;
+  GOSSIP_HUB: DurableObjectNamespace<GossipHub>;
+}
+
+/** Everything about the session that must survive hibernation (plain data). */
+interface Attachment {
+  id: string;
+  phase: "hello" | "confirm" | "open" | "closed";
+  settings: OverlaySettings;
+  openedAt: number;
+  /** Handshake deadline (epoch ms). */
+  deadline: number;
+  lastSeen: number;
+  pending?: PendingConfirm;
+  pq?: PqOffer;
+  topics: string[];
+}
+
+/** Topics one session may subscribe to. */
+const MAX_TOPICS = 64;
+/** Buffered fetch bytes per session: this many times the largest fetchable object. */
+const FETCH_BUDGET_OBJECTS = 2;
+/** Gossip deliveries skipped in a row for want of credit before the subscriber is evicted. */
+const EVICT_AFTER_SKIPS_PER_WINDOW = 4;
+
+export class OverlaySession extends DurableObject<OverlaySessionEnv> implements GossipPeer {
+  // Memory-only flow state: rebuilt after hibernation, which only happens when the session is idle.
+  #bucket?: FrameBucket;
+  #inflight?: InflightRequests;
+  #window?: CreditWindow;
+  #fetchBytes = 0;
+  #skips = 0;
+  #seen = new Map<string, number>();
+  #lastSeen = 0;
+  #work = new Set<Promise<void>>();
+
+  override async fetch(request: Request): Promise<Response> {
+    const raw = request.headers.get(SETTINGS_HEADER);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) return new Response("session objects are opened by the overlay worker", { status: 400 });
+    const settings = JSON.parse(raw) as OverlaySettings;
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const now = Date.now();
+    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
+    server.serializeAttachment(state);
+    await this.ctx.storage.setAlarm(state.deadline);
+    overlayState.sessionOpened();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    const state = ws.deserializeAttachment() as Attachment;
+    if (state.phase === "closed") return;
+    if (typeof message === "string") return this.#end(ws, state, CLOSE.UNSUPPORTED, "binary_only", "malformed_frame");
+    const bytes = new Uint8Array(message);
+    this.#touch(ws, state);
+    metrics.overlayFrameSize.observe({ dir: "rx" }, bytes.length);
+    const maxFrame = state.phase === "open" ? state.settings.limits.max_frame : MAX_FRAME;
+    if (bytes.length > maxFrame) return this.#end(ws, state, CLOSE.TOO_BIG, "FrameTooLarge", "frame_too_large");
+    let received: Frame;
+    try {
+      const decoded = decodeFrame(bytes);
+      if ("needMore" in decoded) return this.#end(ws, state, CLOSE.PROTOCOL, "NeedMore", "malformed_frame");
+      if (decoded.consumed !== bytes.length) return this.#end(ws, state, CLOSE.PROTOCOL, "TrailingBytes", "malformed_frame");
+      received = decoded.frame;
+    } catch (error) {
+      const kind = error instanceof OapError ? error.kind : "Malformed";
+      return this.#end(ws, state, kind === "FrameTooLarge" ? CLOSE.TOO_BIG : CLOSE.PROTOCOL, kind, kind === "FrameTooLarge" ? "frame_too_large" : "malformed_frame");
+    }
+    metrics.overlayFrames.inc({ dir: "rx", kind: frameKind(received) });
+    try {
+      if (state.phase === "hello") return await this.#hello(ws, state, received);
+      if (state.phase === "confirm") return await this.#confirm(ws, state, received);
+      return await this.#dispatch(ws, state, received);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "overlay session failed", session: state.id, error: String((error as Error)?.stack ?? error) }));
+      if (state.phase !== "open") {
+        overlayState.internalFailure();
+        metrics.overlayHandshakeFailures.inc({ reason: "internal" });
+      }
+      this.#end(ws, state, CLOSE.INTERNAL, "internal", "internal");
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const state = ws.deserializeAttachment() as Attachment;
+    // 1005/1006 are not codes one may send (TOOLCHAIN §6): answer them with a plain 1000
+    this.#end(ws, state, code === 1005 || code === 1006 ? CLOSE.NORMAL : code, reason || "peer closed", undefined);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#end(ws, ws.deserializeAttachment() as Attachment, CLOSE.INTERNAL, "socket error", undefined);
+  }
+
+  /** Handshake deadline, then idle timeout. */
+  override async alarm(): Promise<void> {
+    const ws = this.ctx.getWebSockets()[0];
+    if (!ws) return;
+    const state = ws.deserializeAttachment() as Attachment;
+    const now = Date.now();
+    if (state.phase === "closed") return;
+    if (state.phase !== "open") {
+      if (now < state.deadline) return void (await this.ctx.storage.setAlarm(state.deadline));
+      metrics.overlayHandshakeFailures.inc({ reason: "timeout" });
+      return this.#end(ws, state, CLOSE.HANDSHAKE_TIMEOUT, "handshake_timeout", undefined);
+    }
+    const last = Math.max(this.#lastSeen, state.lastSeen);
+    const idle = state.settings.limits.idle_timeout_ms;
+    if (now - last < idle) return void (await this.ctx.storage.setAlarm(last + idle));
+    this.#end(ws, state, CLOSE.IDLE, "idle_timeout", undefined);
+  }
+
+  // ------------------------------------------------------------------ handshake
+
+  async #hello(ws: WebSocket, state: Attachment, hello: Frame): Promise<void> {
+    if (hello.appProtoId !== APP.CONTROL || !(hello.flags & FLAGS.REQ)) return this.#refuse(ws, state, hello, new HandshakeError("expected_hello", 400, "the first frame must be HELLO (REQ, app 0)"));
+    const started = performance.now();
+    let accepted;
+    try {
+      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits });
+    } catch (error) {
+      if (error instanceof HandshakeError) {
+        if (error.reason === "pq_required") metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: "refused" });
+        return this.#refuse(ws, state, hello, error);
+      }
+      throw error;
+    }
+    metrics.overlayHandshakeSeconds.observe({ pq: accepted.pq }, (performance.now() - started) / 1000);
+    metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: accepted.pq === "hybrid" ? "hybrid" : "classical" });
+    // the session's limits are what READY announced (max frame: the smaller of both sides')
+    const settings = { ...state.settings, limits: accepted.limits };
+    const next: Attachment = { ...state, settings, phase: "confirm", pending: accepted.pending, pq: accepted.pq };
+    ws.serializeAttachment(next);
+    this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: hello.corrId, payload: accepted.ready }));
+  }
+
+  async #confirm(ws: WebSocket, state: Attachment, confirm: Frame): Promise<void> {
+    const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && (await confirmMatches(confirm.payload, state.pending));
+    if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
+    const now = Date.now();
+    ws.serializeAttachment({ ...state, phase: "open", pending: undefined, lastSeen: now } satisfies Attachment);
+    this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: confirm.corrId, payload: jsonBytes({ op: "confirmed" }) }));
+    await this.ctx.storage.setAlarm(now + state.settings.limits.idle_timeout_ms);
+  }
+
+  #refuse(ws: WebSocket, state: Attachment, request: Frame, error: HandshakeError): void {
+    metrics.overlayHandshakeFailures.inc({ reason: error.reason });
+    this.#send(ws, errorFrame(APP.CONTROL, request.corrId, error.status, error.reason, error.message));
+    this.#end(ws, state, CLOSE.POLICY, error.reason, undefined);
+  }
+
+  // ------------------------------------------------------------------ open session
+
+  async #dispatch(ws: WebSocket, state: Attachment, request: Frame): Promise<void> {
+    if (request.appProtoId === APP.CONTROL && request.flags & FLAGS.EVENT) return this.#credit(ws, state, request);
+    if (!this.#flow(ws, state).bucket.take()) return this.#reject(ws, request, 429, "peer_rate", `over ${state.settings.limits.rps} frames per second`);
+    if (request.appProtoId === APP.OBJECT && request.flags & FLAGS.REQ) return this.#withInflight(ws, state, request, () => this.#fetchObject(ws, state, request));
+    if (request.appProtoId === APP.GOSSIP && request.flags & FLAGS.EVENT) return this.#withInflight(ws, state, request, () => this.#publish(ws, state, request));
+    if (request.appProtoId === APP.GOSSIP && request.flags & FLAGS.REQ) return this.#withInflight(ws, state, request, () => this.#subscription(ws, request));
+    return this.#reject(ws, request, 400, "unknown_request", `no handler for app ${request.appProtoId} with flags 0x${request.flags.toString(16)}`);
+  }
+
+  #credit(ws: WebSocket, state: Attachment, request: Frame): void {
+    let n: number;
+    try {
+      n = creditSchema.parse(parseJsonBytes(request.payload)).n;
+    } catch {
+      return this.#end(ws, state, CLOSE.PROTOCOL, "bad_credit", "malformed_frame");
+    }
+    this.#flow(ws, state).window.credit(n);
+  }
+
+  /** Run a request under the peer's inflight cap; `work` calls `done` when its last frame is out. */
+  async #withInflight(ws: WebSocket, state: Attachment, request: Frame, work: () => Promise<typeof HANDED_OFF | void>): Promise<void> {
+    const { inflight } = this.#flow(ws, state);
+    if (!inflight.tryStart()) return this.#reject(ws, request, 429, "peer_inflight", `more than ${state.settings.limits.inflight} requests in progress`);
+    let handedOff = false;
+    try {
+      handedOff = (await work()) === HANDED_OFF;
+    } finally {
+      if (!handedOff) inflight.finish();
+    }
+  }
+
+  #reject(ws: WebSocket, request: Frame, status: number, reason: string, message: string): void {
+    metrics.rejected.inc({ reason });
+    this.#send(ws, errorFrame(request.appProtoId, request.corrId, status, reason, message));
+  }
+
+  async #fetchObject(ws: WebSocket, state: Attachment, request: Frame): Promise<typeof HANDED_OFF | void> {
+    const address = new TextDecoder().decode(request.payload).trim();
+    const hex = /^b3:([0-9a-f]{64})$/.exec(address)?.[1];
+    if (!hex) return this.#reject(ws, request, 400, "bad_address", "expected b3:<64 lowercase hex>");
+    const store = createObjectStore(this.env, state.settings.store);
+    const info = await store.head(hex);
+    if (!info) return this.#reject(ws, request, 404, "not_found", `no object ${address}`);
+    if (info.size > state.settings.fetchMaxBytes) return this.#reject(ws, request, 413, "too_large", `${address} is ${info.size} bytes; sessions serve at most ${state.settings.fetchMaxBytes}`);
+    if (this.#fetchBytes + info.size > FETCH_BUDGET_OBJECTS * Math.max(state.settings.fetchMaxBytes, 1)) return this.#reject(ws, request, 429, "fetch_budget", "too many fetch bytes waiting for credit on this session");
+    let bytes: Uint8Array;
+    try {
+      bytes = (await readVerified({ corrId: `overlay:${state.id}` }, store, hex)).bytes;
+    } catch (error) {
+      if (error instanceof HttpError) return this.#reject(ws, request, error.status, error.reason ?? error.code.toLowerCase(), error.message);
+      throw error;
+    }
+    const { window, inflight } = this.#flow(ws, state);
+    this.#fetchBytes += bytes.length;
+    const frames = objectFrames(address, bytes, request.corrId, state.settings.limits.chunk);
+    frames.forEach((encode, i) =>
+      window.push(encode, i === frames.length - 1 ? () => {
+        this.#fetchBytes -= bytes.length;
+        inflight.finish();
+      } : undefined),
+    );
+    this.#refreshQueueGauge();
+    return HANDED_OFF;
+  }
+
+  async #subscription(ws: WebSocket, request: Frame): Promise<void> {
+    let parsed;
+    try {
+      parsed = gossipRequestSchema.parse(parseJsonBytes(request.payload));
+    } catch {
+      return this.#reject(ws, request, 400, "bad_gossip_request", 'expected {"op":"subscribe"|"unsubscribe","topic":"[a-z0-9._-]{1,64}"}');
+    }
+    const state = ws.deserializeAttachment() as Attachment;
+    const hub = this.#hub(parsed.topic);
+    if (parsed.op === "subscribe") {
+      if (!state.topics.includes(parsed.topic) && state.topics.length >= MAX_TOPICS) return this.#reject(ws, request, 429, "topics", `at most ${MAX_TOPICS} topics per session`);
+      const outcome = await hub.subscribe(state.id, state.settings.gossip);
+      if (!outcome.ok) return this.#reject(ws, request, 429, "topic_full", `topic ${parsed.topic} has its maximum of subscribers`);
+      this.#setTopics(ws, (topics) => (topics.includes(parsed.topic) ? topics : [...topics, parsed.topic]));
+      this.#skips = 0;
+    } else {
+      await hub.unsubscribe(state.id);
+      this.#setTopics(ws, (topics) => topics.filter((t) => t !== parsed.topic));
+    }
+    this.#send(ws, frame({ flags: FLAGS.RESP | FLAGS.END, code: 200, appProtoId: APP.GOSSIP, corrId: request.corrId, payload: jsonBytes({ op: parsed.op, topic: parsed.topic }) }));
+  }
+
+  async #publish(ws: WebSocket, state: Attachment, request: Frame): Promise<void> {
+    let header, data;
+    try {
+      ({ header, data } = decodeGossipPayload(request.payload));
+    } catch {
+      return this.#reject(ws, request, 400, "bad_gossip_event", "expected u16 header length, header JSON {topic,id,ttl_ms?}, message bytes");
+    }
+    const ttlMs = Math.min(header.ttl_ms ?? state.settings.gossip.ttlMs, state.settings.gossip.ttlMs);
+    const message: GossipMessage = { topic: header.topic, id: header.id, data, expiresAt: Date.now() + ttlMs };
+    const outcome = await this.#hub(header.topic).publish(message, state.id, state.settings.gossip);
+    if (outcome.status === "backpressure") return this.#reject(ws, request, 429, "gossip_backpressure", `topic ${header.topic} has too many relays in progress`);
+    if (request.flags & FLAGS.ACK_REQ) {
+      const body = outcome.status === "duplicate" ? { id: header.id, duplicate: true, subscribers: 0 } : { id: header.id, duplicate: false, subscribers: outcome.subscribers };
+      this.#send(ws, frame({ flags: FLAGS.RESP | FLAGS.END, code: 200, appProtoId: APP.GOSSIP, corrId: request.corrId, payload: jsonBytes(body) }));
+    }
+  }
+
+  // ------------------------------------------------------------------ gossip relay hop (RPC)
+
+  async deliver(message: GossipMessage, subtree: string[], hopsLeft: number, settings: GossipSettings): Promise<DeliveryOutcome> {
+    const ws = this.ctx.getWebSockets()[0];
+    const state = ws?.deserializeAttachment() as Attachment | undefined;
+    if (!ws || !state || state.phase !== "open" || !state.topics.includes(message.topic)) {
+      // Not subscribed any more: the caller drops us from the topic and re-routes our subtree.
+      return "gone";
+    }
+    const outcome = this.#deliverLocally(ws, state, message);
+    if (subtree.length) {
+      const work = relay(message, subtree, hopsLeft, settings, (id) => this.#peer(id), (id) => void this.#hub(message.topic).unsubscribe(id)).finally(() => this.#work.delete(work));
+      this.#work.add(work);
+    }
+    return outcome;
+  }
+
+  #deliverLocally(ws: WebSocket, state: Attachment, message: GossipMessage): DeliveryOutcome {
+    const now = Date.now();
+    for (const [id, expiresAt] of this.#seen) {
+      if (expiresAt >= now) break;
+      this.#seen.delete(id);
+    }
+    if (this.#seen.has(message.id)) {
+      metrics.gossipDropped.inc({ reason: "duplicate" });
+      return "duplicate";
+    }
+    if (now > message.expiresAt) {
+      metrics.gossipDropped.inc({ reason: "expired" });
+      return "expired";
+    }
+    this.#seen.set(message.id, message.expiresAt);
+    const { window } = this.#flow(ws, state);
+    if (!window.hasRoom()) {
+      this.#skips++;
+      if (this.#skips < EVICT_AFTER_SKIPS_PER_WINDOW * state.settings.limits.send_window) {
+        metrics.gossipDropped.inc({ reason: "slow" });
+        return "slow";
+      }
+      // A subscriber that never catches up is taken off the topic, never allowed to stall it.
+      metrics.gossipDropped.inc({ reason: "evicted" });
+      this.#skips = 0;
+      this.#setTopics(ws, (topics) => topics.filter((t) => t !== message.topic));
+      void this.#hub(message.topic).unsubscribe(state.id).catch(() => undefined);
+      const notice = { code: "TOO_MANY_REQUESTS", reason: "evicted", message: `dropped from ${message.topic}: deliveries kept finding no credit`, topic: message.topic };
+      this.#send(ws, frame({ flags: FLAGS.EVENT, code: 429, appProtoId: APP.GOSSIP, payload: jsonBytes(notice) }));
+      return "evicted";
+    }
+    this.#skips = 0;
+    const payload = encodeGossipPayload({ topic: message.topic, id: message.id }, message.data);
+    window.push(frame({ flags: FLAGS.EVENT | FLAGS.ACK_REQ, appProtoId: APP.GOSSIP, payload }));
+    metrics.gossipDelivered.inc();
+    return "delivered";
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  #flow(ws: WebSocket, state: Attachment) {
+    const limits = state.settings.limits;
+    this.#bucket ??= new FrameBucket(limits.rps);
+    this.#inflight ??= new InflightRequests(limits.inflight);
+    this.#window ??= new CreditWindow(limits.send_window, (bytes) => {
+      this.#send(ws, bytes);
+      this.#refreshQueueGauge();
+    });
+    return { bucket: this.#bucket, inflight: this.#inflight, window: this.#window };
+  }
+
+  #queuedReported = 0;
+  #refreshQueueGauge(): void {
+    const queued = this.#window?.queued ?? 0;
+    overlayState.sendQueued(queued - this.#queuedReported);
+    this.#queuedReported = queued;
+  }
+
+  #send(ws: WebSocket, bytes: Uint8Array): void {
+    try {
+      ws.send(bytes);
+    } catch {
+      return; // the socket is closing; the close handler cleans up
+    }
+    metrics.overlayFrameSize.observe({ dir: "tx" }, bytes.length);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    metrics.overlayFrames.inc({ dir: "tx", kind: frameKind({ flags: view.getUint16(6), code: view.getUint16(8), appProtoId: view.getUint16(10) }) });
+  }
+
+  /** Last activity: in memory always, in the attachment at most once a second (it survives hibernation). */
+  #touch(ws: WebSocket, state: Attachment): void {
+    const now = Date.now();
+    this.#lastSeen = now;
+    if (state.phase === "open" && now - state.lastSeen > 1_000) {
+      state.lastSeen = now;
+      ws.serializeAttachment(state);
+    }
+  }
+
+  #setTopics(ws: WebSocket, change: (topics: string[]) => string[]): void {
+    const current = ws.deserializeAttachment() as Attachment;
+    ws.serializeAttachment({ ...current, topics: change(current.topics) });
+  }
+
+  #hub(topic: string) {
+    return this.env.GOSSIP_HUB.get(this.env.GOSSIP_HUB.idFromName(topic));
+  }
+
+  #peer(id: string): GossipPeer {
+    const stub = this.env.OVERLAY_SESSION.get(this.env.OVERLAY_SESSION.idFromString(id));
+    return { deliver: async (...args) => await stub.deliver(...args) };
+  }
+
+  /** Close once: leave every topic, settle the gauges, count why. */
+  #end(ws: WebSocket, state: Attachment, code: number, reason: string, rejectReason: string | undefined): void {
+    if (state.phase === "closed") return;
+    if (rejectReason) metrics.rejected.inc({ reason: rejectReason });
+    const current = ws.deserializeAttachment() as Attachment;
+    ws.serializeAttachment({ ...current, phase: "closed" } satisfies Attachment);
+    for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id).catch(() => undefined);
+    overlayState.sessionClosed();
+    overlayState.sendQueued(-this.#queuedReported);
+    this.#queuedReported = 0;
+    if (state.phase !== "open" && rejectReason) metrics.overlayHandshakeFailures.inc({ reason: rejectReason });
+    try {
+      ws.close(code, reason.slice(0, 120));
+    } catch {
+      // already closed
+    }
+    void this.ctx.storage.deleteAlarm().catch(() => undefined);
+  }
+}
+
+/** Returned by a request handler that finishes later (its last frame waits for credit). */
+const HANDED_OFF = Symbol("handed off");

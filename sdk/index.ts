@@ -1,0 +1,8 @@
+/**
+ * @module ron-workers SDK: overlay sessions (handshake, verified object fetch, gossip) and the
+ * interop HTTP calls. Works in browsers, Node and workerd. docs/SDK.md shows it in use.
+ */
+export { connectOverlay, IntegrityError, OverlayClient, OverlayClosedError, OverlayError, type ConnectOptions, type GossipEvent, type PublishResult } from "./overlay-client";
+export { InteropClient, InteropError, signWebhook, type PutResult, type WebhookProviderName } from "./interop-client";
+export { HandshakeError } from "../shared/overlay/handshake";
+export type { WebSocketLike, WebSocketConstructorLike } from "./socket";

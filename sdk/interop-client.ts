@@ -1,0 +1,101 @@
+/**
+ * @module HTTP helpers for the interop service: put bytes (identity, gzip or zstd), get and head
+ * objects, and send webhooks signed the way each provider signs them (for tests, load and
+ * integrations). Uses the platform's fetch, or the one given.
+ */
+import { bytesToHex } from "@noble/hashes/utils.js";
+
+export interface PutResult {
+  address: string;
+  size: number;
+  corr_id: string;
+  /** True when the object was new (201), false when it was already stored (200). */
+  created: boolean;
+}
+
+export type WebhookProviderName = "github" | "stripe" | "slack";
+
+/** A non-2xx answer, with the error envelope's fields. */
+export class InteropError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly reason: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InteropError";
+  }
+}
+
+export class InteropClient {
+  readonly #base: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(baseUrl: string, options: { fetch?: typeof fetch } = {}) {
+    this.#base = baseUrl.replace(/\/$/, "");
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Store bytes; `encoding` says how `body` is already encoded (the address is of the decoded bytes). */
+  async put(body: Uint8Array, options: { encoding?: "identity" | "gzip" | "zstd"; contentType?: string } = {}): Promise<PutResult> {
+    const headers: Record<string, string> = { "content-type": options.contentType ?? "application/octet-stream" };
+    if (options.encoding && options.encoding !== "identity") headers["content-encoding"] = options.encoding;
+    const response = await this.#fetch(`${this.#base}/put`, { method: "POST", body, headers });
+    const json = await checked(response);
+    return { ...(json as Omit<PutResult, "created">), created: response.status === 201 };
+  }
+
+  /** The object's bytes, or null when it does not exist. */
+  async get(address: string): Promise<Uint8Array | null> {
+    const response = await this.#fetch(`${this.#base}/o/${address}`);
+    if (response.status === 404) return null;
+    if (!response.ok) await checked(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async head(address: string): Promise<{ size: number; etag: string } | null> {
+    const response = await this.#fetch(`${this.#base}/o/${address}`, { method: "HEAD" });
+    if (response.status === 404) return null;
+    if (!response.ok) throw new InteropError(response.status, "HTTP_ERROR", undefined, `HEAD ${address}: ${response.status}`);
+    return { size: Number(response.headers.get("content-length")), etag: response.headers.get("etag") ?? "" };
+  }
+
+  /** Send `body` to `/webhooks/<provider>` signed with `secret` as that provider would. */
+  async webhook(provider: WebhookProviderName, body: Uint8Array | string, secret: string, options: { deliveryId?: string; timestamp?: number } = {}): Promise<unknown> {
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    const headers = await signWebhook(provider, bytes, secret, options);
+    const response = await this.#fetch(`${this.#base}/webhooks/${provider}`, { method: "POST", body: bytes, headers: { "content-type": "application/json", ...headers } });
+    return checked(response);
+  }
+}
+
+/** The headers that sign `body` for `provider` (DESIGN.md §8 conventions). */
+export async function signWebhook(provider: WebhookProviderName, body: Uint8Array, secret: string, options: { deliveryId?: string; timestamp?: number } = {}): Promise<Record<string, string>> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const text = new TextEncoder();
+  const sign = async (prefix: string) => {
+    const key = await crypto.subtle.importKey("raw", text.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const message = new Uint8Array(text.encode(prefix).length + body.length);
+    message.set(text.encode(prefix));
+    message.set(body, text.encode(prefix).length);
+    return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, message)));
+  };
+  if (provider === "github") {
+    return { "x-hub-signature-256": `sha256=${await sign("")}`, "x-github-delivery": options.deliveryId ?? crypto.randomUUID(), "x-github-event": "push" };
+  }
+  if (provider === "stripe") return { "stripe-signature": `t=${timestamp},v1=${await sign(`${timestamp}.`)}` };
+  return { "x-slack-signature": `v0=${await sign(`v0:${timestamp}:`)}`, "x-slack-request-timestamp": String(timestamp) };
+}
+
+async function checked(response: Response): Promise<unknown> {
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: reported below with the status
+  }
+  if (!response.ok) throw new InteropError(response.status, String(json.code ?? "HTTP_ERROR"), json.reason as string | undefined, String(json.message ?? `${response.status}: ${text.slice(0, 200)}`));
+  return json;
+}

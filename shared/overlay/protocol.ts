@@ -1,0 +1,165 @@
+/**
+ * @module The session protocol on top of OAP/1 frames (docs/OAP1.md): which app_proto_id carries
+ * what, the control messages of the handshake and flow control (JSON, validated by zod on both
+ * sides), close codes, and the binary layout of gossip payloads. Shared by the session Durable
+ * Object and the SDK, so both ends read one definition.
+ */
+import { z } from "zod";
+import { encodeFrame, FLAGS, OAP_VERSION, type Frame } from "../oap/codec";
+
+/** Version of the session protocol (HELLO → READY → CONFIRM), offered in HELLO `versions`. */
+export const SESSION_PROTOCOL_VERSION = 1;
+
+export const APP = {
+  /** Handshake, credit, errors about the session itself. */
+  CONTROL: 0,
+  /** Object fetch: REQ `b3:<hex>` → RESP|START metadata, chunks, END. */
+  OBJECT: 1,
+  /** Gossip: subscribe/unsubscribe requests, published and delivered EVENTs. */
+  GOSSIP: 2,
+} as const;
+
+/** WebSocket close codes the server uses, with the reason string carried next to them. */
+export const CLOSE = {
+  NORMAL: 1000,
+  /** A frame that does not decode (the reason names the codec error). */
+  PROTOCOL: 1002,
+  /** A text message: the session speaks binary frames only. */
+  UNSUPPORTED: 1003,
+  /** A handshake refusal or a peer that breaks the session rules. */
+  POLICY: 1008,
+  /** A frame over the negotiated max frame. */
+  TOO_BIG: 1009,
+  /** The server could not go on (a bug or a failing dependency). */
+  INTERNAL: 1011,
+  /** No HELLO (or no CONFIRM) within the handshake timeout. */
+  HANDSHAKE_TIMEOUT: 4408,
+  /** No frame from the peer within the idle timeout. */
+  IDLE: 4000,
+} as const;
+
+export type PqOffer = "off" | "hybrid";
+export type PqMode = "off" | "hybrid" | "pq_only";
+
+const b64 = (min: number, max: number) => z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).min(min).max(max);
+
+export const helloSchema = z.object({
+  op: z.literal("hello"),
+  ua: z.string().max(128).optional(),
+  versions: z.array(z.number().int().min(0).max(0xffff)).min(1).max(8),
+  features: z.object({
+    compression: z.array(z.string().max(16)).max(4).default([]),
+    pq: z.enum(["off", "hybrid"]),
+  }),
+  max_frame: z.number().int().min(4_096).max(1_048_576),
+  nonce: b64(20, 24),
+  key_shares: z.object({
+    x25519: b64(43, 44),
+    /** ML-KEM-768 encapsulation key (1,184 bytes), present when `features.pq` is hybrid. */
+    mlkem768: b64(1_578, 1_580).optional(),
+  }),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export interface SessionLimits {
+  max_frame: number;
+  chunk: number;
+  inflight: number;
+  rps: number;
+  send_window: number;
+  idle_timeout_ms: number;
+}
+
+export const readySchema = z.object({
+  op: z.literal("ready"),
+  version: z.number().int(),
+  session: z.string().max(128),
+  pq: z.enum(["off", "hybrid"]),
+  features: z.object({ compression: z.array(z.string()) }),
+  limits: z.object({
+    max_frame: z.number().int().positive(),
+    chunk: z.number().int().positive(),
+    inflight: z.number().int().positive(),
+    rps: z.number().int().positive(),
+    send_window: z.number().int().positive(),
+    idle_timeout_ms: z.number().int().positive(),
+  }),
+  nonce: b64(20, 24),
+  key_shares: z.object({ x25519: b64(43, 44), mlkem768_ct: b64(1_450, 1_452).optional() }),
+  mac: z.string(),
+});
+export type Ready = z.infer<typeof readySchema>;
+
+export const confirmSchema = z.object({ op: z.literal("confirm"), mac: b64(43, 44) });
+export const creditSchema = z.object({ op: z.literal("credit"), n: z.number().int().min(1).max(1_048_576) });
+
+/** The error payload of a refusal (any RESP with a code ≥ 400). */
+export interface ErrorPayload {
+  code: string;
+  reason: string;
+  message: string;
+}
+
+export const gossipRequestSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("subscribe"), topic: z.string().regex(/^[a-z0-9._-]{1,64}$/) }),
+  z.object({ op: z.literal("unsubscribe"), topic: z.string().regex(/^[a-z0-9._-]{1,64}$/) }),
+]);
+
+/** Header of a gossip EVENT payload; the message bytes follow it. */
+export const gossipHeaderSchema = z.object({
+  topic: z.string().regex(/^[a-z0-9._-]{1,64}$/),
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+  ttl_ms: z.number().int().positive().optional(),
+});
+export type GossipHeader = z.infer<typeof gossipHeaderSchema>;
+
+const text = new TextEncoder();
+const untext = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+export const jsonBytes = (value: unknown) => text.encode(JSON.stringify(value));
+export const parseJsonBytes = (bytes: Uint8Array): unknown => JSON.parse(untext.decode(bytes));
+
+/** Gossip EVENT payload: u16 header length ‖ header JSON ‖ message bytes. */
+export function encodeGossipPayload(header: GossipHeader, data: Uint8Array): Uint8Array {
+  const head = jsonBytes(header);
+  if (head.length > 0xffff) throw new RangeError("gossip header too long");
+  const out = new Uint8Array(2 + head.length + data.length);
+  new DataView(out.buffer).setUint16(0, head.length);
+  out.set(head, 2);
+  out.set(data, 2 + head.length);
+  return out;
+}
+
+/** The header and message of a gossip payload; throws on a malformed one. */
+export function decodeGossipPayload(payload: Uint8Array): { header: GossipHeader; data: Uint8Array } {
+  if (payload.length < 2) throw new Error("gossip payload shorter than its length prefix");
+  const headLen = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint16(0);
+  if (2 + headLen > payload.length) throw new Error("gossip header runs past the payload");
+  const header = gossipHeaderSchema.parse(parseJsonBytes(payload.subarray(2, 2 + headLen)));
+  return { header, data: payload.subarray(2 + headLen) };
+}
+
+/** A frame with the defaults of this protocol (version 1, tenant 0, no cap). */
+export function frame(fields: Partial<Frame> & Pick<Frame, "flags" | "appProtoId">): Uint8Array {
+  return encodeFrame({ ver: OAP_VERSION, code: 0, tenantId: 0n, corrId: 0n, cap: new Uint8Array(0), payload: new Uint8Array(0), ...fields });
+}
+
+/** A single-frame refusal answering the request `corrId`. */
+export function errorFrame(appProtoId: number, corrId: bigint, status: number, reason: string, message: string): Uint8Array {
+  const body: ErrorPayload = { code: statusCode(status), reason, message };
+  return frame({ flags: FLAGS.RESP | FLAGS.END, code: status, appProtoId, corrId, payload: jsonBytes(body) });
+}
+
+function statusCode(status: number): string {
+  const names: Record<number, string> = { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE", 429: "TOO_MANY_REQUESTS", 500: "INTERNAL", 502: "INTEGRITY_FAIL", 503: "SERVICE_UNAVAILABLE" };
+  return names[status] ?? "ERROR";
+}
+
+/** Frame kinds for `overlay_frames_total{kind}`: a fixed, small set. */
+export function frameKind(f: Pick<Frame, "flags" | "appProtoId" | "code">): string {
+  const app = f.appProtoId === APP.CONTROL ? "control" : f.appProtoId === APP.OBJECT ? "object" : f.appProtoId === APP.GOSSIP ? "gossip" : "other";
+  if (f.code >= 400) return `${app}_error`;
+  if (f.flags & FLAGS.EVENT) return `${app}_event`;
+  if (f.flags & FLAGS.RESP) return `${app}_resp`;
+  return `${app}_req`;
+}

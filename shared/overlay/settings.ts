@@ -1,0 +1,52 @@
+/**
+ * @module The overlay knobs a session needs, resolved by the worker from its validated config and
+ * handed to the session Durable Object with the upgrade (so a session keeps the settings it was
+ * opened with, through hibernation, and tests can open sessions with other knobs).
+ */
+import type { Config } from "../config";
+import type { PqMode, SessionLimits } from "./protocol";
+
+export interface OverlaySettings {
+  pqMode: PqMode;
+  handshakeTimeoutMs: number;
+  limits: SessionLimits;
+  fetchMaxBytes: number;
+  gossip: GossipSettings;
+  store: { amnesia: boolean; amnesiaMaxBytes: number };
+}
+
+export interface GossipSettings {
+  fanout: number;
+  ttlMs: number;
+  maxHops: number;
+  maxSubscribers: number;
+  /** Relays a hub keeps in progress before publishes are refused (WORK_QUEUE_CAPACITY). */
+  queueCapacity: number;
+}
+
+/** Internal header carrying the settings from the worker to the session object; never taken from clients. */
+export const SETTINGS_HEADER = "x-ron-overlay-settings";
+
+export function overlaySettings(config: Config): OverlaySettings {
+  return {
+    pqMode: config.OVERLAY_PQ_MODE,
+    handshakeTimeoutMs: config.OVERLAY_HANDSHAKE_TIMEOUT_MS,
+    limits: {
+      max_frame: config.OVERLAY_MAX_FRAME_BYTES,
+      chunk: Math.min(config.OVERLAY_CHUNK_BYTES, config.OVERLAY_MAX_FRAME_BYTES - 1_024),
+      inflight: config.OVERLAY_PEER_INFLIGHT,
+      rps: config.OVERLAY_PEER_RPS,
+      send_window: config.OVERLAY_SEND_WINDOW,
+      idle_timeout_ms: config.OVERLAY_IDLE_TIMEOUT_MS,
+    },
+    fetchMaxBytes: config.OVERLAY_FETCH_MAX_BYTES,
+    gossip: {
+      fanout: config.OVERLAY_GOSSIP_FANOUT,
+      ttlMs: config.OVERLAY_GOSSIP_TTL_MS,
+      maxHops: config.OVERLAY_GOSSIP_MAX_HOPS,
+      maxSubscribers: config.OVERLAY_GOSSIP_MAX_SUBSCRIBERS,
+      queueCapacity: config.WORK_QUEUE_CAPACITY,
+    },
+    store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
+  };
+}

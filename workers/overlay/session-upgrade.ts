@@ -1,0 +1,26 @@
+/**
+ * @module `GET /overlay`: hand the WebSocket upgrade to a new session object, with the overlay
+ * settings this worker resolved from its config. A plain GET gets 426; past
+ * OVERLAY_MAX_SESSIONS the upgrade is shed with 503 BACKPRESSURE.
+ */
+import { configOf, type RequestContext } from "../../shared/context";
+import { HttpError, shed } from "../../shared/errors";
+import type { RouteRequest } from "../../shared/middleware/router";
+import { overlayState } from "../../shared/overlay/isolate-state";
+import { overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
+import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
+
+export async function openSession(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new HttpError(426, "UPGRADE_REQUIRED", "GET /overlay opens a WebSocket session: send Upgrade: websocket (docs/OAP1.md)", {
+      reason: "websocket_required",
+      headers: { Upgrade: "websocket" },
+    });
+  }
+  const config = configOf(rc);
+  if (overlayState.sessions >= config.OVERLAY_MAX_SESSIONS) throw shed(503, "BACKPRESSURE", `${config.OVERLAY_MAX_SESSIONS} overlay sessions are open`, 1_000);
+  const sessions = (rc.env as OverlaySessionEnv).OVERLAY_SESSION;
+  const headers = new Headers(request.headers);
+  headers.set(SETTINGS_HEADER, JSON.stringify(overlaySettings(config)));
+  return sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
+}
