@@ -109,6 +109,7 @@ export class OverlayClient {
   #unacked = 0;
   #creditTimer: ReturnType<typeof setTimeout> | undefined;
   #closedWith: { code: number; reason: string } | undefined;
+  #closing = false;
   #options: ConnectOptions;
 
   constructor(socket: WebSocketLike, options: ConnectOptions) {
@@ -192,6 +193,8 @@ export class OverlayClient {
   }
 
   close(code = 1000, reason = "client closed"): void {
+    this.#closing = true;
+    clearTimeout(this.#creditTimer);
     try {
       this.#socket.close(code, reason);
     } catch {
@@ -202,7 +205,7 @@ export class OverlayClient {
   // ---------------------------------------------------------------- plumbing
 
   #sendFrame(bytes: Uint8Array): void {
-    if (this.#closedWith) throw new OverlayClosedError(this.#closedWith.code, this.#closedWith.reason);
+    if (this.#closedWith || this.#closing) throw new OverlayClosedError(this.#closedWith?.code ?? 1000, this.#closedWith?.reason ?? "closed by the client");
     this.#socket.send(bytes);
   }
 
@@ -290,10 +293,14 @@ export class OverlayClient {
   #flushCredit(): void {
     clearTimeout(this.#creditTimer);
     this.#creditTimer = undefined;
-    if (!this.#unacked || this.#closedWith) return;
+    if (!this.#unacked || this.#closedWith || this.#closing) return;
     const n = this.#unacked;
     this.#unacked = 0;
-    this.credit(n);
+    try {
+      this.credit(n);
+    } catch {
+      // the socket is going away; its close event settles everything
+    }
   }
 }
 

@@ -22,6 +22,14 @@ export async function openSession(options: Partial<ConnectOptions> = {}, overrid
   return connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), ...options });
 }
 
+/** A session plus a log of every frame the server sent on it. */
+export async function openWatchedSession(options: Partial<ConnectOptions> = {}, overrides: Record<string, string> = {}): Promise<{ client: OverlayClient; log: FrameLog }> {
+  const socket = await openRawSocket(overrides);
+  const log = new FrameLog(socket);
+  const client = await connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), ...options });
+  return { client, log };
+}
+
 /** Records every frame and the close of a raw socket. */
 export class FrameLog {
   frames: Frame[] = [];

@@ -1,0 +1,170 @@
+/**
+ * Gossip through real sessions and the hub Durable Object inside workerd: fanout-bounded relay
+ * reaches every subscriber exactly once, ids are deduplicated for their TTL, the hop budget
+ * bounds the spread, and a subscriber that gives no credit is skipped, then evicted, without
+ * holding anyone else up.
+ */
+import { describe, expect, it } from "vitest";
+import type { GossipEvent, OverlayClient } from "../sdk";
+import { call } from "./helpers";
+import { openSession, sleep } from "./overlay-helpers";
+
+let topicCounter = 0;
+const freshTopic = () => `t${Date.now().toString(36)}.${topicCounter++}`;
+
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await call("/metrics")).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split("\n")) {
+    const [series, value] = line.split(/ (?=[^ ]+$)/);
+    if (series !== name && !series?.startsWith(`${name}{`)) continue;
+    if (want.every((w) => series!.includes(w))) return Number(value);
+  }
+  return 0;
+}
+
+interface Subscriber {
+  client: OverlayClient;
+  events: GossipEvent[];
+}
+
+async function subscribers(topic: string, count: number, overrides: Record<string, string> = {}): Promise<Subscriber[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const client = await openSession({}, overrides);
+      const events: GossipEvent[] = [];
+      await client.subscribe(topic, (event) => events.push(event));
+      return { client, events };
+    }),
+  );
+}
+
+async function until(predicate: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(10);
+  }
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const closeAll = (subs: Subscriber[], ...others: OverlayClient[]) => [...subs.map((s) => s.client), ...others].forEach((c) => c.close());
+
+describe("gossip", () => {
+  it("relays every message to every subscriber exactly once (fanout 3, 7 subscribers), never back to the publisher", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 7);
+    const publisher = await openSession();
+    const own: GossipEvent[] = [];
+    await publisher.subscribe(topic, (e) => own.push(e));
+    for (let i = 0; i < 10; i++) {
+      const result = await publisher.publish(topic, text(`m${i}`), { id: `m${i}` });
+      expect(result).toEqual({ id: `m${i}`, duplicate: false, subscribers: 7 });
+    }
+    await until(() => subs.every((s) => s.events.length >= 10));
+    await sleep(100);
+    for (const s of subs) {
+      expect(s.events.map((e) => e.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
+      expect(new TextDecoder().decode(s.events.find((e) => e.id === "m3")!.data)).toBe("m3");
+    }
+    expect(own).toEqual([]);
+    closeAll(subs, publisher);
+  });
+
+  it("deduplicates by message id: a repeat is reported duplicate, delivered once, and counted", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 3);
+    const publisher = await openSession();
+    const before = await metricValue("gossip_dropped_total", { reason: "duplicate" });
+    expect((await publisher.publish(topic, text("once"), { id: "same" })).duplicate).toBe(false);
+    expect(await publisher.publish(topic, text("once"), { id: "same" })).toEqual({ id: "same", duplicate: true, subscribers: 0 });
+    // another publisher with the same id is a duplicate too: dedupe is per topic, not per session
+    const other = await openSession();
+    expect((await other.publish(topic, text("once"), { id: "same" })).duplicate).toBe(true);
+    await until(() => subs.every((s) => s.events.length >= 1));
+    await sleep(200);
+    expect(subs.map((s) => s.events.length)).toEqual([1, 1, 1]);
+    expect(await metricValue("gossip_dropped_total", { reason: "duplicate" })).toBe(before + 2);
+    closeAll(subs, publisher, other);
+  });
+
+  it("forgets an id once its TTL has passed", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 1);
+    const publisher = await openSession();
+    expect((await publisher.publish(topic, text("a"), { id: "short", ttlMs: 150 })).duplicate).toBe(false);
+    await sleep(300);
+    expect((await publisher.publish(topic, text("b"), { id: "short", ttlMs: 150 })).duplicate).toBe(false);
+    await until(() => subs[0]!.events.length === 2);
+    closeAll(subs, publisher);
+  });
+
+  it("bounds the spread by fanout and hops: one hop of fanout 3 reaches 3 of 7, the rest dropped as ttl", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 7);
+    const publisher = await openSession({}, { OVERLAY_GOSSIP_MAX_HOPS: "1" });
+    const ttlBefore = await metricValue("gossip_dropped_total", { reason: "ttl" });
+    await publisher.publish(topic, text("x"), { id: "one-hop" });
+    await until(() => subs.filter((s) => s.events.length).length >= 3);
+    await sleep(300);
+    expect(subs.filter((s) => s.events.length === 1).length).toBe(3);
+    expect(await metricValue("gossip_dropped_total", { reason: "ttl" })).toBe(ttlBefore + 4);
+
+    // two hops of fanout 2: 2 direct relays, each passing on to at most 2 of its group
+    const twoHops = await openSession({}, { OVERLAY_GOSSIP_MAX_HOPS: "2", OVERLAY_GOSSIP_FANOUT: "2" });
+    await twoHops.publish(topic, text("y"), { id: "two-hops" });
+    await until(() => subs.filter((s) => s.events.some((e) => e.id === "two-hops")).length >= 6);
+    await sleep(300);
+    // groups of 4 and 3: heads get it, then each passes to ≤ 2 of the rest → 2 + 2 + 2 = 6 of 7
+    expect(subs.filter((s) => s.events.some((e) => e.id === "two-hops")).length).toBe(6);
+    closeAll(subs, publisher, twoHops);
+  });
+
+  it("skips a subscriber that gives no credit, then evicts it, while the others get everything", async () => {
+    const topic = freshTopic();
+    const healthy = await subscribers(topic, 3);
+    const stalled = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2" });
+    const stalledEvents: GossipEvent[] = [];
+    let evictedFrom = "";
+    stalled.onEvicted = (t) => (evictedFrom = t);
+    await stalled.subscribe(topic, (e) => stalledEvents.push(e));
+    const slowBefore = await metricValue("gossip_dropped_total", { reason: "slow" });
+    const evictedBefore = await metricValue("gossip_dropped_total", { reason: "evicted" });
+    const publisher = await openSession();
+    for (let i = 0; i < 14; i++) await publisher.publish(topic, text(`n${i}`), { id: `n${i}` });
+    await until(() => healthy.every((s) => s.events.length === 14));
+    await until(() => evictedFrom === topic);
+    expect(stalledEvents.length).toBe(2); // its window
+    expect(await metricValue("gossip_dropped_total", { reason: "slow" })).toBe(slowBefore + 7); // 4 × window − 1 skips
+    expect(await metricValue("gossip_dropped_total", { reason: "evicted" })).toBe(evictedBefore + 1);
+    // evicted: later messages no longer go to it
+    await publisher.publish(topic, text("after"), { id: "after" });
+    await until(() => healthy.every((s) => s.events.length === 15));
+    stalled.credit(2);
+    await sleep(200);
+    expect(stalledEvents.length).toBe(2);
+    closeAll(healthy, stalled, publisher);
+  });
+
+  it("stops delivering after unsubscribe, and drops closed sessions from the topic", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 3);
+    const publisher = await openSession();
+    await subs[0]!.client.unsubscribe(topic);
+    subs[1]!.client.close();
+    await subs[1]!.client.closed;
+    await sleep(100);
+    const result = await publisher.publish(topic, text("z"), { id: "z" });
+    expect(result.subscribers).toBe(1);
+    await until(() => subs[2]!.events.length === 1);
+    await sleep(200);
+    expect(subs[0]!.events.length).toBe(0);
+    closeAll([subs[0]!, subs[2]!], publisher);
+  });
+
+  it("refuses malformed gossip requests with 400 frames", async () => {
+    const client = await openSession();
+    await expect(client.subscribe("Bad Topic!", () => undefined)).rejects.toMatchObject({ status: 400, reason: "bad_gossip_request" });
+    client.close();
+  });
+});
