@@ -1,10 +1,12 @@
 /**
  * @module AmnesiaStore: the RAM-only object store of amnesia mode. One instance per worker
  * holds every object in memory under a byte budget; it never touches Durable Object storage,
- * so nothing reaches disk and everything is gone when the instance is evicted or restarted.
+ * so nothing reaches disk and everything is gone when the isolate restarts (state lives in isolate
+ * memory, so the instance's eviction when idle does not lose it: shared/isolate-memory.ts).
  * A Durable Object (rather than isolate memory) makes every isolate see the same objects.
  */
 import { DurableObject } from "cloudflare:workers";
+import { isolateMemory } from "../shared/isolate-memory";
 import type { ObjectInfo, PutOutcome, StoredObject } from "../shared/store/object-store";
 
 interface Entry {
@@ -12,10 +14,20 @@ interface Entry {
   contentType: string;
 }
 
+interface Held {
+  objects: Map<string, Entry>;
+  pointers: Map<string, string>;
+  usedBytes: number;
+}
+
 export class AmnesiaStore extends DurableObject {
+  // In isolate memory, not instance fields: an idle instance is evicted within seconds.
+  readonly #held: Held = isolateMemory(this.ctx, "amnesia-store", () => ({ objects: new Map(), pointers: new Map(), usedBytes: 0 }));
+
   /** Not `#private`, so tests can corrupt an object underneath via runInDurableObject. */
-  protected readonly objects = new Map<string, Entry>();
-  protected usedBytes = 0;
+  protected get objects(): Map<string, Entry> {
+    return this.#held.objects;
+  }
 
   async head(hex: string): Promise<ObjectInfo | null> {
     const entry = this.objects.get(hex);
@@ -35,24 +47,21 @@ export class AmnesiaStore extends DurableObject {
   /** Store unless present; refuse ("full") when the object would exceed `budgetBytes`. */
   async put(hex: string, bytes: Uint8Array, contentType: string, budgetBytes: number): Promise<PutOutcome> {
     if (this.objects.has(hex)) return { status: "existing" };
-    if (this.usedBytes + bytes.length > budgetBytes) return { status: "full", usedBytes: this.usedBytes, budgetBytes };
+    if (this.#held.usedBytes + bytes.length > budgetBytes) return { status: "full", usedBytes: this.#held.usedBytes, budgetBytes };
     this.objects.set(hex, { bytes, contentType });
-    this.usedBytes += bytes.length;
+    this.#held.usedBytes += bytes.length;
     return { status: "created" };
   }
 
-  /** Named pointers to objects (the edge's asset index), in memory like the objects. */
-  protected readonly pointers = new Map<string, string>();
-
   async getPointer(name: string): Promise<string | null> {
-    return this.pointers.get(name) ?? null;
+    return this.#held.pointers.get(name) ?? null;
   }
 
   async setPointer(name: string, value: string): Promise<void> {
-    this.pointers.set(name, value);
+    this.#held.pointers.set(name, value);
   }
 
   async stats(): Promise<{ usedBytes: number; objects: number }> {
-    return { usedBytes: this.usedBytes, objects: this.objects.size };
+    return { usedBytes: this.#held.usedBytes, objects: this.objects.size };
   }
 }

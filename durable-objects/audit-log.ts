@@ -7,6 +7,7 @@
  * alarm for a partial segment.
  */
 import { DurableObject } from "cloudflare:workers";
+import { isolateMemory } from "../shared/isolate-memory";
 import { blake3 } from "../shared/blake3";
 
 export interface AuditInput {
@@ -76,7 +77,13 @@ export class AuditLog extends DurableObject<AuditEnv> {
     this.#limits = limits;
     if (this.#loaded) return;
     this.#loaded = true;
-    if (!limits.persistent) return;
+    if (!limits.persistent) {
+      // amnesia: the chain lives in isolate memory, so an idle eviction does not reset it
+      const held = isolateMemory(this.ctx, "audit-log", () => ({ records: this.records, meta: this.meta }));
+      this.records = held.records;
+      this.meta = held.meta;
+      return;
+    }
     const meta = await this.ctx.storage.get<Meta>("meta");
     if (meta) this.meta = meta;
     const stored = await this.ctx.storage.list<AuditRecord>({ prefix: "rec:" });

@@ -5,6 +5,7 @@
  * returns only once it is stored); amnesia keeps them in memory.
  */
 import { DurableObject } from "cloudflare:workers";
+import { isolateMemory } from "../shared/isolate-memory";
 import { MemoryMessageTable, SqlMessageTable, type Message, type MessageTable } from "../shared/mailbox/message-table";
 
 export interface MailboxLimits {
@@ -36,7 +37,7 @@ export class Mailbox extends DurableObject {
   #table: MessageTable | null = null;
 
   #tableFor(limits: MailboxLimits): MessageTable {
-    this.#table ??= limits.persistent ? new SqlMessageTable(this.ctx.storage.sql) : new MemoryMessageTable();
+    this.#table ??= limits.persistent ? new SqlMessageTable(this.ctx.storage.sql) : isolateMemory(this.ctx, "mailbox", () => new MemoryMessageTable());
     return this.#table;
   }
 

@@ -56,6 +56,12 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   #lastSeen = 0;
   #work = new Set<Promise<void>>();
 
+  constructor(ctx: DurableObjectState, env: OverlaySessionEnv) {
+    super(ctx, env);
+    // a socket already here means this instance woke from hibernation: the session goes on
+    if (ctx.getWebSockets().length) metrics.overlaySessionWakes.inc();
+  }
+
   override async fetch(request: Request): Promise<Response> {
     const raw = request.headers.get(SETTINGS_HEADER);
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) return new Response("session objects are opened by the overlay worker", { status: 400 });

@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { r2Key } from "../shared/store/r2-object-store";
 import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, putJson, putRaw, randomBytes } from "./helpers";
@@ -167,5 +167,16 @@ describe("integrity on read", () => {
     expect(response.status).toBe(502);
     expect((await envelopeOf(response)).code).toBe("INTEGRITY_FAIL");
     expect(await integrityFailures()).toBe(before + 1);
+  });
+});
+
+describe("amnesia store lifetime", () => {
+  it("keeps objects across an eviction of the idle store instance, and an edge pointer with them", async () => {
+    const bytes = randomBytes(2_000);
+    const { address } = (await (await putRaw(bytes)).json()) as { address: string };
+    expect((await call("/edge/assets/lifetime/x.bin", { method: "PUT", body: bytes })).status).toBe(201);
+    await abortAllDurableObjects(); // what workerd does to an instance idle for ~10 s
+    expect(await bytesOf(await call(`/o/${address}`))).toEqual(bytes);
+    expect(await bytesOf(await call("/edge/assets/lifetime/x.bin"))).toEqual(bytes);
   });
 });

@@ -162,6 +162,20 @@ describe("handshake", () => {
   });
 });
 
+describe("hibernation", () => {
+  // workerd evicts an idle instance after about ten seconds; the socket and its attachment stay
+  it("keeps an idle session through hibernation: the object wakes around the open socket and serves it", async () => {
+    const client = await openSession();
+    const bytes = new TextEncoder().encode("still here after a nap");
+    const { address } = (await (await call("/put", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream" } })).json()) as { address: string };
+    const wakes = await metricValue("overlay_session_wakes_total");
+    await sleep(16_000); // measured: instances idle ~12 s are gone (TOOLCHAIN §6)
+    expect(new TextDecoder().decode(await client.fetch(address))).toBe("still here after a nap");
+    expect(await metricValue("overlay_session_wakes_total")).toBeGreaterThan(wakes);
+    client.close();
+  }, 30_000);
+});
+
 describe("frame checks", () => {
   it("closes the session on a malformed frame, naming the codec error", async () => {
     const before = await metricValue("rejected_total", { reason: "malformed_frame" });

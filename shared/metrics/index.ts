@@ -45,6 +45,7 @@ export const metrics = {
   liveFillSuccess: registry.counter("edge_live_fill_success_total", "Edge misses filled from an upstream and stored, by host.", ["host"]),
   backoffRetries: registry.counter("backoff_retries_total", "Retries after a backoff, by operation.", ["op"]),
   overlaySessions: registry.gauge("overlay_sessions_active", "Overlay sessions open (upgraded, not yet closed) in this isolate."),
+  overlaySessionWakes: registry.counter("overlay_session_wakes_total", "Session objects rebuilt around a still-open socket after hibernation."),
   overlayFrames: registry.counter("overlay_frames_total", "OAP/1 frames on overlay sessions, by direction (rx, tx) and kind.", ["dir", "kind"]),
   overlayFrameSize: registry.histogram("overlay_frame_size_bytes", "Size of OAP/1 frames on overlay sessions, by direction.", ["dir"], [64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576]),
   overlayHandshakeFailures: registry.counter("overlay_handshake_failures_total", "Overlay handshakes that did not produce a session, by reason.", ["reason"]),
