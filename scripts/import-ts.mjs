@@ -1,0 +1,23 @@
+// Import TypeScript from Node scripts: bundle the given modules with esbuild into a temporary
+// file and import it (Node 20 cannot load .ts). Used by `npm run oap`, `npm run overlay` and
+// the load driver's overlay clients.
+import { build } from "esbuild";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The merged exports of `modules` (paths relative to the repository root). */
+export async function importTs(...modules) {
+  const out = mkdtempSync(join(tmpdir(), "ron-ts-"));
+  try {
+    const entry = join(out, "entry.ts");
+    writeFileSync(entry, modules.map((m) => `export * from ${JSON.stringify(join(ROOT, m))};`).join("\n") + "\n");
+    await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", target: "node20", outfile: join(out, "bundle.mjs"), logLevel: "error" });
+    return await import(pathToFileURL(join(out, "bundle.mjs")).href);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
