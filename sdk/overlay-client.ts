@@ -6,7 +6,7 @@
 import { blake3 } from "@noble/hashes/blake3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeFrame, FLAGS, type Frame } from "../shared/oap/codec";
-import { startClientHandshake, type ClientHandshakeOptions } from "../shared/overlay/handshake";
+import { startClientHandshake, type ClientHandshake, type ClientHandshakeOptions } from "../shared/overlay/handshake";
 import type { ObjectStart } from "../shared/overlay/object-frames";
 import { APP, decodeGossipPayload, encodeGossipPayload, frame, jsonBytes, parseJsonBytes, type ErrorPayload, type Ready } from "../shared/overlay/protocol";
 import { openSocket, type WebSocketConstructorLike, type WebSocketLike } from "./socket";
@@ -83,10 +83,13 @@ interface Pending {
 const defaultBlake3Hex = (bytes: Uint8Array) => bytesToHex(blake3(bytes));
 
 export async function connectOverlay(options: ConnectOptions): Promise<OverlayClient> {
-  const socket = options.socket ?? (await openSocket(options.url ?? "", options.WebSocket));
-  const client = new OverlayClient(socket, options);
+  // Generate the key shares while the socket opens: the ML-KEM keygen overlaps the round trips.
+  const opening = options.socket ? Promise.resolve(options.socket) : openSocket(options.url ?? "", options.WebSocket);
+  opening.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  const prepared = await startClientHandshake(options);
+  const client = new OverlayClient(await opening, options);
   try {
-    await client.handshake(options);
+    await client.handshake(options, prepared);
   } catch (error) {
     client.close(1000, "handshake failed");
     throw error;
@@ -129,9 +132,9 @@ export class OverlayClient {
   }
 
   /** HELLO → READY (MAC checked) → CONFIRM → confirmed. Called by `connectOverlay`. */
-  async handshake(options: ConnectOptions): Promise<void> {
+  async handshake(options: ConnectOptions, prepared?: ClientHandshake): Promise<void> {
     const timeout = options.handshakeTimeoutMs ?? 5_000;
-    const handshake = await startClientHandshake(options);
+    const handshake = prepared ?? (await startClientHandshake(options));
     const readyFrame = await this.#request(APP.CONTROL, FLAGS.REQ, handshake.hello, timeout);
     const established = await handshake.finish(readyFrame.payload);
     this.session = established.ready;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BLAKE3, GitHub webhook
-// verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing), with BLAKE3 also compared to the native
+// verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing, overlay handshakes classical
+// vs hybrid), with BLAKE3 also compared to the native
 // single-threaded `b3sum` where it is installed.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -23,6 +24,10 @@ const plan = [
   ["oap-encode", [1 * KIB, 64 * KIB]],
   ["oap-decode", [1 * KIB, 64 * KIB]],
   ["range-parse", [0]],
+  ["handshake-classical", [0]],
+  ["handshake-hybrid", [0]],
+  ["handshake-server-classical", [0]],
+  ["handshake-server-hybrid", [0]],
 ];
 
 /** Native b3sum MiB/s at `size`, single thread, process start-up subtracted. */
@@ -66,8 +71,16 @@ try {
 } finally {
   await target.mf.dispose();
 }
+// the hybrid key exchange's cost over classical, for the whole handshake and the server's share
+const perOp = (name) => results.find((r) => r.case === name)?.ns_per_op;
+const overhead = (hybrid, classical) => round((perOp(hybrid) / perOp(classical) - 1) * 100, 1);
+const handshake = {
+  full_overhead_pct: overhead("handshake-hybrid", "handshake-classical"),
+  server_overhead_pct: overhead("handshake-server-hybrid", "handshake-server-classical"),
+};
 console.table(results);
-const report = { kind: "bench", started_at: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), results };
+console.log(`hybrid handshake overhead over classical: ${handshake.full_overhead_pct}% (both ends), ${handshake.server_overhead_pct}% (server share)`);
+const report = { kind: "bench", started_at: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), results, handshake };
 const out = values.out ?? join(ROOT, "load/reports", `bench-${report.started_at.replace(/[:.]/g, "-")}.json`);
 execFileSync("mkdir", ["-p", join(ROOT, "load/reports")]);
 writeFileSync(out, JSON.stringify(report, null, 2));

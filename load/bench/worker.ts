@@ -8,6 +8,8 @@ import { blake3 } from "../../shared/blake3";
 import { readDecodedBody } from "../../shared/body/read-body";
 import { decideRange } from "../../shared/http/range";
 import { decodeFrame, encodeFrame, FLAGS } from "../../shared/oap/codec";
+import { acceptHello, confirmMatches, startClientHandshake } from "../../shared/overlay/handshake";
+import type { PqOffer, SessionLimits } from "../../shared/overlay/protocol";
 import { github } from "../../shared/webhooks/providers";
 
 const encoder = new TextEncoder();
@@ -25,6 +27,26 @@ async function compress(bytes: Uint8Array, format: "gzip"): Promise<Uint8Array> 
 }
 
 type Case = (size: number) => Promise<() => Promise<unknown> | unknown>;
+
+const SESSION_LIMITS: SessionLimits = { max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 60_000 };
+
+/** Both ends of one overlay handshake in-process: HELLO, READY (MAC), CONFIRM checked. */
+function fullHandshake(pq: PqOffer): Case {
+  return async () => async () => {
+    const client = await startClientHandshake({ pq });
+    const server = await acceptHello(client.hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS });
+    const established = await client.finish(server.ready);
+    if (!(await confirmMatches(established.confirm, server.pending))) throw new Error("benchmark handshake did not confirm");
+  };
+}
+
+/** The server's share of a handshake: answering a prepared HELLO with READY. */
+function serverHandshake(pq: PqOffer): Case {
+  return async () => {
+    const hello = (await startClientHandshake({ pq })).hello;
+    return () => acceptHello(hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS });
+  };
+}
 
 const LIMITS = { maxWireBytes: 64 * 1024 * 1024, ratioCap: 10, maxDecodedBytes: 64 * 1024 * 1024 };
 /** A signal that never aborts (created lazily: workerd refuses it at global scope). */
@@ -75,6 +97,10 @@ const cases: Record<string, Case> = {
     const bytes = encodeFrame({ ver: 1, flags: FLAGS.EVENT, code: 0, appProtoId: 1, tenantId: 0n, corrId: 42n, cap: new Uint8Array(0), payload: textBytes(size) });
     return () => decodeFrame(bytes);
   },
+  "handshake-classical": fullHandshake("off"),
+  "handshake-hybrid": fullHandshake("hybrid"),
+  "handshake-server-classical": serverHandshake("off"),
+  "handshake-server-hybrid": serverHandshake("hybrid"),
   async "range-parse"() {
     const headers = ["bytes=0-99", "bytes=100-", "bytes=-500", "bytes=5-2", "bytes=0-1,5-6", "items=0-1", "bytes=999999-"];
     let i = 0;
@@ -100,6 +126,6 @@ export default {
     }
     const elapsedMs = performance.now() - started;
     const nsPerOp = (elapsedMs * 1e6) / iterations;
-    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" ? null : (size / 1048576) / (nsPerOp / 1e9) });
+    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" || name.startsWith("handshake") ? null : (size / 1048576) / (nsPerOp / 1e9) });
   },
 };

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { closedLoop, createClient, openLoop } from "./engine.mjs";
 import { RouteStats, totals, round } from "./stats.mjs";
 import { ROOT, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
+import { overlayTraffic } from "./overlay-traffic.mjs";
 import { WEBHOOK_SECRET, requestFactory, textBytes, tileArchive } from "./traffic.mjs";
 
 export const loadDefinitions = (root = ROOT) => JSON.parse(readFileSync(join(root, "load/scenarios.json"), "utf8"));
@@ -97,9 +98,13 @@ export async function runScenario(o) {
     const hot = await seedHotObjects(client, target.url, definitions.hot_objects);
     const assets = scenario.mix.some((m) => m.route === "GET /edge/assets/*") ? await seedEdgeAssets(target.url, definitions.edge_assets) : [];
     if (scenario.mix.some((m) => m.route === "GET /edge/tiles/*")) await seedTiles(target.url, definitions.edge_tiles);
-    const next = await requestFactory(scenario, definitions, hot, assets);
+    // overlay scenarios send operations over WebSocket sessions instead of HTTP requests
+    const overlay = scenario.kind === "overlay" ? await overlayTraffic(scenario, target.url) : null;
+    const next = overlay ? overlay.next : await requestFactory(scenario, definitions, hot, assets);
+    const sender = overlay ? overlay.client : client;
     // warm-up, not recorded: JIT, connections, store
-    await openLoop({ client, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });
+    await openLoop({ client: sender, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });
+    overlay?.begin();
 
     const stats = new Map();
     const record = (route, result, latencyMs, second) => {
@@ -110,8 +115,10 @@ export async function runScenario(o) {
     };
     const cpuBefore = cpuSeconds(target.pid);
     const run = o.max
-      ? await closedLoop({ client, next, connections, durationS, record })
-      : await openLoop({ client, next, rate, durationS, record });
+      ? await closedLoop({ client: sender, next, connections, durationS, record })
+      : await openLoop({ client: sender, next, rate, durationS, record });
+    await overlay?.finish(record);
+    overlay?.close();
     const cpuAfter = cpuSeconds(target.pid);
     clearInterval(sampler);
 

@@ -54,6 +54,8 @@ export function micronodeOptions(scriptPath, vars = {}) {
       MAILBOX: { className: "Mailbox", useSQLite: true },
       AUDIT_LOG: { className: "AuditLog", useSQLite: true },
       RATE_LIMITER: { className: "RateLimiter", useSQLite: true },
+      OVERLAY_SESSION: { className: "OverlaySession", useSQLite: true },
+      GOSSIP_HUB: { className: "GossipHub", useSQLite: true },
     },
   };
 }

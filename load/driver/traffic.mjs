@@ -66,7 +66,7 @@ export function signGithub(body, secret = WEBHOOK_SECRET) {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-const pick = (list) => list[Math.floor(Math.random() * list.length)];
+export const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
 /**
  * A function that returns the next request of the scenario's mix:
@@ -119,6 +119,11 @@ export async function requestFactory(scenario, definitions, hotAddresses, assetP
       throw new Error(`scenario route ${item.route} has no request builder`);
     }
   }
+  return weightedPicker(entries);
+}
+
+/** `() => make()` of one entry, chosen with probability proportional to its weight. */
+export function weightedPicker(entries) {
   const total = entries.reduce((sum, e) => sum + e.weight, 0);
   return () => {
     let roll = Math.random() * total;

@@ -51,6 +51,26 @@ describe("load harness smoke", () => {
     }
   });
 
+  it("drives the overlay scenario over real WebSocket sessions: handshakes, gossip deliveries, 64 KiB and 1 MiB fetches", async () => {
+    const { report, target, client } = await runScenario({ scenario: "overlay", rate: 40, durationS: 3, bundle });
+    client.close();
+    await target.mf.dispose();
+    const routes = Object.fromEntries(report.routes.map((r: any) => [r.route, r]));
+    expect(Object.keys(routes).sort()).toEqual([
+      "WS handshake classical",
+      "WS handshake hybrid",
+      "gossip publish 1 KiB (fanout 3)",
+      "gossip publish 1 KiB (fanout 3) delivery",
+      "overlay fetch 1 MiB",
+      "overlay fetch 64 KiB",
+    ]);
+    for (const r of report.routes) expect(r.failures, r.route).toBe(0);
+    // every measured publish reached each of the 3 subscribers exactly once (missing/duplicate would fail)
+    expect(routes["gossip publish 1 KiB (fanout 3) delivery"].requests).toBe(3 * routes["gossip publish 1 KiB (fanout 3)"].requests);
+    expect(routes["WS handshake hybrid"].requests + routes["WS handshake classical"].requests).toBeGreaterThan(0);
+    expect(report.slo.checks.map((c: any) => c.what)).toContain("p95 WS handshake hybrid");
+  });
+
   it("runs a closed-loop max-throughput pass", async () => {
     const { report, target, client } = await runScenario({ scenario: "read-hot", max: true, connections: 4, durationS: 1, bundle });
     client.close();

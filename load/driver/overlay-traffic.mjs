@@ -1,0 +1,129 @@
+// Overlay load: the scenario's mix as operations over real WebSocket sessions, through the SDK
+// (bundled on the fly) and the `ws` client. Handshakes open and close a session each; fetches
+// share a few open sessions; gossip publishes from a few sessions to a topic with
+// `subscribers` subscribed sessions, and every delivery's latency (publish → subscriber) is
+// recorded, with missing or duplicated deliveries counted as failures.
+import { createBLAKE3 } from "hash-wasm";
+import WebSocket from "ws";
+import { importTs } from "../../scripts/import-ts.mjs";
+import { pick, textBytes, weightedPicker } from "./traffic.mjs";
+
+const now = () => performance.timeOrigin + performance.now();
+
+export async function overlayTraffic(scenario, baseUrl) {
+  const sdk = await importTs("sdk/index.ts");
+  const url = `${baseUrl.replace(/^http/, "ws")}/overlay`;
+  // WASM BLAKE3 for the client's verification: the SDK's pure-JS default would make the
+  // generator, not the service, the bottleneck of 1 MiB fetches
+  const hasher = await createBLAKE3();
+  const blake3Hex = (bytes) => hasher.init().update(bytes).digest("hex");
+  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, pq, blake3Hex, requestTimeoutMs: 30_000 });
+  const open = [];
+  const gossip = [];
+  const entries = [];
+
+  for (const item of scenario.mix) {
+    if (item.op === "handshake") {
+      entries.push({
+        weight: item.weight,
+        make: () => ({
+          route: item.route,
+          run: async () => {
+            const session = await connect(item.pq);
+            if (session.session.pq !== item.pq) throw Object.assign(new Error("negotiated another key exchange"), { reason: "wrong_pq" });
+            session.close();
+          },
+        }),
+      });
+    } else if (item.op === "fetch") {
+      const response = await fetch(`${baseUrl}/put`, { method: "POST", body: textBytes(item.bytes), headers: { "content-type": "application/octet-stream" } });
+      if (!response.ok) throw new Error(`seeding the ${item.bytes}-byte fetch object failed: ${response.status} ${await response.text()}`);
+      const { address } = await response.json();
+      const sessions = await Promise.all(Array.from({ length: item.sessions ?? 2 }, () => connect()));
+      open.push(...sessions);
+      entries.push({ weight: item.weight, make: () => ({ route: item.route, run: () => pick(sessions).fetch(address) }) });
+    } else if (item.op === "gossip") {
+      const lane = await gossipLane(item, connect);
+      open.push(...lane.sessions);
+      gossip.push(lane);
+      entries.push({ weight: item.weight, make: () => ({ route: item.route, run: () => lane.publish() }) });
+    } else {
+      throw new Error(`overlay scenario item ${item.route} has no op (handshake, fetch, gossip)`);
+    }
+  }
+
+  return {
+    next: weightedPicker(entries),
+    /** The engine's client: an operation's outcome as a status, or an error named by its reason. */
+    client: { send: (op) => op.run().then(() => ({ status: 200 }), (error) => ({ error: error.reason ?? error.name ?? "error" })) },
+    /** From now on, publishes are measured (warm-up traffic before this is not). */
+    begin() {
+      for (const lane of gossip) lane.begin();
+    },
+    /** Record deliveries (and what never arrived) into `record`; `elapsedS` bounds the seconds. */
+    async finish(record) {
+      for (const lane of gossip) await lane.finish(record);
+    },
+    close() {
+      for (const session of open) session.close();
+    },
+  };
+}
+
+/** One topic: publishers, subscribers, and the bookkeeping of who got what when. */
+async function gossipLane(item, connect) {
+  const topic = `load.${Math.random().toString(36).slice(2, 10)}`;
+  const deliveryRoute = `${item.route} delivery`;
+  const subscribers = await Promise.all(Array.from({ length: item.subscribers ?? 3 }, () => connect()));
+  const publishers = await Promise.all(Array.from({ length: item.publishers ?? 2 }, () => connect()));
+  let measuring = false;
+  let started = 0;
+  let counter = 0;
+  const sent = new Map(); // id → sent at (measured publishes only)
+  const received = new Map(); // id → [latency ms, …]
+  let duplicates = 0;
+  const perSubscriberSeen = subscribers.map(() => new Set());
+
+  await Promise.all(
+    subscribers.map((session, i) =>
+      session.subscribe(topic, (event) => {
+        if (!event.id.startsWith("m")) return; // warm-up traffic
+        if (perSubscriberSeen[i].has(event.id)) return void duplicates++;
+        perSubscriberSeen[i].add(event.id);
+        const at = new DataView(event.data.buffer, event.data.byteOffset, 8).getFloat64(0);
+        let list = received.get(event.id);
+        if (!list) received.set(event.id, (list = []));
+        list.push({ ms: now() - at, second: Math.floor((now() - started) / 1000) });
+      }),
+    ),
+  );
+
+  return {
+    sessions: [...subscribers, ...publishers],
+    begin() {
+      measuring = true;
+      started = now();
+    },
+    async publish() {
+      const id = `${measuring ? "m" : "w"}${counter++}`;
+      const payload = new Uint8Array(textBytes(item.bytes));
+      new DataView(payload.buffer, payload.byteOffset, 8).setFloat64(0, now());
+      if (measuring) sent.set(id, now());
+      const result = await pick(publishers).publish(topic, payload, { id });
+      if (result.subscribers !== subscribers.length) throw Object.assign(new Error(`published to ${result.subscribers} subscribers`), { reason: "subscribers" });
+    },
+    async finish(record) {
+      const expected = sent.size * subscribers.length;
+      const deadline = now() + 3_000;
+      const count = () => [...received.values()].reduce((n, l) => n + l.length, 0);
+      while (count() < expected && now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const list of received.values()) for (const { ms, second } of list) record(deliveryRoute, { status: 200 }, ms, second);
+      const lastSecond = Math.floor((now() - started) / 1000);
+      for (const [id] of sent) {
+        const missing = subscribers.length - (received.get(id)?.length ?? 0);
+        for (let i = 0; i < missing; i++) record(deliveryRoute, { error: "missing" }, 0, lastSecond);
+      }
+      for (let i = 0; i < duplicates; i++) record(deliveryRoute, { error: "duplicate" }, 0, lastSecond);
+    },
+  };
+}
