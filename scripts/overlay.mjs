@@ -32,7 +32,7 @@ const sdk = await importTs("sdk/index.ts");
 const started = performance.now();
 let session;
 try {
-  session = await sdk.connectOverlay({ url: base, WebSocket: globalThis.WebSocket ?? WebSocket, pq: values.pq });
+  session = await sdk.connectOverlay({ url: base, WebSocket, socketOptions: { perMessageDeflate: false }, pq: values.pq });
 } catch (error) {
   console.error(`cannot open a session at ${base}: ${error.message}`);
   process.exit(1);

@@ -18,6 +18,12 @@ export interface ConnectOptions extends ClientHandshakeOptions {
   socket?: WebSocketLike;
   /** WebSocket implementation when the platform has none (Node 20: the `ws` package). */
   WebSocket?: WebSocketConstructorLike;
+  /**
+   * Second constructor argument for implementations that take options (the `ws` package).
+   * With `ws`, pass `{ perMessageDeflate: false }`: deflating binary frames costs far more than it
+   * saves (docs/PERFORMANCE.md). Not for browsers, whose second argument is protocols.
+   */
+  socketOptions?: object;
   /** Give up on the handshake after this long (default 5 s). */
   handshakeTimeoutMs?: number;
   /** Give up on one request after this long (default 10 s). */
@@ -84,7 +90,7 @@ const defaultBlake3Hex = (bytes: Uint8Array) => bytesToHex(blake3(bytes));
 
 export async function connectOverlay(options: ConnectOptions): Promise<OverlayClient> {
   // Generate the key shares while the socket opens: the ML-KEM keygen overlaps the round trips.
-  const opening = options.socket ? Promise.resolve(options.socket) : openSocket(options.url ?? "", options.WebSocket);
+  const opening = options.socket ? Promise.resolve(options.socket) : openSocket(options.url ?? "", options.WebSocket, options.socketOptions);
   opening.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
   const prepared = await startClientHandshake(options);
   const client = new OverlayClient(await opening, options);

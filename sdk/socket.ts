@@ -11,14 +11,18 @@ export interface WebSocketLike {
   readyState?: number;
 }
 
-export type WebSocketConstructorLike = new (url: string) => WebSocketLike;
+export type WebSocketConstructorLike = new (url: string, options?: any) => WebSocketLike;
 
-/** Open a socket to `url` and wait until it is open (or fails). */
-export function openSocket(url: string, Impl?: WebSocketConstructorLike): Promise<WebSocketLike> {
+/**
+ * Open a socket to `url` and wait until it is open (or fails). `options` goes to the
+ * constructor as its second argument, for implementations that take options there (the `ws`
+ * package: `{ perMessageDeflate: false }`); browsers take protocols there, so leave it unset.
+ */
+export function openSocket(url: string, Impl?: WebSocketConstructorLike, options?: object): Promise<WebSocketLike> {
   const Ctor = Impl ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (!Ctor) throw new Error("no WebSocket implementation: pass one (e.g. the `ws` package) as `WebSocket`");
   if (!url) throw new Error("connectOverlay needs a url or a socket");
-  const socket = new Ctor(url);
+  const socket = options ? new Ctor(url, options) : new Ctor(url);
   socket.binaryType = "arraybuffer";
   return new Promise((resolve, reject) => {
     socket.addEventListener("open", () => resolve(socket));

@@ -17,7 +17,10 @@ export async function overlayTraffic(scenario, baseUrl) {
   // generator, not the service, the bottleneck of 1 MiB fetches
   const hasher = await createBLAKE3();
   const blake3Hex = (bytes) => hasher.init().update(bytes).digest("hex");
-  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, pq, blake3Hex, requestTimeoutMs: 30_000 });
+  // no permessage-deflate: it tripled the service's CPU and put 40-80 ms tails on everything
+  // (docs/PERFORMANCE.md); run with OVERLAY_DEFLATE=1 to measure a client that keeps it
+  const socketOptions = { perMessageDeflate: process.env.OVERLAY_DEFLATE === "1" };
+  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000 });
   const open = [];
   const gossip = [];
   const entries = [];
