@@ -1,0 +1,55 @@
+import { execFile } from "node:child_process";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain JS modules of the load harness
+import { bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const run = promisify(execFile);
+
+describe("the SDK outside workerd", () => {
+  it("bundles for browsers: no Node built-ins anywhere in it", async () => {
+    const result = await build({ entryPoints: [join(root, "sdk/index.ts")], bundle: true, format: "esm", platform: "browser", write: false, logLevel: "silent" });
+    const code = result.outputFiles[0]!.text;
+    expect(code).not.toMatch(/from\s*["']node:|require\(["']node:/);
+    expect(code).toContain("connectOverlay");
+  });
+
+  describe("npm run overlay against a local micronode (real sockets, Node's ws client)", () => {
+    let target: { url: string; mf: { dispose(): Promise<void> } };
+    beforeAll(async () => {
+      target = await serve(micronodeOptions(bundleWorker({ outDir: join(tmpdir(), `ron-sdk-build-${process.pid}`) })));
+    });
+    afterAll(async () => target?.mf.dispose());
+
+    const overlay = async (...args: string[]) => {
+      const { stdout } = await run(process.execPath, [join(root, "scripts/overlay.mjs"), ...args], { env: { ...process.env, RON_URL: target.url } });
+      return stdout.trim().split("\n").map((line) => JSON.parse(line));
+    };
+
+    it("opens hybrid and classical sessions, fetches a verified object, and relays a publish to a subscriber", async () => {
+      const [hybrid] = await overlay("hello");
+      expect(hybrid).toMatchObject({ version: 1, pq: "hybrid", limits: { max_frame: 1_048_576, chunk: 65_536 } });
+      const [classical] = await overlay("hello", "--pq", "off");
+      expect(classical.pq).toBe("off");
+
+      const body = new TextEncoder().encode("fetched over a session from Node");
+      const put = (await (await fetch(`${target.url}/put`, { method: "POST", body, headers: { "content-type": "application/octet-stream" } })).json()) as { address: string };
+      expect(await overlay("fetch", put.address)).toEqual([{ address: put.address, size: body.length, verified: true }]);
+
+      const subscriber = overlay("sub", "cli.test", "--count", "1", "--seconds", "30");
+      // the subscriber needs a moment (bundling, connecting, subscribing): publish until it is there
+      let ack: { id: string; duplicate: boolean; subscribers: number } | undefined;
+      for (let attempt = 0; attempt < 40 && !ack?.subscribers; attempt++) {
+        await new Promise((r) => setTimeout(r, 500));
+        [ack] = await overlay("pub", "cli.test", "hello from the CLI", "--id", `cli-${attempt}`);
+      }
+      expect(ack).toMatchObject({ duplicate: false, subscribers: 1 });
+      expect(await subscriber).toEqual([{ topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
+    });
+  });
+});
