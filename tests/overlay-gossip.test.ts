@@ -5,23 +5,12 @@
  * holding anyone else up.
  */
 import { describe, expect, it } from "vitest";
-import type { GossipEvent, OverlayClient } from "../sdk";
-import { call } from "./helpers";
-import { openSession, sleep } from "./overlay-helpers";
+import type { GossipEvent, OverlayClient, OverlayError } from "../sdk";
+import { metricValue, openSession, sleep } from "./overlay-helpers";
 
 let topicCounter = 0;
 const freshTopic = () => `t${Date.now().toString(36)}.${topicCounter++}`;
 
-async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await call("/metrics")).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split("\n")) {
-    const [series, value] = line.split(/ (?=[^ ]+$)/);
-    if (series !== name && !series?.startsWith(`${name}{`)) continue;
-    if (want.every((w) => series!.includes(w))) return Number(value);
-  }
-  return 0;
-}
 
 interface Subscriber {
   client: OverlayClient;
@@ -160,6 +149,23 @@ describe("gossip", () => {
     await sleep(200);
     expect(subs[0]!.events.length).toBe(0);
     closeAll([subs[0]!, subs[2]!], publisher);
+  });
+
+  it("refuses publishes with 429 gossip_backpressure while the hub has WORK_QUEUE_CAPACITY relays in progress, and relays the rest", async () => {
+    const topic = freshTopic();
+    const subs = await subscribers(topic, 3);
+    const publishers = await Promise.all(Array.from({ length: 4 }, () => openSession({}, { WORK_QUEUE_CAPACITY: "1" })));
+    const before = await metricValue("gossip_dropped_total", { reason: "backpressure" });
+    const outcomes = await Promise.all(
+      publishers.flatMap((p, i) => Array.from({ length: 10 }, (_, j) => p.publish(topic, text("burst"), { id: `b${i}.${j}` }).then(() => "ok", (e: OverlayError) => e.reason))),
+    );
+    const refused = outcomes.filter((o) => o === "gossip_backpressure").length;
+    const accepted = outcomes.filter((o) => o === "ok").length;
+    expect(refused).toBeGreaterThan(0);
+    expect(accepted + refused).toBe(40);
+    expect(await metricValue("gossip_dropped_total", { reason: "backpressure" })).toBe(before + refused);
+    await until(() => subs.every((s) => s.events.length === accepted));
+    closeAll(subs, ...publishers);
   });
 
   it("refuses malformed gossip requests with 400 frames", async () => {

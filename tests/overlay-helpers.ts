@@ -78,3 +78,15 @@ export const creditFrame = (n: number) => frame({ flags: FLAGS.EVENT, appProtoId
 export const hexAddress = (bytes: Uint8Array) => `b3:${toHex(blake3().hash(bytes))}`;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The value of one series of /metrics (0 when absent), picked by name and a subset of labels. */
+export async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await call("/metrics")).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split("\n")) {
+    const [series, value] = line.split(/ (?=[^ ]+$)/);
+    if (series !== name && !series?.startsWith(`${name}{`)) continue;
+    if (want.every((w) => series!.includes(w))) return Number(value);
+  }
+  return 0;
+}

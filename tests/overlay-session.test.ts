@@ -9,19 +9,8 @@ import { startClientHandshake, HandshakeError } from "../shared/overlay/handshak
 import { APP, CLOSE, parseJsonBytes } from "../shared/overlay/protocol";
 import { OverlayError } from "../sdk";
 import { call, envelopeOf } from "./helpers";
-import { FrameLog, helloFrame, openRawSocket, openSession, sleep } from "./overlay-helpers";
+import { FrameLog, helloFrame, metricValue, openRawSocket, openSession, sleep } from "./overlay-helpers";
 
-async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await call("/metrics")).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const [series, value] = line.split(/ (?=[^ ]+$)/);
-    if (series !== name && !series!.startsWith(`${name}{`)) continue;
-    if (want.every((w) => series!.includes(w))) return Number(value);
-  }
-  return 0;
-}
 
 describe("GET /overlay", () => {
   it("answers a plain GET with 426 and the JSON envelope", async () => {
