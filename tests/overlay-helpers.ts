@@ -71,10 +71,6 @@ export class FrameLog {
 
 export const helloFrame = (payload: unknown, corrId = 1n) => frame({ flags: FLAGS.REQ, appProtoId: APP.CONTROL, corrId, payload: jsonBytes(payload) });
 
-export const fetchFrame = (address: string, corrId: bigint) => frame({ flags: FLAGS.REQ, appProtoId: APP.OBJECT, corrId, payload: new TextEncoder().encode(address) });
-
-export const creditFrame = (n: number) => frame({ flags: FLAGS.EVENT, appProtoId: APP.CONTROL, payload: jsonBytes({ op: "credit", n }) });
-
 export const hexAddress = (bytes: Uint8Array) => `b3:${toHex(blake3().hash(bytes))}`;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
