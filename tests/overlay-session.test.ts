@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeFrame, FLAGS } from "../shared/oap/codec";
 import { startClientHandshake, HandshakeError } from "../shared/overlay/handshake";
-import { APP, CLOSE, parseJsonBytes } from "../shared/overlay/protocol";
+import { APP, CLOSE, frame, parseJsonBytes } from "../shared/overlay/protocol";
 import { OverlayError } from "../sdk";
 import { call, envelopeOf } from "./helpers";
 import { FrameLog, helloFrame, metricValue, openRawSocket, openSession, sleep } from "./overlay-helpers";
@@ -118,6 +118,21 @@ describe("handshake", () => {
     }).catch((e) => e);
     expect(error).toMatchObject({ status: 401, reason: "bad_confirm" });
     expect(await metricValue("overlay_handshake_failures_total", { reason: "bad_confirm" })).toBe(before + 1);
+  });
+
+  it("serves a request pipelined right behind CONFIRM, in order", async () => {
+    const client = await startClientHandshake({ pq: "hybrid" });
+    const socket = await openRawSocket();
+    const log = new FrameLog(socket);
+    socket.send(helloFrame(parseJsonBytes(client.hello), 1n));
+    await log.until(() => log.frames.length === 1);
+    const { confirm } = await client.finish(log.frames[0]!.payload);
+    socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.CONTROL, corrId: 2n, payload: confirm }));
+    socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.OBJECT, corrId: 3n, payload: new TextEncoder().encode(`b3:${"1".repeat(64)}`) }));
+    await log.until(() => log.frames.length === 3);
+    expect(log.frames.map((f) => [Number(f.corrId), f.code])).toEqual([[1, 200], [2, 200], [3, 404]]);
+    expect(log.closed).toBeUndefined();
+    socket.close(1000, "done");
   });
 
   it("refuses a HELLO that does not parse, and a version it does not speak", async () => {
