@@ -5,7 +5,6 @@
  * limits (rps, inflight, send window). Protocol: docs/OAP1.md.
  */
 import { DurableObject } from "cloudflare:workers";
-import { HttpError } from "../shared/errors";
 import { metrics } from "../shared/metrics";
 import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
 import { overlayState } from "../shared/overlay/isolate-state";
@@ -14,9 +13,9 @@ import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from
 import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
 import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
 import { SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
+import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
-import { readVerified } from "../shared/store/verified-read";
 import type { GossipHub } from "./gossip-hub";
 
 export interface OverlaySessionEnv extends StoreEnv {
@@ -216,26 +215,19 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   }
 
   async #fetchObject(ws: WebSocket, state: Attachment, request: Frame): Promise<typeof HANDED_OFF | void> {
-    const address = new TextDecoder().decode(request.payload).trim();
-    const hex = /^b3:([0-9a-f]{64})$/.exec(address)?.[1];
-    if (!hex) return this.#reject(ws, request, 400, "bad_address", "expected b3:<64 lowercase hex>");
-    const store = createObjectStore(this.env, state.settings.store);
-    const info = await store.head(hex);
-    if (!info) return this.#reject(ws, request, 404, "not_found", `no object ${address}`);
-    if (info.size > state.settings.fetchMaxBytes) return this.#reject(ws, request, 413, "too_large", `${address} is ${info.size} bytes; sessions serve at most ${state.settings.fetchMaxBytes}`);
-    if (this.#fetchBytes + info.size > FETCH_BUDGET_OBJECTS * Math.max(state.settings.fetchMaxBytes, 1)) return this.#reject(ws, request, 429, "fetch_budget", "too many fetch bytes waiting for credit on this session");
-    let bytes: Uint8Array;
-    try {
-      bytes = (await readVerified({ corrId: `overlay:${state.id}` }, store, hex)).bytes;
-    } catch (error) {
-      if (error instanceof HttpError) return this.#reject(ws, request, error.status, error.reason ?? error.code.toLowerCase(), error.message);
-      throw error;
-    }
+    const outcome = await fetchForSession(createObjectStore(this.env, state.settings.store), request.payload, {
+      maxBytes: state.settings.fetchMaxBytes,
+      budgetLeft: FETCH_BUDGET_OBJECTS * Math.max(state.settings.fetchMaxBytes, 1) - this.#fetchBytes,
+      corrId: `overlay:${state.id}`,
+    });
+    if ("refusal" in outcome) return this.#reject(ws, request, outcome.refusal.status, outcome.refusal.reason, outcome.refusal.message);
+    const { bytes } = outcome;
     const { window, inflight } = this.#flow(ws, state);
     this.#fetchBytes += bytes.length;
-    const frames = objectFrames(address, bytes, request.corrId, state.settings.limits.chunk);
+    const frames = objectFrames(outcome.address, bytes, request.corrId, state.settings.limits.chunk);
+    const last = frames.length - 1;
     frames.forEach((encode, i) =>
-      window.push(encode, i === frames.length - 1 ? () => {
+      window.push(encode, i === last ? () => {
         this.#fetchBytes -= bytes.length;
         inflight.finish();
       } : undefined),
