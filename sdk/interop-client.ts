@@ -4,6 +4,7 @@
  * integrations). Uses the platform's fetch, or the one given.
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { joinChunks } from "../shared/bytes";
 
 export interface PutResult {
   address: string;
@@ -76,9 +77,7 @@ export async function signWebhook(provider: WebhookProviderName, body: Uint8Arra
   const text = new TextEncoder();
   const sign = async (prefix: string) => {
     const key = await crypto.subtle.importKey("raw", text.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const message = new Uint8Array(text.encode(prefix).length + body.length);
-    message.set(text.encode(prefix));
-    message.set(body, text.encode(prefix).length);
+    const message = joinChunks([text.encode(prefix), body]);
     return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, message)));
   };
   if (provider === "github") {

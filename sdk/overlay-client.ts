@@ -5,6 +5,7 @@
  */
 import { blake3 } from "@noble/hashes/blake3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { joinChunks } from "../shared/bytes";
 import { decodeFrame, FLAGS, type Frame } from "../shared/oap/codec";
 import { startClientHandshake, type ClientHandshake, type ClientHandshakeOptions } from "../shared/overlay/handshake";
 import type { ObjectStart } from "../shared/overlay/object-frames";
@@ -162,12 +163,7 @@ export class OverlayClient {
       }
     });
     if (!start || received !== start.size) throw new OverlayError(502, "short_stream", `expected ${start?.size} bytes, got ${received}`);
-    const bytes = new Uint8Array(received);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
+    const bytes = joinChunks(chunks, received);
     const actual = (this.#options.blake3Hex ?? defaultBlake3Hex)(bytes);
     if (`b3:${actual}` !== address) throw new IntegrityError(address, actual);
     return bytes;

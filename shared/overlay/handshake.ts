@@ -7,6 +7,7 @@
  */
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { decodeBase64, encodeBase64 } from "../base64";
+import { joinChunks } from "../bytes";
 import { confirmSchema, helloSchema, jsonBytes, parseJsonBytes, readySchema, SESSION_PROTOCOL_VERSION, type Hello, type PqMode, type PqOffer, type Ready, type SessionLimits } from "./protocol";
 
 const TRANSCRIPT_LABEL = "ron/oap1 handshake v1";
@@ -33,17 +34,7 @@ interface Keys {
 }
 
 async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(parts)));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", joinChunks(parts)));
 }
 
 function u32(n: number): Uint8Array {
@@ -58,7 +49,7 @@ function transcriptHash(hello: Uint8Array, readyBlanked: Uint8Array): Promise<Ui
 }
 
 async function deriveKeys(secrets: Uint8Array[], transcript: Uint8Array, pq: PqOffer): Promise<Keys> {
-  const ikm = await crypto.subtle.importKey("raw", concat(secrets), "HKDF", false, ["deriveBits"]);
+  const ikm = await crypto.subtle.importKey("raw", joinChunks(secrets), "HKDF", false, ["deriveBits"]);
   const bits = new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: transcript, info: text.encode(`ron/oap1 keys v1 ${pq}`) }, ikm, 96 * 8));
   return { sessionKey: bits.slice(0, 32), serverConfirmKey: bits.slice(32, 64), clientConfirmKey: bits.slice(64, 96) };
 }
@@ -66,7 +57,7 @@ async function deriveKeys(secrets: Uint8Array[], transcript: Uint8Array, pq: PqO
 const hmacKey = (raw: Uint8Array) => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 
 async function mac(key: Uint8Array, label: string, transcript: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(key), concat([text.encode(label), transcript])));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(key), joinChunks([text.encode(label), transcript])));
 }
 
 /** Constant-time check (WebCrypto's verify) of a MAC given in base64. */
@@ -78,7 +69,7 @@ async function macMatches(key: Uint8Array, label: string, transcript: Uint8Array
     return false;
   }
   if (bytes.length !== 32) return false;
-  return crypto.subtle.verify("HMAC", await hmacKey(key), bytes, concat([text.encode(label), transcript]));
+  return crypto.subtle.verify("HMAC", await hmacKey(key), bytes, joinChunks([text.encode(label), transcript]));
 }
 
 async function x25519KeyPair(): Promise<{ privateKey: CryptoKey; publicRaw: Uint8Array }> {
