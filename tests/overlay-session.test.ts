@@ -21,6 +21,14 @@ describe("GET /overlay", () => {
     expect(body.code).toBe("UPGRADE_REQUIRED");
   });
 
+  it("declines permessage-deflate: the 101 carries an empty Sec-WebSocket-Extensions (workerd's 'no compression')", async () => {
+    const response = await call("/overlay", { headers: { Upgrade: "websocket", "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" } });
+    expect(response.status).toBe(101);
+    expect(response.headers.get("sec-websocket-extensions")).toBe("");
+    response.webSocket!.accept();
+    response.webSocket!.close(1000, "done");
+  });
+
   it("refuses other methods with 405", async () => {
     const response = await call("/overlay", { method: "POST", body: "x" });
     expect(response.status).toBe(405);

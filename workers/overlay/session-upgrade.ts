@@ -22,5 +22,13 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   const sessions = (rc.env as OverlaySessionEnv).OVERLAY_SESSION;
   const headers = new Headers(request.headers);
   headers.set(SETTINGS_HEADER, JSON.stringify(overlaySettings(config)));
-  return sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
+  const upgraded = await sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
+  if (!upgraded.webSocket) return upgraded;
+  // Decline permessage-deflate: an empty Sec-WebSocket-Extensions is workerd's way to say "no
+  // compression" (compatibility-date.capnp, webSocketCompression). Deflating frames that mostly
+  // carry objects cost far more than it saved (docs/PERFORMANCE.md). Miniflare's entry worker
+  // re-negotiates in front of us locally, so clients there should also opt out (docs/SDK.md).
+  const out = new Headers(upgraded.headers);
+  out.set("Sec-WebSocket-Extensions", "");
+  return new Response(null, { status: 101, webSocket: upgraded.webSocket, headers: out });
 }
