@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 // Two projects: "workers" runs inside workerd against the micronode worker (wrangler.toml) with
 // real local R2 and Durable Objects, each test file with fresh storage; "node" runs the Node-side
 // tooling (load harness, k6 scripts, perf gate) in plain Node. The JSON report feeds .ci/run.
+/** The capability root key of the test runs (tests/helpers.ts mints its tokens under it). */
+const TEST_ROOT_KEY = "7465737420726f6f74206b6579206f6620726f6e2d776f726b6572732074657374";
+
 export default defineConfig({
   test: {
     reporters: ["default", "json"],
@@ -15,7 +18,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Most tests send bursts far above 500 rps and provoke 5xx on purpose; admission tests
             // set these knobs back to real values per request (tests/admission.test.ts).
-            miniflare: { bindings: { RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
+            miniflare: { bindings: { CAP_ROOT_KEY: TEST_ROOT_KEY, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
           }),
         ],
         test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"], testTimeout: 20_000 },

@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { createClient, openLoop } from "./driver/engine.mjs";
 import { machineInfo, gitCommit } from "./driver/load.mjs";
 import { RouteStats, round } from "./driver/stats.mjs";
-import { ROOT, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
+import { ROOT, authHeaders, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
 import { textBytes } from "./driver/traffic.mjs";
 
 const { values } = parseArgs({ options: { only: { type: "string" }, out: { type: "string" } } });
@@ -115,7 +115,7 @@ const drills = {
       const loris = Array.from({ length: 50 }, () =>
         new Promise((resolve) => {
           const started = Date.now();
-          const req = http.request({ host: url.hostname, port: url.port, method: "POST", path: "/put", headers: { "content-type": "application/octet-stream", "content-length": 1000 } }, (res) => {
+          const req = http.request({ host: url.hostname, port: url.port, method: "POST", path: "/put", headers: authHeaders({ "content-type": "application/octet-stream", "content-length": 1000 }) }, (res) => {
             let body = "";
             res.on("data", (c) => (body += c));
             res.on("end", () => {
@@ -158,7 +158,7 @@ const drills = {
       const zs = Buffer.from(zstd.compress(zeros, 19));
       const rssBefore = rssBytes(target.pid);
       const send = (body, encoding) =>
-        fetch(`${target.url}/put`, { method: "POST", body, headers: { "content-type": "application/octet-stream", "content-encoding": encoding } }).then(async (r) => ({ status: r.status, reason: (await r.json()).reason }));
+        fetch(`${target.url}/put`, { method: "POST", body, headers: authHeaders({ "content-type": "application/octet-stream", "content-encoding": encoding }) }).then(async (r) => ({ status: r.status, reason: (await r.json()).reason }));
       const started = Date.now();
       const results = await Promise.all([...Array.from({ length: 10 }, () => send(gz, "gzip")), ...Array.from({ length: 10 }, () => send(zs, "zstd"))]);
       const ms = Date.now() - started;
@@ -198,7 +198,7 @@ const drills = {
     // a real Durable Object without lease(): every limiter call fails in the runtime
     return withTarget({}, async (target) => {
       const read = await fetch(`${target.url}${MISSING}`);
-      const write = await fetch(`${target.url}/put`, { method: "POST", body: textBytes(100), headers: { "content-type": "application/octet-stream" } });
+      const write = await fetch(`${target.url}/put`, { method: "POST", body: textBytes(100), headers: authHeaders({ "content-type": "application/octet-stream" }) });
       const writeBody = await write.json();
       const ready = await fetch(`${target.url}/readyz`);
       const readyBody = await ready.json();

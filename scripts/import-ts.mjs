@@ -15,7 +15,9 @@ export async function importTs(...modules) {
   try {
     const entry = join(out, "entry.ts");
     writeFileSync(entry, modules.map((m) => `export * from ${JSON.stringify(join(ROOT, m))};`).join("\n") + "\n");
-    await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", target: "node20", outfile: join(out, "bundle.mjs"), logLevel: "error" });
+    await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", target: "node20", outfile: join(out, "bundle.mjs"), logLevel: "error",
+      // CommonJS dependencies (the macaroon library) require Node built-ins from inside an ES module
+      banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' } });
     return await import(pathToFileURL(join(out, "bundle.mjs")).href);
   } finally {
     rmSync(out, { recursive: true, force: true });

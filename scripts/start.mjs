@@ -1,14 +1,23 @@
 #!/usr/bin/env node
-// `npm start`: runs the micronode worker locally with `wrangler dev` on 127.0.0.1:${PORT:-8787},
-// fully offline. Every knob and secret listed in docs/CONFIG.md can be overridden by an
-// environment variable of the same name (`AMNESIA=false MAX_BODY_BYTES=2097152 npm start`).
-// Waits for /readyz and says so; a refused configuration is printed and the process exits 1.
+// `npm start [-- <wrangler config>]`: runs a worker locally with `wrangler dev` on
+// 127.0.0.1:${PORT:-8787}, fully offline (default: micronode, wrangler.toml). Every knob and secret
+// listed in docs/CONFIG.md can be set by an environment variable of the same name
+// (`AMNESIA=false MAX_BODY_BYTES=2097152 npm start`).
+//
+// Capabilities: without CAP_ROOT_KEY in the environment it uses a local root key (.ron/cap-root.key,
+// created on first start, git-ignored), mints a dev token for every op and writes it to
+// .ron/dev-token, so `-H "Authorization: Bearer $(cat .ron/dev-token)"` works. Knobs and secrets
+// reach the runtime through a private env file (.ron/dev.env, mode 0600), never the command line,
+// so they don't show in `ps`. Checks the port first; waits for /readyz and says so; a refused
+// configuration is printed and the process exits 1.
 import { spawn, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, relative } from "node:path";
+import { importTs, ROOT as root } from "./import-ts.mjs";
+import { DEV_TOKEN_FILE, LOCAL_DIR, ROOT_KEY_FILE, writeSecret } from "./local-dev.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = process.env.PORT ?? "8787";
 const host = "127.0.0.1";
 const config = process.argv[2] ?? "wrangler.toml";
@@ -26,14 +35,55 @@ function gitSha() {
   }
 }
 
-const vars = { BUILD_GIT_SHA: gitSha(), BUILD_TIME: new Date().toISOString() };
-for (const name of knobNames(readFileSync(join(root, "docs/CONFIG.md"), "utf8"))) {
-  if (process.env[name] !== undefined) vars[name] = process.env[name];
+/** The worker's name from its wrangler config (`name = "ron-micronode"`). */
+function workerName() {
+  const path = join(root, config);
+  if (!existsSync(path)) {
+    console.error(`no wrangler config at ${config}`);
+    process.exit(1);
+  }
+  return /^name\s*=\s*"([^"]+)"/m.exec(readFileSync(path, "utf8"))?.[1] ?? config;
 }
 
-const args = ["dev", "-c", config, "--ip", host, "--port", port, "--show-interactive-dev-session=false"];
-for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+/** Fail fast, before wrangler starts, when something already listens on the port. */
+function checkPortFree() {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error) => {
+      console.error(error.code === "EADDRINUSE" ? `port ${port} on ${host} is in use: stop what runs there, or start on another port with PORT=<n> npm start` : `cannot listen on ${host}:${port}: ${error.message}`);
+      process.exit(1);
+    });
+    probe.listen(Number(port), host, () => probe.close(resolve));
+  });
+}
 
+/** The local root key: CAP_ROOT_KEY from the environment, else .ron/cap-root.key (created once). */
+function localRootKey() {
+  if (process.env.CAP_ROOT_KEY) return process.env.CAP_ROOT_KEY;
+  if (!existsSync(ROOT_KEY_FILE)) writeSecret(ROOT_KEY_FILE, randomBytes(32).toString("hex"));
+  return readFileSync(ROOT_KEY_FILE, "utf8").trim();
+}
+
+const name = workerName();
+await checkPortFree();
+
+const rootKey = localRootKey();
+const capability = await importTs("shared/capability/index.ts");
+const keyBytes = capability.decodeRootKey(rootKey);
+if (typeof keyBytes === "string") {
+  console.error(`CAP_ROOT_KEY ${keyBytes}`);
+  process.exit(1);
+}
+writeSecret(DEV_TOKEN_FILE, capability.mintToken(capability.rootKeyOf(keyBytes)));
+
+const vars = { BUILD_GIT_SHA: gitSha(), BUILD_TIME: new Date().toISOString(), CAP_ROOT_KEY: rootKey };
+for (const knob of knobNames(readFileSync(join(root, "docs/CONFIG.md"), "utf8"))) {
+  if (process.env[knob] !== undefined && knob !== "CAP_ROOT_KEY") vars[knob] = process.env[knob];
+}
+const envFile = join(LOCAL_DIR, "dev.env");
+writeSecret(envFile, Object.entries(vars).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n"));
+
+const args = ["dev", "-c", config, "--ip", host, "--port", port, "--show-interactive-dev-session=false", "--env-file", envFile];
 const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), args, {
   cwd: root,
   stdio: ["ignore", "inherit", "inherit"],
@@ -53,7 +103,10 @@ async function waitReady() {
       const response = await fetch(`http://${host}:${port}/readyz`);
       const body = await response.json();
       if (response.ok) {
-        console.log(`\nron-workers micronode ready on http://${host}:${port} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const tokenFile = relative(process.cwd(), DEV_TOKEN_FILE) || DEV_TOKEN_FILE;
+        console.log(`\nron-workers ${name} ready on http://${host}:${port} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        console.log(`dev token (every op, this local root key only) in ${tokenFile}:`);
+        console.log(`  curl -H "Authorization: Bearer $(cat ${tokenFile})" …   or mint narrower ones: npm run -s cap -- mint --op put --ttl 3600`);
         return;
       }
       if (body.missing?.includes("config")) {
@@ -67,6 +120,6 @@ async function waitReady() {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  console.error("micronode did not become ready within 60 s");
+  console.error(`${name} did not become ready within 60 s`);
 }
 waitReady();

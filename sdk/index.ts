@@ -3,6 +3,7 @@
  * interop HTTP calls. Works in browsers, Node and workerd. docs/SDK.md shows it in use.
  */
 export { connectOverlay, IntegrityError, OverlayClient, OverlayClosedError, OverlayError, type ConnectOptions, type GossipEvent, type PublishResult } from "./overlay-client";
-export { InteropClient, InteropError, signWebhook, type PutResult, type WebhookProviderName } from "./interop-client";
+export { InteropClient, InteropError, signWebhook, type InteropClientOptions, type PutResult, type WebhookProviderName } from "./interop-client";
+export { attenuateToken as attenuate, inspectToken, CAPABILITY_OPS, type CapabilityOp, type CaveatSpec } from "../shared/capability";
 export { HandshakeError } from "../shared/overlay/handshake";
 export type { WebSocketLike, WebSocketConstructorLike } from "./socket";

@@ -5,6 +5,7 @@
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
+import { attenuateToken, type CaveatSpec } from "../shared/capability";
 
 export interface PutResult {
   address: string;
@@ -29,22 +30,57 @@ export class InteropError extends Error {
   }
 }
 
+export interface InteropClientOptions {
+  fetch?: typeof fetch;
+  /** Capability token sent with writes (`Authorization: Bearer`); reads of content need none. */
+  token?: string;
+}
+
 export class InteropClient {
   readonly #base: string;
   readonly #fetch: typeof fetch;
+  readonly #token?: string;
 
-  constructor(baseUrl: string, options: { fetch?: typeof fetch } = {}) {
+  constructor(baseUrl: string, options: InteropClientOptions = {}) {
     this.#base = baseUrl.replace(/\/$/, "");
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#token = options.token;
+  }
+
+  /** The token this client sends, if any. */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /**
+   * A client whose token is this one's narrowed by more caveats (no root key needed): hand it to
+   * code that should only, say, publish under `docs/` for an hour.
+   */
+  attenuated(spec: CaveatSpec): InteropClient {
+    if (!this.#token) throw new TypeError("this client has no token to attenuate");
+    return new InteropClient(this.#base, { fetch: this.#fetch, token: attenuateToken(this.#token, spec) });
+  }
+
+  #auth(headers: Record<string, string>): Record<string, string> {
+    return this.#token ? { ...headers, authorization: `Bearer ${this.#token}` } : headers;
   }
 
   /** Store bytes; `encoding` says how `body` is already encoded (the address is of the decoded bytes). */
   async put(body: Uint8Array, options: { encoding?: "identity" | "gzip" | "zstd"; contentType?: string } = {}): Promise<PutResult> {
     const headers: Record<string, string> = { "content-type": options.contentType ?? "application/octet-stream" };
     if (options.encoding && options.encoding !== "identity") headers["content-encoding"] = options.encoding;
-    const response = await this.#fetch(`${this.#base}/put`, { method: "POST", body, headers });
+    const response = await this.#fetch(`${this.#base}/put`, { method: "POST", body, headers: this.#auth({ ...headers, "content-length": String(body.length) }) });
     const json = await checked(response);
     return { ...(json as Omit<PutResult, "created">), created: response.status === 201 };
+  }
+
+  /** Publish bytes as the edge asset `path` (token op `edge.put`, path under its `prefix`). */
+  async publish(path: string, body: Uint8Array, options: { contentType?: string } = {}): Promise<{ path: string; address: string; size: number; type: string; created: boolean }> {
+    const encoded = path.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
+    const headers = this.#auth({ "content-type": options.contentType ?? "application/octet-stream", "content-length": String(body.length) });
+    const response = await this.#fetch(`${this.#base}/edge/assets/${encoded}`, { method: "PUT", body, headers });
+    const json = (await checked(response)) as { path: string; address: string; size: number; type: string };
+    return { ...json, created: response.status === 201 };
   }
 
   /** The object's bytes, or null when it does not exist. */

@@ -5,6 +5,7 @@
  * `/readyz` lists `config` as missing. docs/CONFIG.md documents every knob.
  */
 import { z } from "zod";
+import { decodeRootKey } from "./capability/root-key";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -39,6 +40,17 @@ const flag = (fallback: boolean) =>
 
 
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
+/** A capability root key: hex or base64 of at least 32 bytes (docs/SECURITY.md). */
+const rootKey = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z
+    .string()
+    .superRefine((text, ctx) => {
+      const decoded = decodeRootKey(text);
+      if (typeof decoded === "string") ctx.addIssue({ code: "custom", message: decoded });
+    })
+    .optional(),
+);
 const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(8, { error: "must be at least 8 characters" }).optional());
 
 export const configSchema = z.object({
@@ -95,8 +107,12 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_SECRET_PREVIOUS: secret,
   SLACK_SIGNING_SECRET: secret,
   SLACK_SIGNING_SECRET_PREVIOUS: secret,
-  /** Bearer token for admin routes (mailbox, audit); unset leaves them open (local runs). */
-  ADMIN_TOKEN: secret,
+  /** Capability root key (secret): tokens minted under it are accepted. Unset: every write is refused (503 NOT_CONFIGURED). */
+  CAP_ROOT_KEY: rootKey,
+  /** The previous root key, still accepted during a rotation. */
+  CAP_ROOT_KEY_PREVIOUS: rootKey,
+  /** Serve /metrics without a token (`metrics` op) — for a scraper on a private network. */
+  METRICS_PUBLIC: flag(false),
   /** Edge: serve several ranges as multipart/byteranges (off: the full 200, which RFC 9110 allows). */
   EDGE_MULTI_RANGE: flag(false),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
@@ -171,7 +187,8 @@ export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
 /** Knobs whose values must never appear in logs or responses. */
 const SECRET_KEYS = new Set<string>([
   "SENTRY_DSN",
-  "ADMIN_TOKEN",
+  "CAP_ROOT_KEY",
+  "CAP_ROOT_KEY_PREVIOUS",
   "GITHUB_WEBHOOK_SECRET",
   "GITHUB_WEBHOOK_SECRET_PREVIOUS",
   "STRIPE_WEBHOOK_SECRET",
@@ -191,6 +208,20 @@ export function parseConfig(env: ConfigEnv): ConfigResult {
     return `${name}: ${issue.message} (got ${shown})`;
   });
   return { ok: false, errors };
+}
+
+/**
+ * Some knobs parsed on their own, for the ops surface while the whole configuration is invalid
+ * (e.g. /metrics still needs to know whether it is public and which root key signs tokens).
+ * A knob that doesn't parse is left out.
+ */
+export function parseKnobs<K extends keyof Config>(env: ConfigEnv, keys: readonly K[]): Partial<Pick<Config, K>> {
+  const out: Partial<Pick<Config, K>> = {};
+  for (const key of keys) {
+    const parsed = configSchema.shape[key].safeParse(env[key]);
+    if (parsed.success) out[key] = parsed.data as Config[K];
+  }
+  return out;
 }
 
 // The env object is stable for the life of an isolate, so parse once per env object.

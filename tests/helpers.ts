@@ -5,8 +5,18 @@ import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
 import type { ErrorEnvelope } from "../shared/errors";
+import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
+
+/** The test runs' root key (vitest.config.ts binds it as CAP_ROOT_KEY). */
+export const ROOT_KEY = rootKeyOf(decodeRootKey((env as { CAP_ROOT_KEY: string }).CAP_ROOT_KEY) as Uint8Array);
+/** A token for tests: every op unless caveats narrow it. */
+export const tokenFor = (spec: CaveatSpec = {}) => mintToken(ROOT_KEY, spec);
+/** Every op, no expiry: what `call` sends unless a test sets its own Authorization header. */
+export const TOKEN = tokenFor();
+/** Headers that send no token at all (an anonymous client). */
+export const ANONYMOUS = { authorization: "" } as const;
 
 /**
  * Send a request into the micronode worker with knob overrides on top of wrangler.toml's vars
@@ -18,7 +28,11 @@ export async function call(path: string, init: RequestInit = {}, overrides: Reco
 
 /** `call`, into another worker entry (the standalone interop or edge worker). */
 export async function callWorker(target: { fetch: Function }, path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
-  const request = new Request(new URL(path, BASE), init);
+  const headers = new Headers(init.headers);
+  // Authorization: "" (ANONYMOUS) means no token; absent means the all-ops test token
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${TOKEN}`);
+  else if (headers.get("authorization") === "") headers.delete("authorization");
+  const request = new Request(new URL(path, BASE), { ...init, headers });
   const ctx = createExecutionContext();
   const response: Response = await target.fetch(request, { ...env, ...overrides } as any, ctx);
   await waitOnExecutionContext(ctx);

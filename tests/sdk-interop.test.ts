@@ -4,14 +4,18 @@
  */
 import { describe, expect, it } from "vitest";
 import { InteropClient, InteropError, signWebhook } from "../sdk";
-import { addressOf, call, gzip, randomBytes } from "./helpers";
+import { addressOf, call, gzip, randomBytes, TOKEN } from "./helpers";
+import { attenuate, inspectToken } from "../sdk";
 
 const SECRETS = { GITHUB_WEBHOOK_SECRET: "sdk-github-secret", STRIPE_WEBHOOK_SECRET: "whsec_sdk_stripe", SLACK_SIGNING_SECRET: "sdk-slack-secret" };
 
-/** An InteropClient whose requests go straight into the worker (no network). */
-const interop = new InteropClient("http://node", {
-  fetch: async (input, init) => call(new URL(String(input instanceof Request ? input.url : input)).pathname, init, SECRETS),
-});
+/** Requests straight into the worker (no network), with exactly the headers the SDK sent. */
+const intoWorker: typeof fetch = async (input, init) => {
+  const headers = new Headers(init?.headers);
+  if (!headers.has("authorization")) headers.set("authorization", ""); // no token: anonymous
+  return call(new URL(String(input instanceof Request ? input.url : input)).pathname, { ...init, headers }, SECRETS);
+};
+const interop = new InteropClient("http://node", { fetch: intoWorker, token: TOKEN });
 
 describe("InteropClient", () => {
   it("puts bytes (identity and gzip) and reads them back by address", async () => {
@@ -24,6 +28,18 @@ describe("InteropClient", () => {
     expect(await interop.head(first.address)).toEqual({ size: 5_000, etag: `"${first.address}"` });
     expect(await interop.get(`b3:${"e".repeat(64)}`)).toBeNull();
     expect(await interop.head(`b3:${"e".repeat(64)}`)).toBeNull();
+  });
+
+  it("sends its token with writes, attenuates it, and reads without one", async () => {
+    const anonymous = new InteropClient("http://node", { fetch: intoWorker });
+    await expect(anonymous.put(randomBytes(10))).rejects.toMatchObject({ status: 401, reason: "missing_token" });
+    const docsOnly = interop.attenuated({ ops: ["edge.put"], prefix: "docs/", expires: Math.floor(Date.now() / 1000) + 60 });
+    expect(inspectToken(docsOnly.token!).caveats).toEqual(["op = edge.put", "prefix = docs/", expect.stringMatching(/^expires = \d+$/)]);
+    expect(await docsOnly.publish("docs/sdk.txt", new TextEncoder().encode("from the SDK"))).toMatchObject({ path: "docs/sdk.txt", created: true });
+    await expect(docsOnly.publish("site/sdk.txt", new TextEncoder().encode("x"))).rejects.toMatchObject({ status: 403, reason: "caveat" });
+    await expect(docsOnly.put(randomBytes(10))).rejects.toMatchObject({ status: 403, reason: "caveat" });
+    const { address } = await new InteropClient("http://node", { fetch: intoWorker, token: attenuate(TOKEN, { ops: ["put"] }) }).put(new TextEncoder().encode("public read"));
+    expect(new TextDecoder().decode((await anonymous.get(address))!)).toBe("public read");
   });
 
   it("throws InteropError with the envelope's fields on a refusal", async () => {

@@ -6,7 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { closedLoop, createClient, openLoop } from "./engine.mjs";
 import { RouteStats, totals, round } from "./stats.mjs";
-import { ROOT, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
+import { ROOT, authHeaders, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
 import { overlayTraffic } from "./overlay-traffic.mjs";
 import { WEBHOOK_SECRET, requestFactory, textBytes, tileArchive } from "./traffic.mjs";
 
@@ -29,7 +29,7 @@ async function seedEdgeAssets(baseUrl, spec) {
   const paths = [];
   for (let i = 0; i < spec.count; i++) {
     const path = `load/asset-${i}.bin`;
-    const response = await fetch(`${baseUrl}/edge/assets/${path}`, { method: "PUT", body: textBytes(spec.sizes[i % spec.sizes.length]) });
+    const response = await fetch(`${baseUrl}/edge/assets/${path}`, { method: "PUT", body: textBytes(spec.sizes[i % spec.sizes.length]), headers: authHeaders() });
     if (!response.ok) throw new Error(`seeding edge assets failed: ${response.status} ${await response.text()}`);
     paths.push(path);
   }
@@ -39,7 +39,7 @@ async function seedEdgeAssets(baseUrl, spec) {
 /** Publish the load tile archive once. */
 async function seedTiles(baseUrl, spec) {
   const body = await tileArchive(spec.max_zoom, spec.tile_bytes);
-  const response = await fetch(`${baseUrl}/edge/assets/${spec.path}`, { method: "PUT", body });
+  const response = await fetch(`${baseUrl}/edge/assets/${spec.path}`, { method: "PUT", body, headers: authHeaders() });
   if (!response.ok) throw new Error(`seeding tiles failed: ${response.status} ${await response.text()}`);
 }
 
@@ -48,7 +48,7 @@ async function seedHotObjects(client, baseUrl, spec) {
   const addresses = [];
   for (let i = 0; i < spec.count; i++) {
     const body = textBytes(spec.sizes[i % spec.sizes.length]);
-    const response = await fetch(`${baseUrl}/put`, { method: "POST", body, headers: { "content-type": "application/octet-stream" } });
+    const response = await fetch(`${baseUrl}/put`, { method: "POST", body, headers: authHeaders({ "content-type": "application/octet-stream" }) });
     if (!response.ok) throw new Error(`seeding hot objects failed: ${response.status} ${await response.text()}`);
     addresses.push((await response.json()).address);
   }

@@ -7,6 +7,7 @@ import { createBLAKE3 } from "hash-wasm";
 import WebSocket from "ws";
 import { importTs } from "../../scripts/import-ts.mjs";
 import { pick, textBytes, weightedPicker } from "./traffic.mjs";
+import { authHeaders } from "./targets.mjs";
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -39,7 +40,7 @@ export async function overlayTraffic(scenario, baseUrl) {
         }),
       });
     } else if (item.op === "fetch") {
-      const response = await fetch(`${baseUrl}/put`, { method: "POST", body: textBytes(item.bytes), headers: { "content-type": "application/octet-stream" } });
+      const response = await fetch(`${baseUrl}/put`, { method: "POST", body: textBytes(item.bytes), headers: authHeaders({ "content-type": "application/octet-stream" }) });
       if (!response.ok) throw new Error(`seeding the ${item.bytes}-byte fetch object failed: ${response.status} ${await response.text()}`);
       const { address } = await response.json();
       const sessions = await Promise.all(Array.from({ length: item.sessions ?? 2 }, () => connect()));

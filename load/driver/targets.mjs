@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { importTs } from "../../scripts/import-ts.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const OFFLINE_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -38,6 +39,15 @@ export function bundleSize(outDir) {
   return { raw_bytes: raw, gzip_bytes: gzip };
 }
 
+/**
+ * The capability root key of local harness runs (load, bench, chaos, node tests): loopback only,
+ * never a deployment's. HARNESS_TOKEN allows every op under it; `authHeaders` sends it.
+ */
+export const HARNESS_ROOT_KEY = "6c6f63616c2068617272657373206b6579202d206c6f6f706261636b206f6e6c79";
+const capability = await importTs("shared/capability/index.ts");
+export const HARNESS_TOKEN = capability.mintToken(capability.rootKeyOf(capability.decodeRootKey(HARNESS_ROOT_KEY)));
+export const authHeaders = (headers = {}) => ({ ...headers, authorization: `Bearer ${HARNESS_TOKEN}` });
+
 /** Miniflare options for the micronode bundle, mirroring wrangler.toml's bindings. */
 export function micronodeOptions(scriptPath, vars = {}) {
   return {
@@ -47,7 +57,7 @@ export function micronodeOptions(scriptPath, vars = {}) {
     modulesRoot: dirname(scriptPath), // module names must not climb out of this root
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     ...COMPATIBILITY,
-    bindings: { AMNESIA: "true", ...vars },
+    bindings: { AMNESIA: "true", CAP_ROOT_KEY: HARNESS_ROOT_KEY, ...vars },
     r2Buckets: ["OBJECTS"],
     durableObjects: {
       AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true },

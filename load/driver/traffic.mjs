@@ -1,6 +1,7 @@
 // Builds the requests a scenario sends: hot-object GETs, PUT bodies (identity, gzip, zstd) and
 // signed GitHub webhooks. Payloads are prepared before the clock starts, so generating them never
 // delays a scheduled request.
+import { authHeaders } from "./targets.mjs";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import zstd from "@bokuweb/zstd-wasm";
@@ -44,7 +45,7 @@ export async function preparePutPool(sizes, encodings, variants) {
       const plain = textBytes(size);
       for (const encoding of encodings) {
         const body = await encode(plain, encoding);
-        const headers = { "content-type": "application/octet-stream" };
+        const headers = authHeaders({ "content-type": "application/octet-stream" });
         if (encoding !== "identity") headers["content-encoding"] = encoding;
         entries.push({ body, headers, encoding });
       }

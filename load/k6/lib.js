@@ -1,6 +1,7 @@
 // Shared k6 code: every k6 script reads the scenario definitions from ../scenarios.json (the same
 // file the local driver uses), so mixes, rates and SLO thresholds are defined once.
 // Run: k6 run -e BASE_URL=https://<worker> load/k6/mixed.js   (default http://127.0.0.1:8787)
+// Writes need a capability token: -e TOKEN=$(npm run -s cap -- mint --op put --op edge.put)
 // Optional: -e RATE=<arrivals/s> -e DURATION=<seconds> -e GITHUB_WEBHOOK_SECRET=<secret>
 // The edge scenario needs the target to serve the published archive: EDGE_PACKS=load=load/tiles.pmtiles
 import http from "k6/http";
@@ -12,6 +13,8 @@ const payloadManifest = JSON.parse(open("./payloads/manifest.json"));
 
 export const BASE_URL = (__ENV.BASE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 const WEBHOOK_SECRET = __ENV.GITHUB_WEBHOOK_SECRET || "load-test-github-secret";
+/** Headers of a write: the capability token from -e TOKEN, when given. */
+const withToken = (headers) => (__ENV.TOKEN ? Object.assign({}, headers, { Authorization: `Bearer ${__ENV.TOKEN}` }) : headers);
 
 // Encoded PUT bodies, made by `node load/k6/make-payloads.mjs` (k6 cannot produce zstd itself).
 const putBodies = {};
@@ -49,7 +52,7 @@ export function seedHotObjects() {
   const addresses = [];
   for (let i = 0; i < spec.count; i++) {
     const body = `hot-${i}-`.repeat(Math.ceil(spec.sizes[i % spec.sizes.length] / 8)).slice(0, spec.sizes[i % spec.sizes.length]);
-    const res = http.post(`${BASE_URL}/put`, body, { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+    const res = http.post(`${BASE_URL}/put`, body, { headers: withToken({ "Content-Type": "application/octet-stream" }), tags: { route: "setup" } });
     check(res, { "seeded": (r) => r.status === 200 || r.status === 201 });
     addresses.push(res.json("address"));
   }
@@ -57,11 +60,11 @@ export function seedHotObjects() {
   for (let i = 0; i < definitions.edge_assets.count; i++) {
     const size = definitions.edge_assets.sizes[i % definitions.edge_assets.sizes.length];
     const path = `load/asset-${i}.bin`;
-    const res = http.put(`${BASE_URL}/edge/assets/${path}`, `asset-${i}-`.repeat(Math.ceil(size / 8)).slice(0, size), { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+    const res = http.put(`${BASE_URL}/edge/assets/${path}`, `asset-${i}-`.repeat(Math.ceil(size / 8)).slice(0, size), { headers: withToken({ "Content-Type": "application/octet-stream" }), tags: { route: "setup" } });
     check(res, { "published": (r) => r.status === 200 || r.status === 201 });
     assets.push(path);
   }
-  const tiles = http.put(`${BASE_URL}/edge/assets/${definitions.edge_tiles.path}`, tileArchiveBytes, { headers: { "Content-Type": "application/octet-stream" }, tags: { route: "setup" } });
+  const tiles = http.put(`${BASE_URL}/edge/assets/${definitions.edge_tiles.path}`, tileArchiveBytes, { headers: withToken({ "Content-Type": "application/octet-stream" }), tags: { route: "setup" } });
   check(tiles, { "tiles published": (r) => r.status === 200 || r.status === 201 });
   return { hot: addresses, assets };
 }
@@ -82,7 +85,7 @@ const send = {
     const { body, encoding } = pick(putBodies[pick(item.payload_bytes)]);
     const headers = { "Content-Type": "application/octet-stream" };
     if (encoding !== "identity") headers["Content-Encoding"] = encoding;
-    return http.post(`${BASE_URL}/put`, body, { headers, tags: { route: item.route } });
+    return http.post(`${BASE_URL}/put`, body, { headers: withToken(headers), tags: { route: item.route } });
   },
   "POST /webhooks/:provider": (item) => {
     const body = pick(webhookBodies);

@@ -53,5 +53,6 @@ export const metrics = {
   overlayHandshakeSeconds: registry.histogram("overlay_handshake_seconds", "Server time to answer HELLO with READY, by negotiated key exchange.", ["pq"], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]),
   gossipDelivered: registry.counter("gossip_delivered_total", "Gossip EVENTs written to subscribers."),
   gossipDropped: registry.counter("gossip_dropped_total", "Gossip deliveries not made, by reason (duplicate, slow, evicted, ttl, expired, gone, backpressure).", ["reason"]),
+  authDenied: registry.counter("auth_denied_total", "Requests and session operations refused by the capability check, by reason (missing_token, bad_token, expired, caveat, not_configured).", ["reason"]),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
 };

@@ -34,6 +34,18 @@ export const configCheck: ReadinessCheck = {
   },
 };
 
+/**
+ * Without a capability root key the node serves public reads and refuses every write (default
+ * deny): degraded, and named `auth` so whoever deployed it sees why.
+ */
+export const authCheck: ReadinessCheck = {
+  name: "auth",
+  async run(rc) {
+    if (!rc.configResult.ok || rc.configResult.config.CAP_ROOT_KEY) return { ok: true };
+    return { ok: false, degraded: true, detail: "CAP_ROOT_KEY is not set: public reads are served, writes are refused with 503 NOT_CONFIGURED (docs/SECURITY.md)" };
+  },
+};
+
 export async function evaluateReadiness(checks: readonly ReadinessCheck[], rc: RequestContext<any>): Promise<ReadinessReport> {
   const results: (readonly [string, CheckResult])[] = await Promise.all(
     checks.map(async (check) => {

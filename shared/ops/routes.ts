@@ -7,7 +7,10 @@ import type { RequestContext, RouteHandler } from "../context";
 import { JSON_CONTENT_TYPE } from "../errors";
 import { PROMETHEUS_CONTENT_TYPE, registry } from "../metrics";
 import { createRouter } from "../middleware/router";
-import { configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
+import { authCheck, configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
+import { keyringOf } from "../capability";
+import { parseKnobs } from "../config";
+import { requireCapabilityUnder } from "../middleware/require-capability";
 
 export interface OpsOptions {
   /** Checks besides `config`, which is always included. */
@@ -28,7 +31,7 @@ const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
   });
 
 export function createOpsRouter(options: OpsOptions = {}): RouteHandler {
-  const checks = [configCheck, ...(options.checks ?? [])];
+  const checks = [configCheck, authCheck, ...(options.checks ?? [])];
   return createRouter({
     "/healthz": { GET: async () => json({ ok: true }), HEAD: async () => new Response(null, { status: 200 }) },
     "/readyz": {
@@ -54,7 +57,10 @@ export function createOpsRouter(options: OpsOptions = {}): RouteHandler {
       },
     },
     "/metrics": {
-      GET: async (_request, rc) => {
+      GET: async (request, rc) => {
+        // still served while the configuration is invalid: judged by the knobs it needs alone
+        const knobs = rc.configResult.ok ? rc.configResult.config : parseKnobs(rc.env, ["METRICS_PUBLIC", "CAP_ROOT_KEY", "CAP_ROOT_KEY_PREVIOUS"]);
+        if (!knobs.METRICS_PUBLIC) requireCapabilityUnder(keyringOf(knobs), request, { op: "metrics" });
         try {
           await options.beforeScrape?.(rc);
         } catch (error) {

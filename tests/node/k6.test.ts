@@ -12,7 +12,7 @@ const definitions = JSON.parse(readFileSync(join(root, "load/scenarios.json"), "
 beforeAll(() => {
   execFileSync(process.execPath, [join(k6Dir, "make-payloads.mjs")], { stdio: "ignore" });
   // k6's init-context globals: open() reads relative to the script's folder.
-  (globalThis as any).__ENV = {};
+  (globalThis as any).__ENV = { TOKEN: "k6-test-token" };
   (globalThis as any).open = (path: string, mode?: string) => {
     const bytes = readFileSync(join(k6Dir, path));
     return mode === "b" ? bytes : bytes.toString("utf8");
@@ -52,6 +52,8 @@ describe.each(["mixed", "read-hot", "put-sizes", "edge"])("k6 script %s", (name)
     for (const request of sent) {
       expect(request.url.startsWith("http://127.0.0.1:8787/")).toBe(true);
       if (request.params.tags.route === "POST /webhooks/:provider") expect(request.params.headers["X-Hub-Signature-256"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+      // writes carry the capability token from -e TOKEN
+      if (request.url.endsWith("/put") || request.params.tags.route === "setup") expect(request.params.headers?.Authorization).toBe("Bearer k6-test-token");
     }
     if (weights.has("POST /put")) {
       const encodings = new Set(sent.filter((r) => r.url.endsWith("/put")).map((r) => r.params.headers["Content-Encoding"] ?? "identity"));

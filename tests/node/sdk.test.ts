@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain JS modules of the load harness
-import { bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
+import { HARNESS_TOKEN, authHeaders, bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const run = promisify(execFile);
@@ -27,7 +27,7 @@ describe("the SDK outside workerd", () => {
     afterAll(async () => target?.mf.dispose());
 
     const overlay = async (...args: string[]) => {
-      const { stdout } = await run(process.execPath, [join(root, "scripts/overlay.mjs"), ...args], { env: { ...process.env, RON_URL: target.url } });
+      const { stdout } = await run(process.execPath, [join(root, "scripts/overlay.mjs"), ...args], { env: { ...process.env, RON_URL: target.url, RON_TOKEN: HARNESS_TOKEN } });
       return stdout.trim().split("\n").map((line) => JSON.parse(line));
     };
 
@@ -38,7 +38,7 @@ describe("the SDK outside workerd", () => {
       expect(classical.pq).toBe("off");
 
       const body = new TextEncoder().encode("fetched over a session from Node");
-      const put = (await (await fetch(`${target.url}/put`, { method: "POST", body, headers: { "content-type": "application/octet-stream" } })).json()) as { address: string };
+      const put = (await (await fetch(`${target.url}/put`, { method: "POST", body, headers: authHeaders({ "content-type": "application/octet-stream" }) })).json()) as { address: string };
       expect(await overlay("fetch", put.address)).toEqual([{ address: put.address, size: body.length, verified: true }]);
 
       const subscriber = overlay("sub", "cli.test", "--count", "1", "--seconds", "30");

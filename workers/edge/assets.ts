@@ -1,6 +1,6 @@
 /**
  * @module `GET`/`HEAD /edge/assets/*` from the asset index and the content-addressed store, with
- * ranges and conditionals; `PUT /edge/assets/*` publishes (admin when ADMIN_TOKEN is set).
+ * ranges and conditionals; `PUT /edge/assets/*` publishes (capability op `edge.put`, path under the token's `prefix`).
  */
 import { etagOf, isHex64 } from "../../shared/address";
 import { liveFill } from "../../shared/edge/live-fill";
@@ -13,7 +13,7 @@ import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
 import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
 import { needsBody, representationResponse, type Representation } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
-import { requireAdmin } from "../../shared/middleware/admin-auth";
+import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
@@ -51,8 +51,8 @@ export async function headAsset(request: RouteRequest, rc: RequestContext<any>):
 }
 
 export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  await requireAdmin(request, rc);
   const path = assetPathOf(request.url);
+  requireCapability(request, rc, { op: "edge.put", path, bytes: declaredBodyBytes(request) });
   if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");
   const declaredType = (request.headers.get("content-type") ?? "").trim();
   if (declaredType && !MEDIA_TYPE.test(declaredType)) throw badRequest("Content-Type is not a media type", "bad_content_type");

@@ -1,21 +1,21 @@
 /**
  * @module Audit admin routes: `GET /audit/verify` recomputes the hash chain; `GET /audit/tail`
- * shows the newest records. They need ADMIN_TOKEN when it is set.
+ * shows the newest records. Both need a capability token with op `audit.read`.
  */
 import { auditLimits, auditStub } from "../../shared/audit";
 import type { RequestContext } from "../../shared/context";
 import { badRequest } from "../../shared/errors";
-import { requireAdmin } from "../../shared/middleware/admin-auth";
+import { requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
 
 export async function auditVerify(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  await requireAdmin(request, rc);
+  requireCapability(request, rc, { op: "audit.read" });
   const report = await auditStub(rc).verify(auditLimits(rc));
   return Response.json(report, { status: 200, headers: { "Cache-Control": "no-store" } });
 }
 
 export async function auditTail(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  await requireAdmin(request, rc);
+  requireCapability(request, rc, { op: "audit.read" });
   const limit = Number(new URL(request.url).searchParams.get("limit") ?? 50);
   if (!Number.isInteger(limit) || limit < 1 || limit > 512) throw badRequest("limit must be 1..512", "bad_limit");
   return Response.json({ records: await auditStub(rc).recent(limit, auditLimits(rc)) }, { headers: { "Cache-Control": "no-store" } });

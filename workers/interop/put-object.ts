@@ -14,6 +14,7 @@ import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { audit } from "../../shared/audit";
 import { sendMessage } from "../../shared/mailbox/client";
+import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 
 /** Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal. */
 function notifyPut(rc: RequestContext<any>, address: string, size: number, type: string): void {
@@ -30,6 +31,7 @@ function notifyPut(rc: RequestContext<any>, address: string, size: number, type:
 }
 
 export async function putObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  requireCapability(request, rc, { op: "put", bytes: declaredBodyBytes(request) });
   const config = configOf(rc);
   const limits = bodyLimitsOf(config);
   const mode = putModeOf(request.headers);

@@ -1,0 +1,69 @@
+/**
+ * @module The HTTP edge of capabilities: read `Authorization: Bearer <token>`, authorize the
+ * route's op (and its path, topic or body size) and translate a refusal: no token, a bad or
+ * expired one → 401 with `WWW-Authenticate`; a caveat that doesn't allow it → 403; no root key
+ * configured → 503 NOT_CONFIGURED. Every refusal is counted in `auth_denied_total{reason}`.
+ */
+import { authorize, CapabilityDenied, judgeOrThrow, keyringOf, type CapabilityNeed, type Keyring, type VerifiedToken } from "../capability";
+import { configOf, type RequestContext } from "../context";
+import { HttpError } from "../errors";
+import { metrics } from "../metrics";
+
+/** The bearer token of a request, or undefined when none was sent. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (!header) return undefined;
+  const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  // a malformed Authorization header is a bad token, not a missing one
+  return match ? match[1] : "!";
+}
+
+/** The declared size of a request body: Content-Length, or unbounded when it streams without one. */
+export function declaredBodyBytes(request: Request): number | undefined {
+  const length = request.headers.get("content-length");
+  if (length !== null && /^[0-9]+$/.test(length)) return Number(length);
+  return request.body ? Number.POSITIVE_INFINITY : undefined;
+}
+
+function toHttpError(denied: CapabilityDenied): HttpError {
+  metrics.authDenied.inc({ reason: denied.reason });
+  switch (denied.reason) {
+    case "not_configured":
+      return new HttpError(503, "NOT_CONFIGURED", `${denied.message}; see docs/SECURITY.md`, { reason: "not_configured", retryable: false });
+    case "caveat":
+      return new HttpError(403, "FORBIDDEN", denied.message, { reason: "caveat", retryable: false });
+    case "missing_token":
+      return new HttpError(401, "UNAUTHORIZED", `${denied.message}: send Authorization: Bearer <token>`, { reason: "missing_token", retryable: false, headers: { "WWW-Authenticate": 'Bearer realm="ron-workers"' } });
+    default:
+      return new HttpError(401, "UNAUTHORIZED", denied.message, {
+        reason: denied.reason,
+        retryable: false,
+        headers: { "WWW-Authenticate": `Bearer realm="ron-workers", error="invalid_token"` },
+      });
+  }
+}
+
+/** Authorize the request for `need`; returns the verified token for further checks. */
+export function requireCapability(request: Request, rc: RequestContext<any>, need: CapabilityNeed): VerifiedToken {
+  return requireCapabilityUnder(keyringOf(configOf(rc)), request, need);
+}
+
+/** `requireCapability` with a given keyring (the ops surface, which answers even when misconfigured). */
+export function requireCapabilityUnder(keyring: Keyring | null, request: Request, need: CapabilityNeed): VerifiedToken {
+  try {
+    return authorize(keyring, bearerToken(request), need);
+  } catch (error) {
+    if (error instanceof CapabilityDenied) throw toHttpError(error);
+    throw error;
+  }
+}
+
+/** Judge a need learnt after authentication (the topic in a JSON body, a message's topic). */
+export function requireAlso(token: VerifiedToken, need: CapabilityNeed): void {
+  try {
+    judgeOrThrow(token, need);
+  } catch (error) {
+    if (error instanceof CapabilityDenied) throw toHttpError(error);
+    throw error;
+  }
+}
