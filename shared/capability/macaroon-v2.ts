@@ -57,10 +57,10 @@ function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-/** Whether a first-party-only macaroon's signature chain matches `rootKey`. */
-export function signatureMatches(macaroon: Macaroon, rootKey: Uint8Array): boolean {
+/** Whether a first-party-only macaroon's signature chain starts from `derived` (derivedKey(root key)). */
+export function signatureMatches(macaroon: Macaroon, derived: Uint8Array): boolean {
   if (macaroon.caveats.some((c) => c.vid !== undefined)) return false;
-  let signature = hmac(sha256, derivedKey(rootKey), macaroon.identifier);
+  let signature = hmac(sha256, derived, macaroon.identifier);
   for (const caveat of macaroon.caveats) signature = hmac(sha256, signature, caveat.identifier);
   return equalInConstantTime(signature, macaroon.signature);
 }

@@ -5,6 +5,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { derivedKey } from "./macaroon-v2";
 
 export const MIN_ROOT_KEY_BYTES = 32;
 
@@ -12,6 +13,8 @@ export interface RootKey {
   /** 16 hex characters; public (a fingerprint, not the key). */
   readonly id: string;
   readonly bytes: Uint8Array;
+  /** HMAC("macaroons-key-generator", bytes): where every signature chain starts, computed once. */
+  readonly derived: Uint8Array;
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
@@ -37,7 +40,7 @@ export function decodeRootKey(text: string): Uint8Array | string {
 }
 
 export function rootKeyOf(bytes: Uint8Array): RootKey {
-  return { id: bytesToHex(sha256(bytes).subarray(0, 8)), bytes };
+  return { id: bytesToHex(sha256(bytes).subarray(0, 8)), bytes, derived: derivedKey(bytes) };
 }
 
 /** The keys a verifier accepts: the current one first, then the previous one during a rotation. */

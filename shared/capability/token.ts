@@ -85,6 +85,6 @@ export function verifyToken(token: string, keyring: Keyring): VerifiedToken {
   if (macaroon.caveats.length > MAX_CAVEATS) throw new CapabilityDenied("bad_token", `token has more than ${MAX_CAVEATS} caveats`);
   if (macaroon.caveats.some((c) => c.vid !== undefined)) throw new CapabilityDenied("bad_token", "third-party caveats are not accepted");
   // caveats are judged against each request later (caveats.ts `judge`)
-  if (!signatureMatches(macaroon, key.bytes)) throw new CapabilityDenied("bad_token", "token signature does not verify");
+  if (!signatureMatches(macaroon, key.derived)) throw new CapabilityDenied("bad_token", "token signature does not verify");
   return { id, keyId, grant: grantOf(conditionsOf(macaroon)) };
 }
