@@ -168,7 +168,8 @@ describe("a keep-alive connection after a refused request", () => {
   }, 10_000);
 
   it("bodies the worker will not drain are refused at once: over BODY_DRAIN_MAX_BYTES, or behind Expect: 100-continue", async () => {
-    for (const headers of [{ "Content-Length": 100_000 }, { "Content-Length": 2_000, Expect: "100-continue" }]) {
+    const undrained: Record<string, string | number>[] = [{ "Content-Length": 100_000 }, { "Content-Length": 2_000, Expect: "100-continue" }];
+    for (const headers of undrained) {
       const connection = new Connection();
       const started = Date.now();
       connection.write(request("POST", "/put", { "Content-Type": "application/octet-stream", ...headers })); // no body bytes sent
