@@ -80,6 +80,8 @@ export const configSchema = z.object({
   MAX_HEADER_BYTES: integer(32 * KIB, 1_024, 1 * MIB),
   /** Wire (encoded) request body cap in bytes. */
   MAX_BODY_BYTES: integer(1 * MIB, 1, 100 * MIB),
+  /** Unread request bodies up to this many bytes are read and discarded so the connection stays usable; 0 never drains. */
+  BODY_DRAIN_MAX_BYTES: integer(4 * MIB, 0, 100 * MIB),
   /** Decoded bytes may be at most this many times the wire bytes. */
   DECOMPRESS_RATIO_CAP: integer(10, 1, 1_000),
   /** Absolute cap on decoded bytes of one body, whatever the ratio. */

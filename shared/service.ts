@@ -10,6 +10,7 @@ import {
   pipeline,
   routeNotFound,
   withBodyCap,
+  withBodyDrain,
   withConfigGate,
   withCorrId,
   withErrorEnvelope,
@@ -43,6 +44,7 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
   const handle: Handler = pipeline(
     withCorrId(), //                       prepare: X-Corr-ID in and out
     withMetrics(), //                      golden metrics, with the real status of every answer
+    withBodyDrain(), //                    unread bodies drained (bounded): keep-alive survives refusals
     withErrorEnvelope(), //                one exit: anything thrown becomes the JSON envelope
     withHeaderCap(), //                    oversized headers → 431, before anything reads them
     withOps(ops), //                       /healthz /readyz /version /metrics bypass admission

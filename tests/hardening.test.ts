@@ -44,7 +44,8 @@ describe("shared hardening layer", () => {
         if (pulled > 3) controller.close();
       },
     });
-    const response = await call("/put", { method: "POST", body, headers: { "Content-Length": String(2 * 1024 * 1024) }, duplex: "half" } as RequestInit);
+    // over BODY_DRAIN_MAX_BYTES too (4 MiB), so the refused body is not even drained afterwards
+    const response = await call("/put", { method: "POST", body, headers: { "Content-Length": String(8 * 1024 * 1024) }, duplex: "half" } as RequestInit);
     expect(response.status).toBe(413);
     expect(await envelopeOf(response)).toMatchObject({ code: "PAYLOAD_TOO_LARGE", reason: "body_cap" });
     expect(pulled).toBeLessThanOrEqual(1); // at most the stream's own first prefetch

@@ -3,6 +3,7 @@ export { pipeline, firstMatch } from "./pipeline";
 export { createRouter, routeNotFound, type RouteTable, type RouteRequest } from "./router";
 export { withCorrId } from "./with-corr-id";
 export { withMetrics } from "./with-metrics";
+export { withBodyDrain } from "./with-body-drain";
 export { withErrorEnvelope } from "./with-error-envelope";
 export { withOps } from "./with-ops";
 export { withConfigGate } from "./with-config-gate";
