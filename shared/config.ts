@@ -38,6 +38,17 @@ const flag = (fallback: boolean) =>
   }, z.boolean({ error: "must be true or false" })).default(fallback);
 
 
+/** An absolute http(s) URL that paths can be appended to (no credentials, query or fragment). */
+function isPublicBase(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return !url.username && !url.password && !url.search && !url.hash && !value.includes("#") && !value.includes("?");
+  } catch {
+    return false;
+  }
+}
+
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(8, { error: "must be at least 8 characters" }).optional());
 
@@ -118,6 +129,15 @@ export const configSchema = z.object({
     (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
     z.array(z.string().regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" })),
   ).default([]),
+  /** Edge: absolute http(s) base of public URLs the service writes into bodies (TileJSON); unset: relative paths, never the request's Host. */
+  PUBLIC_BASE_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .refine(isPublicBase, { error: "must be an absolute http(s) URL without credentials, query or fragment" })
+      .transform((url) => new URL(url).href.replace(/\/+$/, "")) // normalised, so it can be prefixed to paths
+      .optional(),
+  ),
   /** Overlay: `off` classical X25519 only; `hybrid` X25519 + ML-KEM-768 when the client offers it; `pq_only` refuses classical clients. */
   OVERLAY_PQ_MODE: z.enum(["off", "hybrid", "pq_only"], { error: "must be off, hybrid or pq_only" }).default("hybrid"),
   /** Overlay: HELLO must arrive, and the client's CONFIRM after READY, within this many ms of the upgrade. */
