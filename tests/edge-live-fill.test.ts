@@ -81,6 +81,19 @@ describe("edge live fill (EDGE_MODE=live)", () => {
     expect((await call(`/edge/assets/${host()}/files/${id}?b3=XYZ`, {}, live())).status).toBe(400);
   });
 
+  it("holds a ?b3= pin on cached assets too: other bytes are 502 INTEGRITY_FAIL, not the cached 200", async () => {
+    const id = unique();
+    const filled = await call(`/edge/assets/${host()}/files/${id}`, {}, live());
+    expect(filled.status).toBe(200);
+    const other = addressOf(encoder.encode(`something else ${id}`)).slice(3);
+    const pinned = await call(`/edge/assets/${host()}/files/${id}?b3=${other}`, {}, live());
+    expect(pinned.status).toBe(502);
+    expect(await envelopeOf(pinned)).toMatchObject({ code: "INTEGRITY_FAIL", reason: "pin_mismatch" });
+    const right = addressOf(encoder.encode(`content of ${id}`)).slice(3);
+    expect(await (await call(`/edge/assets/${host()}/files/${id}?b3=${right}`, {}, live())).text()).toBe(`content of ${id}`);
+    expect((await upstreamHits())[`/files/${id}`]).toBe(1); // the pin never refetches
+  });
+
   it("counts attempts and successes per host", async () => {
     const text = await (await call("/metrics")).text();
     const label = host().replace(".", "\\.");

@@ -32,7 +32,18 @@ async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entr
     metrics.edgeMisses.inc({ cause: "not_found" });
     throw notFound(`no asset ${path}`);
   }
+  requirePinned(entry, expected);
   return { entry, rep: { etag: etagOf(entry.b3), contentType: entry.type, size: entry.size, cacheControl: configOf(rc).EDGE_CACHE_CONTROL } };
+}
+
+/**
+ * A `?b3=` pin holds on every request, not only on a live-fill miss: a path that points at other
+ * bytes (cached, published or filled) is 502 INTEGRITY_FAIL, never a 200 of unpinned bytes.
+ */
+function requirePinned(entry: AssetEntry, expected: string | null): void {
+  if (expected === null || entry.b3 === expected) return;
+  metrics.edgeMisses.inc({ cause: "pin_mismatch" });
+  throw new HttpError(502, "INTEGRITY_FAIL", `asset is b3:${entry.b3}, the request pinned b3:${expected}`, { reason: "pin_mismatch", retryable: false });
 }
 
 const rangeOptions = (rc: RequestContext<any>) => ({ multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result: string) => metrics.edgeRanges.inc({ result }) });
