@@ -110,6 +110,8 @@ export const configSchema = z.object({
   ADMIN_TOKEN: secret,
   /** Edge: serve several ranges as multipart/byteranges (off: the full 200, which RFC 9110 allows). */
   EDGE_MULTI_RANGE: flag(false),
+  /** Edge: most range-specs one multipart request may list; more and the Range header is ignored (full 200). */
+  EDGE_MAX_RANGES: integer(16, 2, 256),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
   EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
   /** Edge: `live` fills misses from allow-listed upstreams; `static` serves only what was published. */

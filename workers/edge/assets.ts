@@ -17,6 +17,7 @@ import { requireAdmin } from "../../shared/middleware/admin-auth";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
+import { edgeRangeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
@@ -46,19 +47,17 @@ function requirePinned(entry: AssetEntry, expected: string | null): void {
   throw new HttpError(502, "INTEGRITY_FAIL", `asset is b3:${entry.b3}, the request pinned b3:${expected}`, { reason: "pin_mismatch", retryable: false });
 }
 
-const rangeOptions = (rc: RequestContext<any>) => ({ multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result: string) => metrics.edgeRanges.inc({ result }) });
-
 export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { entry, rep } = await lookup(request, rc);
   const body = needsBody(request, rep.etag) ? (await readVerified(rc, objectStoreFor(rc), entry.b3)).bytes : null;
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, body, rangeOptions(rc));
+  return representationResponse(request, rep, body, edgeRangeOptions(rc));
 }
 
 export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, null, rangeOptions(rc));
+  return representationResponse(request, rep, null, edgeRangeOptions(rc));
 }
 
 export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
