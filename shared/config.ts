@@ -112,6 +112,8 @@ export const configSchema = z.object({
   EDGE_MULTI_RANGE: flag(false),
   /** Edge: most range-specs one multipart request may list; more and the Range header is ignored (full 200). */
   EDGE_MAX_RANGES: integer(16, 2, 256),
+  /** Edge: how assets of active types (HTML, SVG, XML, script, PDF) are served: `sandbox` inline under CSP sandbox, `attachment` as downloads, `allow` as is. */
+  EDGE_ACTIVE_CONTENT: z.enum(["sandbox", "attachment", "allow"], { error: "must be sandbox, attachment or allow" }).default("sandbox"),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
   EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
   /** Edge: `live` fills misses from allow-listed upstreams; `static` serves only what was published. */

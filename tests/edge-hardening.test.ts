@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addressOf, bytesOf, call, envelopeOf, randomBytes } from "./helpers";
+import edge from "../workers/edge/index";
+import { addressOf, base64, bytesOf, call, callWorker, envelopeOf, putJson, randomBytes } from "./helpers";
 
 const unique = () => crypto.randomUUID().slice(0, 8);
 const encoder = new TextEncoder();
@@ -112,5 +113,128 @@ describe("edge multi-range (EDGE_MULTI_RANGE=true)", () => {
     expect(head.status).toBe(206);
     expect(Number(head.headers.get("content-length"))).toBeGreaterThan(200);
     expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+});
+
+const ACTIVE_TYPES = [
+  "text/html; charset=utf-8",
+  "application/xhtml+xml",
+  "image/svg+xml",
+  "text/xml",
+  "application/xml",
+  "application/rss+xml",
+  "text/javascript",
+  "application/javascript",
+  "application/pdf",
+];
+const PASSIVE_TYPES = ["text/plain; charset=utf-8", "image/png", "application/json", "text/css", "application/octet-stream"];
+
+/** Store `<svg onload=…>`-style bytes under `type` through the JSON envelope of POST /put; its address. */
+async function storeAs(type: string): Promise<string> {
+  const bytes = encoder.encode(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"/><!-- ${type} ${unique()} -->`);
+  const response = await putJson({ payload: base64(bytes), meta: { type } });
+  expect([200, 201]).toContain(response.status);
+  return ((await response.json()) as { address: string }).address;
+}
+
+function expectAttachment(response: Response) {
+  expect(response.headers.get("content-disposition")).toBe("attachment");
+  expect(response.headers.get("content-security-policy")).toBe("sandbox");
+  expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+}
+
+function expectPassive(response: Response) {
+  expect(response.headers.get("content-disposition")).toBeNull();
+  expect(response.headers.get("content-security-policy")).toBeNull();
+  expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+}
+
+describe("stored active content on /o/:addr and /cas/blake3/:hex", () => {
+  it.each(ACTIVE_TYPES)("serves %s as an attachment under CSP sandbox (GET, HEAD, Range, 304)", async (type) => {
+    const address = await storeAs(type);
+    for (const path of [`/o/${address}`, `/cas/blake3/${address.slice(3)}`]) {
+      const get = await call(path);
+      expect(get.status).toBe(200);
+      expect(get.headers.get("content-type")).toBe(type);
+      expectAttachment(get);
+      expectAttachment(await call(path, { method: "HEAD" }));
+      const range = await call(path, { headers: { Range: "bytes=0-3" } });
+      expect(range.status).toBe(206);
+      expectAttachment(range);
+      const notModified = await call(path, { headers: { "If-None-Match": `"${address}"` } });
+      expect(notModified.status).toBe(304);
+      expectAttachment(notModified);
+    }
+  });
+
+  it.each(PASSIVE_TYPES)("serves %s inline, with nosniff only", async (type) => {
+    const address = await storeAs(type);
+    for (const path of [`/o/${address}`, `/cas/blake3/${address.slice(3)}`]) expectPassive(await call(path));
+  });
+
+  it.each(["Text/HTML;charset=utf-8", "IMAGE/SVG+XML", "application/atom+xml; charset=utf-8"])("recognises %s as active whatever its case and parameters", async (type) => {
+    expectAttachment(await call(`/o/${await storeAs(type)}`));
+  });
+});
+
+describe("active assets on /edge/assets/* (EDGE_ACTIVE_CONTENT)", () => {
+  it.each(ACTIVE_TYPES)("serves %s inline under CSP sandbox by default, as a download with attachment, as is with allow", async (type) => {
+    const path = `active-${unique()}/page`;
+    expect((await publish(path, `<script>alert(1)</script> ${type}`, { "Content-Type": type })).status).toBe(201);
+    const sandboxed = await call(`/edge/assets/${path}`);
+    expect(sandboxed.status).toBe(200);
+    expect(sandboxed.headers.get("content-type")).toBe(type);
+    expect(sandboxed.headers.get("content-security-policy")).toBe("sandbox");
+    expect(sandboxed.headers.get("content-disposition")).toBeNull();
+    expect(sandboxed.headers.get("x-content-type-options")).toBe("nosniff");
+    const sandboxedHead = await call(`/edge/assets/${path}`, { method: "HEAD" }, { EDGE_ACTIVE_CONTENT: "sandbox" });
+    expect(sandboxedHead.headers.get("content-security-policy")).toBe("sandbox");
+
+    for (const init of [{}, { method: "HEAD" }, { headers: { Range: "bytes=0-7" } }] as RequestInit[]) {
+      expectAttachment(await call(`/edge/assets/${path}`, init, { EDGE_ACTIVE_CONTENT: "attachment" }));
+    }
+    expectPassive(await call(`/edge/assets/${path}`, {}, { EDGE_ACTIVE_CONTENT: "allow" }));
+  });
+
+  it("leaves passive assets alone in every mode (nosniff only), and types by extension count too", async () => {
+    const text = `passive-${unique()}.txt`;
+    await publish(text, encoder.encode("just text"));
+    for (const mode of ["sandbox", "attachment", "allow"]) expectPassive(await call(`/edge/assets/${text}`, {}, { EDGE_ACTIVE_CONTENT: mode }));
+    const svg = `icon-${unique()}.svg`;
+    await publish(svg, encoder.encode('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'));
+    const served = await call(`/edge/assets/${svg}`);
+    expect(served.headers.get("content-type")).toBe("image/svg+xml");
+    expect(served.headers.get("content-security-policy")).toBe("sandbox");
+  });
+
+  it("refuses an unknown EDGE_ACTIVE_CONTENT as invalid config", async () => {
+    const response = await call(`/edge/assets/x-${unique()}.html`, {}, { EDGE_ACTIVE_CONTENT: "inline" });
+    expect(response.status).toBe(503);
+    expect((await envelopeOf(response)).message).toContain("EDGE_ACTIVE_CONTENT");
+  });
+});
+
+describe("X-Content-Type-Options: nosniff on every response", () => {
+  it.each([
+    ["GET /healthz", "/healthz", {}, {}],
+    ["GET /readyz", "/readyz", {}, {}],
+    ["GET /metrics", "/metrics", {}, {}],
+    ["GET /version", "/version", {}, {}],
+    ["an unknown route (404)", "/nope", {}, {}],
+    ["a wrong method (405)", `/o/b3:${"a".repeat(64)}`, { method: "DELETE" }, {}],
+    ["a malformed address (400)", "/o/b3:XYZ", {}, {}],
+    ["an unknown object (404)", `/o/b3:${"c".repeat(64)}`, {}, {}],
+    ["oversized headers (431)", "/healthz", { headers: { "X-Big": "x".repeat(40_000) } }, {}],
+    ["invalid config (503)", "/o/b3:XYZ", {}, { EDGE_MAX_RANGES: "0" }],
+    ["a store (201/200)", "/put", { method: "POST", body: "nosniff", headers: { "Content-Type": "application/octet-stream" } }, {}],
+    ["a tile archive that is not configured (404)", "/edge/tiles/none/0/0/0.mvt", {}, {}],
+  ] as [string, string, RequestInit, Record<string, string>][])("%s", async (_name, path, init, overrides) => {
+    const response = await call(path, init, overrides);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("on the standalone edge worker too", async () => {
+    expect((await callWorker(edge, "/edge/assets/none", {}, { AMNESIA: "false" })).headers.get("x-content-type-options")).toBe("nosniff");
+    expect((await callWorker(edge, "/healthz")).headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

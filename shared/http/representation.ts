@@ -2,9 +2,10 @@
  * @module One answer for GET/HEAD of a stored representation, shared by the object API and the
  * edge: If-Match (412), If-None-Match (304), If-Range, and Range (206 single, optional
  * multipart/byteranges streamed part by part, 416), in RFC 9110's order. The ETag is the whole
- * object's.
+ * object's. Active types get the route's policy (shared/http/active-content).
  */
 import { HttpError } from "../errors";
+import { activeContentHeaders, type ActiveContentPolicy } from "./active-content";
 import { ifMatchAllows, ifNoneMatchHits, ifRangeAllows } from "./conditional";
 import { contentRange, decideRange, decideRanges, unsatisfiedRange, type ByteRange, type RangeDecision } from "./range";
 
@@ -22,6 +23,8 @@ export interface ServeOptions {
   multiRange?: boolean;
   /** Most range-specs one multipart request may list; more and the header is ignored (full 200). */
   maxRanges?: number;
+  /** How an active type (HTML, SVG, script, …) is served; `attachment` unless the route says otherwise. */
+  activeContent?: ActiveContentPolicy;
   /** Told how the Range header (if any) was answered, for metrics. */
   onRange?: (outcome: RangeOutcome) => void;
 }
@@ -34,7 +37,13 @@ export function needsBody(request: Request, etag: string): boolean {
 }
 
 export function representationResponse(request: Request, rep: Representation, body: Uint8Array | null, options: ServeOptions = {}): Response {
-  const headers = new Headers({ "Content-Type": rep.contentType, ETag: rep.etag, "Cache-Control": rep.cacheControl, "Accept-Ranges": "bytes" });
+  const headers = new Headers({
+    "Content-Type": rep.contentType,
+    ETag: rep.etag,
+    "Cache-Control": rep.cacheControl,
+    "Accept-Ranges": "bytes",
+    ...activeContentHeaders(rep.contentType, options.activeContent ?? "attachment"),
+  });
   if (!ifMatchAllows(request.headers.get("if-match"), rep.etag)) {
     throw new HttpError(412, "PRECONDITION_FAILED", "If-Match does not match the current representation", { reason: "if_match", retryable: false, headers: { ETag: rep.etag } });
   }

@@ -17,7 +17,7 @@ import { requireAdmin } from "../../shared/middleware/admin-auth";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
-import { edgeRangeOptions } from "./serve-options";
+import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
@@ -51,13 +51,13 @@ export async function getAsset(request: RouteRequest, rc: RequestContext<any>): 
   const { entry, rep } = await lookup(request, rc);
   const body = needsBody(request, rep.etag) ? (await readVerified(rc, objectStoreFor(rc), entry.b3)).bytes : null;
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, body, edgeRangeOptions(rc));
+  return representationResponse(request, rep, body, assetServeOptions(rc));
 }
 
 export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, null, edgeRangeOptions(rc));
+  return representationResponse(request, rep, null, assetServeOptions(rc));
 }
 
 export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {

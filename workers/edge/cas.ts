@@ -9,7 +9,7 @@ import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
-import { edgeRangeOptions } from "./serve-options";
+import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -25,5 +25,5 @@ export async function getCas(request: RouteRequest, rc: RequestContext<any>): Pr
   const rep = { etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE };
   const body = needsBody(request, rep.etag) ? (await readVerified(rc, store, hex)).bytes : null;
   metrics.edgeHits.inc({ kind: "cas" });
-  return representationResponse(request, rep, body, edgeRangeOptions(rc));
+  return representationResponse(request, rep, body, casServeOptions(rc));
 }
