@@ -16,6 +16,9 @@ export interface Representation {
   cacheControl: string;
 }
 
+/** Without `maxRanges`, a multipart request may list this many range-specs. */
+const DEFAULT_MAX_RANGES = 16;
+
 export type RangeOutcome = "none" | "partial" | "multipart" | "unsatisfiable" | "ignored";
 
 export interface ServeOptions {
@@ -84,9 +87,6 @@ export function representationResponse(request: Request, rep: Representation, bo
       return new Response(isHead || !body ? null : body, { status: 200, headers });
   }
 }
-
-/** Without `maxRanges`, a multipart request may list this many range-specs. */
-export const DEFAULT_MAX_RANGES = 16;
 
 const encoder = new TextEncoder();
 
