@@ -39,6 +39,17 @@ const flag = (fallback: boolean) =>
   }, z.boolean({ error: "must be true or false" })).default(fallback);
 
 
+/** An absolute http(s) URL that paths can be appended to (no credentials, query or fragment). */
+function isPublicBase(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return !url.username && !url.password && !url.search && !url.hash && !value.includes("#") && !value.includes("?");
+  } catch {
+    return false;
+  }
+}
+
 const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
 /** A capability root key: hex or base64 of at least 32 bytes (docs/SECURITY.md). */
 const rootKey = z.preprocess(
@@ -117,6 +128,10 @@ export const configSchema = z.object({
   METRICS_PUBLIC: flag(false),
   /** Edge: serve several ranges as multipart/byteranges (off: the full 200, which RFC 9110 allows). */
   EDGE_MULTI_RANGE: flag(false),
+  /** Edge: most range-specs one multipart request may list; more and the Range header is ignored (full 200). */
+  EDGE_MAX_RANGES: integer(16, 2, 256),
+  /** Edge: how assets of active types (HTML, SVG, XML, script, PDF) are served: `sandbox` inline under CSP sandbox, `attachment` as downloads, `allow` as is. */
+  EDGE_ACTIVE_CONTENT: z.enum(["sandbox", "attachment", "allow"], { error: "must be sandbox, attachment or allow" }).default("sandbox"),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
   EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
   /** Edge: `live` fills misses from allow-listed upstreams; `static` serves only what was published. */
@@ -136,6 +151,15 @@ export const configSchema = z.object({
     (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
     z.array(z.string().regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" })),
   ).default([]),
+  /** Edge: absolute http(s) base of public URLs the service writes into bodies (TileJSON); unset: relative paths, never the request's Host. */
+  PUBLIC_BASE_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .refine(isPublicBase, { error: "must be an absolute http(s) URL without credentials, query or fragment" })
+      .transform((url) => new URL(url).href.replace(/\/+$/, "")) // normalised, so it can be prefixed to paths
+      .optional(),
+  ),
   /** Overlay: `off` classical X25519 only; `hybrid` X25519 + ML-KEM-768 when the client offers it; `pq_only` refuses classical clients. */
   OVERLAY_PQ_MODE: z.enum(["off", "hybrid", "pq_only"], { error: "must be off, hybrid or pq_only" }).default("hybrid"),
   /** Overlay: HELLO must arrive, and the client's CONFIRM after READY, within this many ms of the upgrade. */

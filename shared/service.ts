@@ -20,6 +20,7 @@ import {
   withRateLimit,
   withBrownout,
   withHeaderCap,
+  withNosniff,
   withTimeout,
 } from "./middleware";
 import { admissionChecks } from "./admission/readiness";
@@ -42,6 +43,7 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
     },
   });
   const handle: Handler = pipeline(
+    withNosniff(), //                      X-Content-Type-Options: nosniff on every answer
     withCorrId(), //                       prepare: X-Corr-ID in and out
     withMetrics(), //                      golden metrics, with the real status of every answer
     withBodyDrain(), //                    unread bodies drained (bounded): keep-alive survives refusals

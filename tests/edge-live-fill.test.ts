@@ -81,6 +81,47 @@ describe("edge live fill (EDGE_MODE=live)", () => {
     expect((await call(`/edge/assets/${host()}/files/${id}?b3=XYZ`, {}, live())).status).toBe(400);
   });
 
+  it("holds a ?b3= pin on cached assets too: other bytes are 502 INTEGRITY_FAIL, not the cached 200", async () => {
+    const id = unique();
+    const filled = await call(`/edge/assets/${host()}/files/${id}`, {}, live());
+    expect(filled.status).toBe(200);
+    const other = addressOf(encoder.encode(`something else ${id}`)).slice(3);
+    const pinned = await call(`/edge/assets/${host()}/files/${id}?b3=${other}`, {}, live());
+    expect(pinned.status).toBe(502);
+    expect(await envelopeOf(pinned)).toMatchObject({ code: "INTEGRITY_FAIL", reason: "pin_mismatch" });
+    const right = addressOf(encoder.encode(`content of ${id}`)).slice(3);
+    expect(await (await call(`/edge/assets/${host()}/files/${id}?b3=${right}`, {}, live())).text()).toBe(`content of ${id}`);
+    expect((await upstreamHits())[`/files/${id}`]).toBe(1); // the pin never refetches
+  });
+
+  it.each([
+    ["%252e%252e", "%252e%252e/files/x"], // decodes to %2e%2e: a literal segment, not a step up
+    ["%3F", "a%3Fb%3Dc"], // decodes to ?: not a query
+    ["%23", "a%23frag"], // decodes to #: not a fragment
+    ["spaces and UTF-8", "a%20b/%C3%A9"],
+  ])("re-encodes each path segment upstream (%s): the upstream sees the same segments", async (_name, tail) => {
+    const id = unique();
+    const response = await call(`/edge/assets/${host()}/echo/${id}/${tail}`, {}, live());
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(`/echo/${id}/${tail}`);
+  });
+
+  it("keeps encoded look-alikes apart: each is its own upstream resource and its own cache entry", async () => {
+    const id = unique();
+    const query = await call(`/edge/assets/${host()}/echo/${id}/a%3Fb`, {}, live());
+    const plain = await call(`/edge/assets/${host()}/echo/${id}/a`, {}, live());
+    expect(await query.text()).toBe(`/echo/${id}/a%3Fb`);
+    expect(await plain.text()).toBe(`/echo/${id}/a`);
+    const hits = await upstreamHits();
+    expect(hits[`/echo/${id}/a%3Fb`]).toBe(1);
+    expect(hits[`/echo/${id}/a`]).toBe(1);
+  });
+
+  it("refuses a host segment not written exactly as allow-listed (one upstream URL, one cache key)", async () => {
+    const upper = await call(`/edge/assets/LOCALHOST:${inject("upstreamPort")}/files/x`, {}, live({ EDGE_ALLOW_HOSTS: `localhost:${inject("upstreamPort")}` }));
+    expect(upper.status).toBe(403);
+  });
+
   it("counts attempts and successes per host", async () => {
     const text = await (await call("/metrics")).text();
     const label = host().replace(".", "\\.");

@@ -51,12 +51,37 @@ describe("PMTiles packs and the tile API", () => {
     expect((await call("/edge/tiles/nope/0/0/0.mvt", {}, packs)).status).toBe(404);
   });
 
-  it("serves TileJSON with a tile URL template", async () => {
+  it("serves TileJSON with a relative tile URL template by default", async () => {
     const json = await (await call("/edge/tiles/demo.json", {}, packs)).json<any>();
-    expect(json.tiles).toEqual(["http://node/edge/tiles/demo/{z}/{x}/{y}.mvt"]);
+    expect(json.tiles).toEqual(["/edge/tiles/demo/{z}/{x}/{y}.mvt"]);
     expect(json.minzoom).toBe(0);
     expect(json.maxzoom).toBe(1);
   });
+
+  it("never writes a forged Host into the publicly cached TileJSON; PUBLIC_BASE_URL sets the origin", async () => {
+    // A worker sees the Host header as the request URL's origin.
+    const forged = { headers: { Host: "evil.example" } };
+    const relative = await call("http://evil.example/edge/tiles/demo.json", forged, packs);
+    expect(relative.status).toBe(200);
+    expect(relative.headers.get("cache-control")).toMatch(/^public/);
+    const text = await relative.text();
+    expect(text).not.toContain("evil.example");
+    expect(JSON.parse(text).tiles).toEqual(["/edge/tiles/demo/{z}/{x}/{y}.mvt"]);
+
+    const based = await call("http://evil.example/edge/tiles/demo.json", forged, { ...packs, PUBLIC_BASE_URL: "https://tiles.example.org/maps/" });
+    const body = await based.text();
+    expect(body).not.toContain("evil.example");
+    expect(JSON.parse(body).tiles).toEqual(["https://tiles.example.org/maps/edge/tiles/demo/{z}/{x}/{y}.mvt"]);
+  });
+
+  it.each(["ftp://tiles.example.org", "tiles.example.org", "https://user:pw@tiles.example.org", "https://tiles.example.org/?x=1", "https://tiles.example.org/#top"])(
+    "refuses PUBLIC_BASE_URL %s as invalid config (503 NOT_READY)",
+    async (base) => {
+      const response = await call("/edge/tiles/demo.json", {}, { ...packs, PUBLIC_BASE_URL: base });
+      expect(response.status).toBe(503);
+      expect((await envelopeOf(response)).message).toContain("PUBLIC_BASE_URL");
+    },
+  );
 
   it("labels gzip-compressed tiles with Content-Encoding", async () => {
     const zipped = writePmtiles([{ z: 0, x: 0, y: 0, data: await gzip(tile("gz")) }], { tileType: TileType.Mvt, tileCompression: Compression.Gzip });

@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
   const address = server.address();
   project.provide("sentryIngestPort", typeof address === "object" && address ? address.port : 0);
 
-  // A stand-in upstream for edge live fill: good, slow, flaky, stalling and lying answers.
+  // A stand-in upstream for edge live fill: good, slow, flaky, stalling, lying and echoing answers.
   const hits = new Map<string, number>();
   const stalled = new Set<import("node:http").ServerResponse>();
   const upstream = createServer((req, res) => {
@@ -48,6 +48,7 @@ export default async function setup(project: TestProject) {
     } else if (kind === "stall") {
       stalled.add(res); // never answers; closed when the test run ends
     } else if (kind === "lie") res.end("not what you expected");
+    else if (kind === "echo") res.end(req.url); // the request target exactly as it arrived
     else {
       res.statusCode = 404;
       res.end("no such file");

@@ -8,7 +8,7 @@
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import { configOf, type RequestContext } from "../context";
-import { HttpError } from "../errors";
+import { badRequest, HttpError } from "../errors";
 import { metrics } from "../metrics";
 import { objectStoreFor } from "../store";
 import type { AssetEntry } from "./asset-index";
@@ -18,12 +18,30 @@ import { backoffMs, isRetryable, type RetryBudget } from "./retry";
 
 const inflight = new Map<string, Promise<AssetEntry>>();
 
-/** Host of an asset path (its first segment), or a 403 when it is not allow-listed. */
+/**
+ * Host of an asset path (its first segment), or a 403 when it is not allow-listed. The host must
+ * be written exactly as on the (lower-case) allow-list, so one upstream URL has one asset path.
+ */
 export function upstreamOf(path: string, allowHosts: readonly string[]): { host: string; rest: string } {
   const slash = path.indexOf("/");
-  const host = (slash < 0 ? path : path.slice(0, slash)).toLowerCase();
+  const host = slash < 0 ? path : path.slice(0, slash);
   if (!allowHosts.includes(host)) throw new HttpError(403, "FORBIDDEN", `upstream host ${host} is not on the allow-list`, { reason: "not_allowed", retryable: false });
   return { host, rest: slash < 0 ? "" : path.slice(slash + 1) };
+}
+
+/**
+ * The upstream URL of an asset path's remainder. The path was percent-decoded once, so every
+ * segment is percent-encoded again (all but letters, digits and `-_.!~*'()`): a segment holding
+ * `?`, `#` or `%` (say `%2e%2e` from a request's `%252e%252e`) stays one literal segment upstream
+ * and never becomes a query, a fragment or a dot segment. `.` and `..` cannot be sent literally
+ * (URL parsers resolve them), so they are refused.
+ */
+export function upstreamUrlOf(scheme: string, host: string, rest: string): string {
+  const segments = rest === "" ? [] : rest.split("/");
+  if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw badRequest("asset path has empty, . or .. segments", "bad_path");
+  }
+  return `${scheme}://${host}/${segments.map(encodeURIComponent).join("/")}`;
 }
 
 type Attempt = { ok: true; bytes: Uint8Array; hex: string; type: string } | { ok: false; status?: number; timedOut?: boolean; networkError?: boolean; detail: string };
@@ -64,10 +82,8 @@ async function attempt(url: string, timeoutMs: number, maxBytes: number): Promis
   }
 }
 
-async function fill(rc: RequestContext<any>, path: string, expectedHex: string | null): Promise<AssetEntry> {
+async function fill(rc: RequestContext<any>, path: string, host: string, url: string, expectedHex: string | null): Promise<AssetEntry> {
   const c = configOf(rc);
-  const { host, rest } = upstreamOf(path, c.EDGE_ALLOW_HOSTS);
-  const url = `${c.EDGE_UPSTREAM_SCHEME}://${host}/${rest}`;
   const budget: RetryBudget = { baseMs: c.EDGE_RETRY_BASE_MS, maxMs: c.EDGE_RETRY_MAX_MS, retries: c.EDGE_RETRY_COUNT };
   let last: Attempt | null = null;
   for (let n = 0; n <= budget.retries; n++) {
@@ -81,7 +97,7 @@ async function fill(rc: RequestContext<any>, path: string, expectedHex: string |
   }
   if (!last!.ok) {
     const failed = last as Exclude<Attempt, { ok: true }>;
-    if (failed.status === 404) throw new HttpError(404, "NOT_FOUND", `upstream has no ${rest || "/"}`, { reason: "upstream_not_found", retryable: false });
+    if (failed.status === 404) throw new HttpError(404, "NOT_FOUND", `upstream has no ${new URL(url).pathname}`, { reason: "upstream_not_found", retryable: false });
     const status = failed.timedOut ? 504 : 502;
     throw new HttpError(status, "UPSTREAM_FAILED", failed.detail, { reason: failed.timedOut ? "upstream_timeout" : "upstream_error", retryable: true });
   }
@@ -100,12 +116,18 @@ async function fill(rc: RequestContext<any>, path: string, expectedHex: string |
   return entry;
 }
 
-/** Fill `path` once however many requests miss it at the same time. */
+/**
+ * Fill `path` once however many requests miss it at the same time. Keyed by the exact upstream
+ * URL, which maps one-to-one onto the asset path the result is indexed under.
+ */
 export function liveFill(rc: RequestContext<any>, path: string, expectedHex: string | null): Promise<AssetEntry> {
-  const key = `${path}\u0000${expectedHex ?? ""}`;
+  const c = configOf(rc);
+  const { host, rest } = upstreamOf(path, c.EDGE_ALLOW_HOSTS);
+  const url = upstreamUrlOf(c.EDGE_UPSTREAM_SCHEME, host, rest);
+  const key = `${url}\u0000${expectedHex ?? ""}`;
   let pending = inflight.get(key);
   if (!pending) {
-    pending = fill(rc, path, expectedHex).finally(() => inflight.delete(key));
+    pending = fill(rc, path, host, url, expectedHex).finally(() => inflight.delete(key));
     inflight.set(key, pending);
   }
   return pending;

@@ -1,11 +1,13 @@
 /**
  * @module One answer for GET/HEAD of a stored representation, shared by the object API and the
  * edge: If-Match (412), If-None-Match (304), If-Range, and Range (206 single, optional
- * multipart/byteranges, 416), in RFC 9110's order. The ETag is the whole object's.
+ * multipart/byteranges streamed part by part, 416), in RFC 9110's order. The ETag is the whole
+ * object's. Active types get the route's policy (shared/http/active-content).
  */
 import { HttpError } from "../errors";
+import { activeContentHeaders, type ActiveContentPolicy } from "./active-content";
 import { ifMatchAllows, ifNoneMatchHits, ifRangeAllows } from "./conditional";
-import { contentRange, decideRanges, unsatisfiedRange, type MultiRangeDecision } from "./range";
+import { contentRange, decideRange, decideRanges, unsatisfiedRange, type ByteRange, type RangeDecision } from "./range";
 
 export interface Representation {
   etag: string;
@@ -14,11 +16,18 @@ export interface Representation {
   cacheControl: string;
 }
 
+/** Without `maxRanges`, a multipart request may list this many range-specs. */
+const DEFAULT_MAX_RANGES = 16;
+
 export type RangeOutcome = "none" | "partial" | "multipart" | "unsatisfiable" | "ignored";
 
 export interface ServeOptions {
   /** Serve several ranges as multipart/byteranges (off: several ranges get the full 200). */
   multiRange?: boolean;
+  /** Most range-specs one multipart request may list; more and the header is ignored (full 200). */
+  maxRanges?: number;
+  /** How an active type (HTML, SVG, script, …) is served; `attachment` unless the route says otherwise. */
+  activeContent?: ActiveContentPolicy;
   /** Told how the Range header (if any) was answered, for metrics. */
   onRange?: (outcome: RangeOutcome) => void;
 }
@@ -31,7 +40,13 @@ export function needsBody(request: Request, etag: string): boolean {
 }
 
 export function representationResponse(request: Request, rep: Representation, body: Uint8Array | null, options: ServeOptions = {}): Response {
-  const headers = new Headers({ "Content-Type": rep.contentType, ETag: rep.etag, "Cache-Control": rep.cacheControl, "Accept-Ranges": "bytes" });
+  const headers = new Headers({
+    "Content-Type": rep.contentType,
+    ETag: rep.etag,
+    "Cache-Control": rep.cacheControl,
+    "Accept-Ranges": "bytes",
+    ...activeContentHeaders(rep.contentType, options.activeContent ?? "attachment"),
+  });
   if (!ifMatchAllows(request.headers.get("if-match"), rep.etag)) {
     throw new HttpError(412, "PRECONDITION_FAILED", "If-Match does not match the current representation", { reason: "if_match", retryable: false, headers: { ETag: rep.etag } });
   }
@@ -40,12 +55,12 @@ export function representationResponse(request: Request, rep: Representation, bo
     return new Response(null, { status: 304, headers });
   }
   const rangeHeader = request.headers.get("range");
-  let decision: MultiRangeDecision = { kind: "full" };
+  let decision: RangeDecision | MultipartAnswer = { kind: "full" };
   if (rangeHeader !== null) {
     if (!ifRangeAllows(request.headers.get("if-range"), rep.etag)) options.onRange?.("ignored");
     else {
-      decision = decideRanges(rangeHeader, rep.size);
-      if (decision.kind === "multipart" && !options.multiRange) decision = { kind: "full" };
+      const decided = options.multiRange ? decideRanges(rangeHeader, rep.size, options.maxRanges ?? DEFAULT_MAX_RANGES) : decideRange(rangeHeader, rep.size);
+      decision = decided.kind === "multipart" ? multipartAnswer(decided.ranges, rep) : decided;
       options.onRange?.(decision.kind === "full" ? "ignored" : decision.kind);
     }
   }
@@ -62,21 +77,66 @@ export function representationResponse(request: Request, rep: Representation, bo
       headers.set("Content-Length", String(decision.end - decision.start + 1));
       return new Response(isHead || !body ? null : body.subarray(decision.start, decision.end + 1), { status: 206, headers });
     case "multipart": {
-      const boundary = `ron-${crypto.randomUUID()}`;
-      const encoder = new TextEncoder();
-      const parts: Uint8Array[] = [];
-      for (const r of decision.ranges) {
-        parts.push(encoder.encode(`\r\n--${boundary}\r\nContent-Type: ${rep.contentType}\r\nContent-Range: ${contentRange(r.start, r.end, rep.size)}\r\n\r\n`));
-        parts.push(body ? body.subarray(r.start, r.end + 1) : new Uint8Array(r.end - r.start + 1));
-      }
-      parts.push(encoder.encode(`\r\n--${boundary}--\r\n`));
-      const length = parts.reduce((n, p) => n + p.length, 0);
+      const { boundary, length } = decision.framing;
       headers.set("Content-Type", `multipart/byteranges; boundary=${boundary}`);
       headers.set("Content-Length", String(length));
-      return new Response(isHead ? null : new Blob(parts).stream(), { status: 206, headers });
+      return new Response(isHead || !body ? null : multipartStream(decision.ranges, decision.framing, body), { status: 206, headers });
     }
     default:
       headers.set("Content-Length", String(rep.size));
       return new Response(isHead || !body ? null : body, { status: 200, headers });
   }
+}
+
+const encoder = new TextEncoder();
+
+interface MultipartFraming {
+  boundary: string;
+  /** Each part's delimiter and headers, in part order. */
+  heads: Uint8Array[];
+  /** The closing delimiter. */
+  tail: Uint8Array;
+  /** Bytes of the whole body: framing plus the ranges. */
+  length: number;
+}
+
+type MultipartAnswer = { kind: "multipart"; ranges: ByteRange[]; framing: MultipartFraming };
+
+/** A multipart answer, or the full 200 when its body would be at least as big as the whole representation. */
+function multipartAnswer(ranges: ByteRange[], rep: Representation): MultipartAnswer | RangeDecision {
+  const framing = multipartFraming(ranges, rep.contentType, rep.size);
+  return framing.length >= rep.size ? { kind: "full" } : { kind: "multipart", ranges, framing };
+}
+
+/** The framing of a multipart/byteranges body and its total length (known before any byte is sent). */
+function multipartFraming(ranges: ByteRange[], contentType: string, size: number): MultipartFraming {
+  const boundary = `ron-${crypto.randomUUID()}`;
+  const heads = ranges.map((r) => encoder.encode(`\r\n--${boundary}\r\nContent-Type: ${contentType}\r\nContent-Range: ${contentRange(r.start, r.end, size)}\r\n\r\n`));
+  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const length = ranges.reduce((n, r, i) => n + heads[i]!.length + r.end - r.start + 1, tail.length);
+  return { boundary, heads, tail, length };
+}
+
+/**
+ * The multipart body, produced part by part as the reader pulls (views into `body`, never one
+ * joined copy), through a FixedLengthStream so the runtime sends the declared Content-Length.
+ */
+function multipartStream(ranges: ByteRange[], { heads, tail, length }: MultipartFraming, body: Uint8Array): ReadableStream<Uint8Array> {
+  const pieces = (function* () {
+    for (const [i, r] of ranges.entries()) {
+      yield heads[i]!;
+      yield body.subarray(r.start, r.end + 1);
+    }
+    yield tail;
+  })();
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = pieces.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+  const fixed = new FixedLengthStream(length);
+  source.pipeTo(fixed.writable).catch(() => {}); // a client that goes away cancels the pipe; nothing to report
+  return fixed.readable;
 }

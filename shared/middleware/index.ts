@@ -1,6 +1,7 @@
 /** @module The shared request pipeline stages, in the order workers list them. */
 export { pipeline, firstMatch } from "./pipeline";
 export { createRouter, routeNotFound, type RouteTable, type RouteRequest } from "./router";
+export { withNosniff } from "./with-nosniff";
 export { withCorrId } from "./with-corr-id";
 export { withMetrics } from "./with-metrics";
 export { withBodyDrain } from "./with-body-drain";

@@ -17,6 +17,7 @@ import { declaredBodyBytes, requireCapability } from "../../shared/middleware/re
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
+import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
@@ -32,22 +33,31 @@ async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entr
     metrics.edgeMisses.inc({ cause: "not_found" });
     throw notFound(`no asset ${path}`);
   }
+  requirePinned(entry, expected);
   return { entry, rep: { etag: etagOf(entry.b3), contentType: entry.type, size: entry.size, cacheControl: configOf(rc).EDGE_CACHE_CONTROL } };
 }
 
-const rangeOptions = (rc: RequestContext<any>) => ({ multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result: string) => metrics.edgeRanges.inc({ result }) });
+/**
+ * A `?b3=` pin holds on every request, not only on a live-fill miss: a path that points at other
+ * bytes (cached, published or filled) is 502 INTEGRITY_FAIL, never a 200 of unpinned bytes.
+ */
+function requirePinned(entry: AssetEntry, expected: string | null): void {
+  if (expected === null || entry.b3 === expected) return;
+  metrics.edgeMisses.inc({ cause: "pin_mismatch" });
+  throw new HttpError(502, "INTEGRITY_FAIL", `asset is b3:${entry.b3}, the request pinned b3:${expected}`, { reason: "pin_mismatch", retryable: false });
+}
 
 export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { entry, rep } = await lookup(request, rc);
   const body = needsBody(request, rep.etag) ? (await readVerified(rc, objectStoreFor(rc), entry.b3)).bytes : null;
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, body, rangeOptions(rc));
+  return representationResponse(request, rep, body, assetServeOptions(rc));
 }
 
 export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, null, rangeOptions(rc));
+  return representationResponse(request, rep, null, assetServeOptions(rc));
 }
 
 export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {

@@ -2,13 +2,14 @@
  * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable.
  */
 import { etagOf, isHex64 } from "../../shared/address";
-import { configOf, type RequestContext } from "../../shared/context";
+import type { RequestContext } from "../../shared/context";
 import { malformed, notFound } from "../../shared/errors";
 import { needsBody, representationResponse } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { readVerified } from "../../shared/store/verified-read";
+import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -24,5 +25,5 @@ export async function getCas(request: RouteRequest, rc: RequestContext<any>): Pr
   const rep = { etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE };
   const body = needsBody(request, rep.etag) ? (await readVerified(rc, store, hex)).bytes : null;
   metrics.edgeHits.inc({ kind: "cas" });
-  return representationResponse(request, rep, body, { multiRange: configOf(rc).EDGE_MULTI_RANGE, onRange: (result) => metrics.edgeRanges.inc({ result }) });
+  return representationResponse(request, rep, body, casServeOptions(rc));
 }

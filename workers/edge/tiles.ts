@@ -6,7 +6,7 @@
 import { Compression, TileType } from "pmtiles";
 import { etagOf } from "../../shared/address";
 import { blake3 } from "../../shared/blake3";
-import { type RequestContext } from "../../shared/context";
+import { configOf, type RequestContext } from "../../shared/context";
 import { PackError, packFor, packSpecs, type MountedPack } from "../../shared/edge/packs";
 import { badRequest, HttpError, notFound } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
@@ -65,9 +65,12 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
   return new Response(request.method === "HEAD" ? null : bytes, { status: 200, headers, encodeBody: encoding ? "manual" : "automatic" });
 }
 
+/**
+ * TileJSON is cached publicly, so its tile URLs never come from the request (a forged Host would
+ * poison every cached copy): PUBLIC_BASE_URL when set, otherwise a path relative to this origin.
+ */
 export async function getTileJson(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const pack = await mounted(rc, request.params.archive ?? "");
-  const url = new URL(request.url);
-  const tileJson = await pack.archive.getTileJson(`${url.origin}/edge/tiles/${pack.spec.name}`);
+  const tileJson = await pack.archive.getTileJson(`${configOf(rc).PUBLIC_BASE_URL ?? ""}/edge/tiles/${pack.spec.name}`);
   return Response.json(tileJson, { headers: { "Cache-Control": "public, max-age=300" } });
 }
