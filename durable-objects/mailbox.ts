@@ -67,10 +67,8 @@ export type Delivery = Omit<Message, "visible_at" | "state" | "forget_at">;
 
 /** Redelivery delay after a nack: 1 s, 2 s, 4 s … capped at 60 s. */
 export const nackBackoffMs = (attempt: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
-/** How long an ack stays idempotent (a repeated ack answers ok). */
-const ACK_MEMORY_MS = 300_000;
 /** A full directory asks its topics whether they emptied at most this often. */
-const SWEEP_EVERY_MS = 5_000;
+const SWEEP_EVERY_MS = 1_000;
 
 export interface MailboxEnv {
   MAILBOX: DurableObjectNamespace<Mailbox>;
@@ -177,7 +175,8 @@ export class Mailbox extends DurableObject<MailboxEnv> {
     const m = table.get(msgId);
     if (m?.state === "acked") return "ok";
     if (!m || m.state !== "inflight" || m.visible_at <= now) return "unknown";
-    table.update({ ...m, state: "acked", payload: new Uint8Array(0), forget_at: now + ACK_MEMORY_MS });
+    // a repeated ack answers ok for as long as a resend would be a duplicate
+    table.update({ ...m, state: "acked", payload: new Uint8Array(0), forget_at: now + limits.dedupeMs });
     return "ok";
   }
 
