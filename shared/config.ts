@@ -62,7 +62,7 @@ export const configSchema = z.object({
   BROWNOUT_MIN_REQUESTS: integer(50, 1, 10_000_000),
   /** /readyz reports `shedding` when more than this share of recent requests was shed. */
   READY_SHED_RATE: fraction(0.1),
-  /** /readyz reports `queues` when a work queue is fuller than this share of its capacity. */
+  /** /readyz reports a node-wide queue (overlay sessions, gossip relays) degraded past this share of its cap. */
   READY_QUEUE_RATIO: fraction(0.8),
   /** Cap on the summed size of request header names and values; past it 431. */
   MAX_HEADER_BYTES: integer(32 * KIB, 1_024, 1 * MIB),

@@ -1,6 +1,7 @@
 /**
  * @module The worker's side of the mailbox: topic names, message ids (`<topic>:<uuid>`, so an
- * ack finds its topic), limits from configuration, and the JSON shape of deliveries.
+ * ack finds its topic), limits from configuration, the JSON shape of deliveries, and the metrics
+ * each operation feeds (topic labels bounded by topic-metrics).
  */
 import type { DeadCounts, Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
 import { encodeBase64 } from "../base64";
