@@ -17,8 +17,15 @@ interface Entry {
 interface Held {
   objects: Map<string, Entry>;
   pointers: Map<string, string>;
+  /** Object bytes plus pointer bytes (name and value): one budget, so pointers cannot grow past it. */
   usedBytes: number;
 }
+
+/** What a pointer costs in the budget: the UTF-8 bytes of its name and its value. */
+const encoder = new TextEncoder();
+const pointerBytes = (name: string, value: string) => encoder.encode(name).length + encoder.encode(value).length;
+
+export type PointerOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
 
 export class AmnesiaStore extends DurableObject {
   // In isolate memory, not instance fields: an idle instance is evicted within seconds.
@@ -57,11 +64,17 @@ export class AmnesiaStore extends DurableObject {
     return this.#held.pointers.get(name) ?? null;
   }
 
-  async setPointer(name: string, value: string): Promise<void> {
+  /** Set a pointer unless the bytes it adds would exceed `budgetBytes` (then nothing changes). */
+  async setPointer(name: string, value: string, budgetBytes: number): Promise<PointerOutcome> {
+    const previous = this.#held.pointers.get(name);
+    const delta = pointerBytes(name, value) - (previous === undefined ? 0 : pointerBytes(name, previous));
+    if (delta > 0 && this.#held.usedBytes + delta > budgetBytes) return { status: "full", usedBytes: this.#held.usedBytes, budgetBytes };
     this.#held.pointers.set(name, value);
+    this.#held.usedBytes += delta;
+    return { status: "stored" };
   }
 
-  async stats(): Promise<{ usedBytes: number; objects: number }> {
-    return { usedBytes: this.#held.usedBytes, objects: this.objects.size };
+  async stats(): Promise<{ usedBytes: number; objects: number; pointers: number }> {
+    return { usedBytes: this.#held.usedBytes, objects: this.objects.size, pointers: this.#held.pointers.size };
   }
 }

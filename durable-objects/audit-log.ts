@@ -18,6 +18,8 @@ export interface AuditInput {
   reason: string | null;
   b3: string | null;
   route: string;
+  /** On a sampled denial: how many like it were counted but not recorded since the previous record. */
+  suppressed?: number;
 }
 
 export interface AuditRecord extends AuditInput {
@@ -56,9 +58,11 @@ const GENESIS = "0".repeat(64);
 const FLUSH_DELAY_MS = 30_000;
 const SEGMENT_PREFIX = "audit/";
 
-/** Canonical bytes of a record for hashing: fixed field order, no `hash`. */
+/** Canonical bytes of a record for hashing: fixed field order, no `hash`; `suppressed` last, only when present. */
 export function recordDigest(prev: string, r: AuditInput & { seq: number }): string {
-  const canonical = JSON.stringify([r.seq, r.when, r.corr_id, r.provider, r.decision, r.reason, r.b3, r.route]);
+  const fields: unknown[] = [r.seq, r.when, r.corr_id, r.provider, r.decision, r.reason, r.b3, r.route];
+  if (r.suppressed !== undefined) fields.push(r.suppressed);
+  const canonical = JSON.stringify(fields);
   return blake3().hashHex(new TextEncoder().encode(`${prev}\n${canonical}`));
 }
 

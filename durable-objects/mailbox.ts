@@ -3,60 +3,150 @@
  * timeouts, nack with backoff, dead-lettering after the last attempt, dedupe of resends within a
  * window, and a capacity. Persistent mode keeps messages in the object's SQLite storage (a send
  * returns only once it is stored); amnesia keeps them in memory.
+ *
+ * Everything a client can make it hold is bounded: messages by the capacity, dead letters by
+ * their own capacity (drop-oldest) and TTL, and the topics themselves by the topic directory, one
+ * more instance of this class (named `#topics:<mode>`, which no topic name can be) that counts
+ * the topics holding state. A topic claims a place there before it first stores anything; reads
+ * of a topic that holds nothing create nothing; and an emptied topic gives its place back (and
+ * its memory or tables) when the directory, full, asks.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isolateMemory } from "../shared/isolate-memory";
+import { forgetIsolateMemory, isolateMemory, peekIsolateMemory } from "../shared/isolate-memory";
 import { MemoryMessageTable, SqlMessageTable, type Message, type MessageTable } from "../shared/mailbox/message-table";
+import { directoryName, MemoryTopicRegistry, SqlTopicRegistry, type TopicRegistry } from "../shared/mailbox/topic-registry";
 
 export interface MailboxLimits {
   persistent: boolean;
   capacity: number;
   dedupeMs: number;
   maxAttempts: number;
+  /** Dead letters kept per topic (drop-oldest past it) and for how long. */
+  deadCapacity: number;
+  deadTtlMs: number;
+  /** Topics holding state at once (topics outside the count, such as `put`, never claim). */
+  maxTopics: number;
 }
 
 export interface SendInput {
   idem_key: string;
+  /** More keys under which this send is a duplicate of an earlier one (e.g. a webhook's signed bytes). */
+  dedupe_keys?: string[];
   payload: Uint8Array;
   payload_hash: string;
   attrs: Record<string, string>;
   corr_id: string;
 }
 
-export type SendOutcome = { status: "sent" | "duplicate"; msg_id: string; depth: number } | { status: "full"; depth: number };
+/** The topic's name, and whether it counts against `maxTopics`. */
+export interface TopicRef {
+  name: string;
+  counted: boolean;
+}
+
+/** Dead letters as seen after an operation: how many are kept, and how many were just dropped. */
+export interface DeadCounts {
+  dead: number;
+  /** Dropped to stay under the dead-letter capacity (oldest first). */
+  droppedFull: number;
+  /** Forgotten after their TTL. */
+  expired: number;
+}
+
+export type SendOutcome =
+  | { status: "sent" | "duplicate"; msg_id: string; depth: number }
+  | { status: "full"; depth: number }
+  /** A new topic, refused because `maxTopics` topics already hold state. */
+  | { status: "topic_limit"; topics: number };
+
+export type RecvOutcome = { messages: Delivery[]; deadLettered: number; depth: number } & DeadCounts;
+export type NackOutcome = { status: "requeued" | "dead" | "unknown" } & DeadCounts;
 
 /** What a consumer receives: the message without its bookkeeping. */
 export type Delivery = Omit<Message, "visible_at" | "state" | "forget_at">;
 
 /** Redelivery delay after a nack: 1 s, 2 s, 4 s … capped at 60 s. */
 export const nackBackoffMs = (attempt: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
-/** How long an ack stays idempotent (a repeated ack answers ok). */
-const ACK_MEMORY_MS = 300_000;
+/** A full directory asks its topics whether they emptied at most this often. */
+const SWEEP_EVERY_MS = 1_000;
 
-export class Mailbox extends DurableObject {
+export interface MailboxEnv {
+  MAILBOX: DurableObjectNamespace<Mailbox>;
+}
+
+const NO_DEAD: DeadCounts = { dead: 0, droppedFull: 0, expired: 0 };
+
+export class Mailbox extends DurableObject<MailboxEnv> {
   #table: MessageTable | null = null;
+  /** Sends and releases one at a time, so a topic never stores while giving its place back. */
+  #turn: Promise<unknown> = Promise.resolve();
+  #registry: TopicRegistry | null = null;
+  #lastSweep = 0;
 
-  #tableFor(limits: MailboxLimits): MessageTable {
-    this.#table ??= limits.persistent ? new SqlMessageTable(this.ctx.storage.sql) : isolateMemory(this.ctx, "mailbox", () => new MemoryMessageTable());
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(work);
+    this.#turn = result.catch(() => {});
+    return result;
+  }
+
+  /** The topic's table; when it holds nothing yet, created only if `create`. */
+  #tableFor(limits: MailboxLimits, create: boolean): MessageTable | null {
+    if (this.#table) return this.#table;
+    if (limits.persistent) {
+      if (create || SqlMessageTable.exists(this.ctx.storage.sql)) this.#table = new SqlMessageTable(this.ctx.storage.sql);
+    } else {
+      this.#table = create ? isolateMemory(this.ctx, "mailbox", () => new MemoryMessageTable()) : (peekIsolateMemory<MessageTable>(this.ctx, "mailbox") ?? null);
+    }
     return this.#table;
   }
 
-  async send(input: SendInput, limits: MailboxLimits): Promise<SendOutcome> {
-    const table = this.#tableFor(limits);
-    const now = Date.now();
-    table.purge(now);
-    const existing = table.findIdem(input.idem_key, input.payload_hash, now);
-    if (existing) return { status: "duplicate", msg_id: existing, depth: table.liveCount() };
-    const depth = table.liveCount();
-    if (depth >= limits.capacity) return { status: "full", depth };
-    const message: Message = { msg_id: crypto.randomUUID(), ts: now, ...input, attempt: 0, visible_at: now, state: "ready", forget_at: 0 };
-    table.insert(message);
-    table.putIdem(input.idem_key, input.payload_hash, message.msg_id, now + limits.dedupeMs);
-    return { status: "sent", msg_id: message.msg_id, depth: depth + 1 };
+  #directory(limits: MailboxLimits): DurableObjectStub<Mailbox> {
+    return this.env.MAILBOX.get(this.env.MAILBOX.idFromName(directoryName(limits.persistent)));
   }
 
-  async recv(visibilityMs: number, maxMessages: number, limits: MailboxLimits): Promise<{ messages: Delivery[]; deadLettered: number; depth: number }> {
-    const table = this.#tableFor(limits);
+  /** Purge what expired, and drop the oldest dead letters past the capacity. */
+  #tidy(table: MessageTable, now: number, limits: MailboxLimits): DeadCounts {
+    const expired = table.purge(now);
+    let dead = table.deadCount();
+    const droppedFull = Math.max(0, dead - limits.deadCapacity);
+    if (droppedFull > 0) {
+      table.dropOldestDead(droppedFull);
+      dead -= droppedFull;
+    }
+    return { dead, droppedFull, expired };
+  }
+
+  #bury(table: MessageTable, m: Message, now: number, limits: MailboxLimits): void {
+    table.update({ ...m, state: "dead", forget_at: now + limits.deadTtlMs });
+  }
+
+  send(topic: TopicRef, input: SendInput, limits: MailboxLimits): Promise<SendOutcome> {
+    return this.#exclusive(async () => {
+      if (!this.#tableFor(limits, false) && topic.counted) {
+        const claim = await this.#directory(limits).claimTopic(topic.name, limits);
+        if (!claim.ok) return { status: "topic_limit", topics: claim.topics };
+      }
+      const table = this.#tableFor(limits, true)!;
+      const now = Date.now();
+      this.#tidy(table, now, limits);
+      const { dedupe_keys = [], ...fields } = input;
+      const keys = [input.idem_key, ...dedupe_keys];
+      for (const key of keys) {
+        const existing = table.findIdem(key, input.payload_hash, now);
+        if (existing) return { status: "duplicate", msg_id: existing, depth: table.liveCount() };
+      }
+      const depth = table.liveCount();
+      if (depth >= limits.capacity) return { status: "full", depth };
+      const message: Message = { msg_id: crypto.randomUUID(), ts: now, ...fields, attempt: 0, visible_at: now, state: "ready", forget_at: 0 };
+      table.insert(message);
+      for (const key of keys) table.putIdem(key, input.payload_hash, message.msg_id, now + limits.dedupeMs);
+      return { status: "sent", msg_id: message.msg_id, depth: depth + 1 };
+    });
+  }
+
+  async recv(visibilityMs: number, maxMessages: number, limits: MailboxLimits): Promise<RecvOutcome> {
+    const table = this.#tableFor(limits, false);
+    if (!table) return { messages: [], deadLettered: 0, depth: 0, ...NO_DEAD };
     const now = Date.now();
     const messages: Delivery[] = [];
     let deadLettered = 0;
@@ -65,7 +155,7 @@ export class Mailbox extends DurableObject {
       if (batch.length === 0) break;
       for (const m of batch) {
         if (m.attempt >= limits.maxAttempts) {
-          table.update({ ...m, state: "dead" }); // delivered the last time and never acked
+          this.#bury(table, m, now, limits); // delivered the last time and never acked
           deadLettered++;
           continue;
         }
@@ -74,40 +164,91 @@ export class Mailbox extends DurableObject {
         messages.push(toDelivery(delivered));
       }
     }
-    return { messages, deadLettered, depth: table.liveCount() };
+    return { messages, deadLettered, depth: table.liveCount(), ...this.#tidy(table, now, limits) };
   }
 
   /** "ok" also for a repeated ack; "unknown" when absent or its visibility already expired. */
   async ack(msgId: string, limits: MailboxLimits): Promise<"ok" | "unknown"> {
-    const table = this.#tableFor(limits);
+    const table = this.#tableFor(limits, false);
+    if (!table) return "unknown";
     const now = Date.now();
     const m = table.get(msgId);
     if (m?.state === "acked") return "ok";
     if (!m || m.state !== "inflight" || m.visible_at <= now) return "unknown";
-    table.update({ ...m, state: "acked", payload: new Uint8Array(0), forget_at: now + ACK_MEMORY_MS });
+    // a repeated ack answers ok for as long as a resend would be a duplicate
+    table.update({ ...m, state: "acked", payload: new Uint8Array(0), forget_at: now + limits.dedupeMs });
     return "ok";
   }
 
-  async nack(msgId: string, limits: MailboxLimits): Promise<"requeued" | "dead" | "unknown"> {
-    const table = this.#tableFor(limits);
+  async nack(msgId: string, limits: MailboxLimits): Promise<NackOutcome> {
+    const table = this.#tableFor(limits, false);
+    if (!table) return { status: "unknown", ...NO_DEAD };
     const now = Date.now();
     const m = table.get(msgId);
-    if (!m || m.state !== "inflight" || m.visible_at <= now) return "unknown";
+    if (!m || m.state !== "inflight" || m.visible_at <= now) return { status: "unknown", ...NO_DEAD };
     if (m.attempt >= limits.maxAttempts) {
-      table.update({ ...m, state: "dead" });
-      return "dead";
+      this.#bury(table, m, now, limits);
+      return { status: "dead", ...this.#tidy(table, now, limits) };
     }
     table.update({ ...m, state: "ready", visible_at: now + nackBackoffMs(m.attempt) });
-    return "requeued";
+    return { status: "requeued", ...NO_DEAD };
   }
 
-  async deadLetters(maxMessages: number, limits: MailboxLimits): Promise<Delivery[]> {
-    return this.#tableFor(limits).dead(maxMessages).map(toDelivery);
+  async deadLetters(maxMessages: number, limits: MailboxLimits): Promise<{ messages: Delivery[] } & DeadCounts> {
+    const table = this.#tableFor(limits, false);
+    if (!table) return { messages: [], ...NO_DEAD };
+    const counts = this.#tidy(table, Date.now(), limits);
+    return { messages: table.dead(maxMessages).map(toDelivery), ...counts };
   }
 
   async stats(limits: MailboxLimits): Promise<{ depth: number; dead: number }> {
-    const table = this.#tableFor(limits);
-    return { depth: table.liveCount(), dead: table.deadCount() };
+    const table = this.#tableFor(limits, false);
+    return { depth: table?.liveCount() ?? 0, dead: table?.deadCount() ?? 0 };
+  }
+
+  /** Topic side: when nothing is left, give the directory place back and hold no state at all. */
+  releaseIfEmpty(topic: string, limits: MailboxLimits): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const table = this.#tableFor(limits, false);
+      if (table) {
+        table.purge(Date.now());
+        if (!table.isEmpty()) return false;
+      }
+      await this.#directory(limits).releaseTopic(topic, limits);
+      this.#table = null;
+      if (limits.persistent) SqlMessageTable.drop(this.ctx.storage.sql);
+      else forgetIsolateMemory(this.ctx, "mailbox");
+      return true;
+    });
+  }
+
+  // ---- directory side (only on the `#topics:<mode>` instance) ----
+
+  #registryFor(limits: MailboxLimits): TopicRegistry {
+    this.#registry ??= limits.persistent ? new SqlTopicRegistry(this.ctx.storage.sql) : isolateMemory(this.ctx, "mailbox-topics", () => new MemoryTopicRegistry());
+    return this.#registry;
+  }
+
+  /** Give `topic` a place unless `maxTopics` topics hold one; a full directory first asks its topics whether they emptied. */
+  async claimTopic(topic: string, limits: MailboxLimits): Promise<{ ok: boolean; topics: number }> {
+    const registry = this.#registryFor(limits);
+    if (!registry.has(topic) && registry.size() >= limits.maxTopics && Date.now() - this.#lastSweep >= SWEEP_EVERY_MS) {
+      this.#lastSweep = Date.now();
+      // Each emptied topic calls releaseTopic itself before dropping its state (see releaseIfEmpty).
+      await Promise.allSettled(registry.list().map((name) => this.env.MAILBOX.get(this.env.MAILBOX.idFromName(name)).releaseIfEmpty(name, limits)));
+    }
+    if (registry.has(topic)) return { ok: true, topics: registry.size() };
+    if (registry.size() >= limits.maxTopics) return { ok: false, topics: registry.size() };
+    registry.add(topic);
+    return { ok: true, topics: registry.size() };
+  }
+
+  async releaseTopic(topic: string, limits: MailboxLimits): Promise<void> {
+    this.#registryFor(limits).delete(topic);
+  }
+
+  async topicCount(limits: MailboxLimits): Promise<number> {
+    return this.#registryFor(limits).size();
   }
 }
 

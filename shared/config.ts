@@ -85,7 +85,7 @@ export const configSchema = z.object({
   BROWNOUT_MIN_REQUESTS: integer(50, 1, 10_000_000),
   /** /readyz reports `shedding` when more than this share of recent requests was shed. */
   READY_SHED_RATE: fraction(0.1),
-  /** /readyz reports `queues` when a work queue is fuller than this share of its capacity. */
+  /** /readyz reports a node-wide queue (overlay sessions, gossip relays) degraded past this share of its cap. */
   READY_QUEUE_RATIO: fraction(0.8),
   /** Cap on the summed size of request header names and values; past it 431. */
   MAX_HEADER_BYTES: integer(32 * KIB, 1_024, 1 * MIB),
@@ -104,15 +104,26 @@ export const configSchema = z.object({
   /** Capacity of each work queue: mailbox topics (messages waiting or in flight). */
   WORK_QUEUE_CAPACITY: integer(512, 1, 100_000),
   /** Window in which a mailbox send with the same (topic, idem_key, payload hash) is a duplicate. */
-  MAILBOX_DEDUPE_S: integer(300, 1, 86_400),
+  MAILBOX_DEDUPE_S: integer(600, 1, 86_400),
   /** Deliveries of one message before it is dead-lettered. */
   MAILBOX_MAX_ATTEMPTS: integer(5, 1, 100),
+  /** Dead letters a topic keeps (drop-oldest past it, counted), and how long each is kept. */
+  MAILBOX_DLQ_CAPACITY: integer(256, 1, 100_000),
+  MAILBOX_DLQ_TTL_S: integer(604_800, 1, 2_592_000),
+  /** Topics holding state at once; a send that would create one more is refused (429 topic_limit). */
+  MAILBOX_MAX_TOPICS: integer(256, 1, 100_000),
+  /** Topics (per isolate) with their own metric series; the rest are folded into topic `_other`. */
+  MAILBOX_METRIC_TOPICS: integer(32, 0, 10_000),
+  /** Enqueue a notification into the mailbox topic `put` for every accepted POST /put (opt-in). */
+  PUT_NOTIFY: flag(false),
   /** Records the audit log keeps (drop-oldest past it). */
   AUDIT_CAPACITY: integer(512, 1, 100_000),
   /** Records per audit segment flushed to R2 (persistent mode only). */
   AUDIT_FLUSH_RECORDS: integer(64, 1, 10_000),
   /** Allowed clock skew for Stripe and Slack signature timestamps, in seconds. */
   WEBHOOK_TOLERANCE_S: integer(300, 1, 3_600),
+  /** Refused webhook deliveries: at most one audit record per provider and reason per this many seconds. */
+  WEBHOOK_DENY_AUDIT_S: integer(60, 1, 86_400),
   /** Webhook secrets; a provider without a secret is disabled. `*_PREVIOUS` is accepted during rotation. */
   GITHUB_WEBHOOK_SECRET: secret,
   GITHUB_WEBHOOK_SECRET_PREVIOUS: secret,
@@ -198,6 +209,16 @@ export const configSchema = z.object({
   /** Build identity shown by /version (the start script and CI set these). */
   BUILD_GIT_SHA: optionalText,
   BUILD_TIME: optionalText,
+}).superRefine((c, ctx) => {
+  // A signature timestamp is accepted from WEBHOOK_TOLERANCE_S before to as long after it is due,
+  // so a captured delivery can be replayed for twice the tolerance: dedupe must remember it as long.
+  if (c.MAILBOX_DEDUPE_S < 2 * c.WEBHOOK_TOLERANCE_S) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["MAILBOX_DEDUPE_S"],
+      message: `must be at least twice WEBHOOK_TOLERANCE_S (${2 * c.WEBHOOK_TOLERANCE_S}), so a replayed webhook is still a duplicate while its signature is accepted`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

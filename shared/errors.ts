@@ -15,6 +15,8 @@ export interface HttpErrorOptions {
   retryAfterMs?: number;
   headers?: HeadersInit;
   cause?: unknown;
+  /** A refusal about one client-fillable resource (e.g. a full mailbox topic), not about the node: not counted as shedding. */
+  resourceLimit?: boolean;
 }
 
 export class HttpError extends Error {
@@ -22,6 +24,7 @@ export class HttpError extends Error {
   readonly reason?: string;
   readonly retryAfterMs?: number;
   readonly headers?: HeadersInit;
+  readonly resourceLimit: boolean;
 
   constructor(
     readonly status: number,
@@ -35,6 +38,7 @@ export class HttpError extends Error {
     this.reason = options.reason;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;
+    this.resourceLimit = options.resourceLimit ?? false;
   }
 }
 
@@ -56,6 +60,10 @@ export const shed = (status: 429 | 503, reason: ShedReason, message: string, ret
     retryAfterMs,
     retryable: true,
   });
+
+/** 429 for one full or refused resource (a mailbox topic): back-pressure on it, not node shedding. */
+export const resourceBusy = (reason: string, message: string, retryAfterMs: number) =>
+  new HttpError(429, "TOO_MANY_REQUESTS", message, { reason, retryAfterMs, retryable: true, resourceLimit: true });
 
 export interface ErrorEnvelope {
   code: string;

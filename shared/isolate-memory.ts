@@ -16,3 +16,13 @@ export function isolateMemory<T>(ctx: DurableObjectState, kind: string, create: 
   }
   return value;
 }
+
+/** The state held for this object, without creating it (reads of something that was never written). */
+export function peekIsolateMemory<T>(ctx: DurableObjectState, kind: string): T | undefined {
+  return held.get(`${kind}:${ctx.id.toString()}`) as T | undefined;
+}
+
+/** Let go of this object's state (e.g. an emptied mailbox topic), so it holds no memory at all. */
+export function forgetIsolateMemory(ctx: DurableObjectState, kind: string): void {
+  held.delete(`${kind}:${ctx.id.toString()}`);
+}

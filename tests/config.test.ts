@@ -35,6 +35,16 @@ describe("configuration", () => {
     expect(result.ok && [result.config.MAX_BODY_BYTES, result.config.REQUEST_TIMEOUT_MS]).toEqual([2048, 250]);
   });
 
+  it("refuses a dedupe window shorter than twice the webhook tolerance, naming MAILBOX_DEDUPE_S", () => {
+    for (const env of [{ MAILBOX_DEDUPE_S: "300" }, { MAILBOX_DEDUPE_S: "1000", WEBHOOK_TOLERANCE_S: "600" }]) {
+      const result = parseConfig(env);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors).toEqual([expect.stringMatching(/^MAILBOX_DEDUPE_S: must be at least twice WEBHOOK_TOLERANCE_S \(\d+\).*\(got "\d+"\)$/)]);
+    }
+    expect(parseConfig({ MAILBOX_DEDUPE_S: "1200", WEBHOOK_TOLERANCE_S: "600" }).ok).toBe(true);
+    expect(parseConfig({}).ok).toBe(true); // the defaults satisfy it
+  });
+
   it.each([
     ["MAX_BODY_BYTES", "1.5", /whole number/],
     ["MAX_BODY_BYTES", "abc", /must be a number/],

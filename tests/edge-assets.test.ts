@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
+import { R2, addressOf, amnesiaStub, amnesiaUsedBytes, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
 import { runInDurableObject } from "cloudflare:test";
 
 const publish = (path: string, body: Uint8Array | string, headers: Record<string, string> = {}, overrides: Record<string, string> = {}) =>
@@ -150,5 +150,27 @@ describe("edge refuses bad paths and bad input", () => {
     expect(response.status).toBe(502);
     expect((await envelopeOf(response)).code).toBe("INTEGRITY_FAIL");
     expect((await call(`/edge/assets/${path}`, { headers: { Range: "bytes=0-3" } })).status).toBe(502);
+  });
+});
+
+describe("edge asset pointers in the RAM budget (amnesia)", () => {
+  it("counts each new path against AMNESIA_MAX_BYTES, so tiny assets under new paths cannot grow memory past it", async () => {
+    const tiny = new TextEncoder().encode("x");
+    const dir = `many-${unique()}`;
+    expect((await publish(`${dir}/0.txt`, tiny)).status).toBe(201); // the object itself is stored once
+    const before = await amnesiaUsedBytes();
+    expect((await publish(`${dir}/1.txt`, tiny)).status).toBe(201);
+    const perPointer = (await amnesiaUsedBytes()) - before;
+    expect(perPointer).toBeGreaterThan(`edge:${dir}/1.txt`.length); // the path and its entry, no new object bytes
+    const budget = { AMNESIA_MAX_BYTES: String((await amnesiaUsedBytes()) + 3 * perPointer) };
+    const statuses: number[] = [];
+    for (let i = 2; i < 12; i++) statuses.push((await publish(`${dir}/${i}.txt`, tiny, {}, budget)).status);
+    expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
+    expect(new Set(statuses.slice(3))).toEqual(new Set([503]));
+    const refused = await publish(`${dir}/12.txt`, tiny, {}, budget);
+    expect(await envelopeOf(refused)).toMatchObject({ code: "STORE_FULL", reason: "CAPACITY" });
+    expect(await amnesiaUsedBytes()).toBeLessThanOrEqual(Number(budget.AMNESIA_MAX_BYTES));
+    expect((await call(`/edge/assets/${dir}/2.txt`)).status).toBe(200);
+    expect((await call(`/edge/assets/${dir}/11.txt`)).status).toBe(404);
   });
 });

@@ -75,6 +75,31 @@ for (const [mode, overrides] of [["amnesia", {}], ["r2", R2]] as const) {
   });
 }
 
+describe("POST /put notifications and readiness", () => {
+  const recvPut = async (overrides: Record<string, string> = {}) => {
+    const response = await call("/mailbox/recv", { method: "POST", body: JSON.stringify({ topic: "put", max_messages: 100 }), headers: { "Content-Type": "application/json" } }, overrides);
+    return ((await response.json<any>()).messages as any[]).map((m) => JSON.parse(atob(m.payload_b64)));
+  };
+
+  it("leaves /readyz 200 after 600 uploads on the defaults, and enqueues no notifications", async () => {
+    for (let batch = 0; batch < 30; batch++) {
+      const responses = await Promise.all(Array.from({ length: 20 }, () => putRaw(randomBytes(32))));
+      for (const response of responses) expect(response.status).toBe(201);
+    }
+    const ready = await call("/readyz");
+    expect(await ready.json<any>()).toEqual({ ready: true });
+    expect(ready.status).toBe(200);
+    expect(await recvPut()).toEqual([]);
+  });
+
+  it("notifies the put topic only when PUT_NOTIFY is on", async () => {
+    const on = { PUT_NOTIFY: "true" };
+    const bytes = randomBytes(48);
+    const { address } = await (await putRaw(bytes, {}, on)).json<any>();
+    expect(await recvPut(on)).toEqual([{ address, size: 48, type: "application/octet-stream" }]);
+  });
+});
+
 describe("POST /put limits and bad input", () => {
   async function expectRefused(response: Response, status: number, code: string, reason?: string) {
     expect(response.status).toBe(status);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressOf, call, envelopeOf } from "./helpers";
+import { addressOf, call, envelopeOf, gzip } from "./helpers";
 
 const SECRETS = {
   GITHUB_WEBHOOK_SECRET: "gh-secret-current",
@@ -17,8 +17,10 @@ async function hmacHex(secret: string, message: string | Uint8Array): Promise<st
 }
 const now = () => Math.floor(Date.now() / 1000);
 
-const post = (provider: string, body: string, headers: Record<string, string>, overrides: Record<string, string> = SECRETS) =>
+const post = (provider: string, body: string | Uint8Array, headers: Record<string, string>, overrides: Record<string, string> = SECRETS) =>
   call(`/webhooks/${provider}`, { method: "POST", body, headers: { "Content-Type": "application/json", ...headers } }, overrides);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const metricValue = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
 
 async function github(body: string, { secret = SECRETS.GITHUB_WEBHOOK_SECRET, delivery = crypto.randomUUID() } = {}) {
   return post("github", body, { "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": `sha256=${await hmacHex(secret, body)}` });
@@ -66,6 +68,68 @@ describe("POST /webhooks/:provider", () => {
     expect(again.status).toBe(202);
     expect(await again.json<any>()).toMatchObject({ accepted: true, duplicate: true, b3: first.b3 });
     expect((await received("webhooks.github")).filter((m) => m.attrs["x-github-delivery"] === delivery)).toHaveLength(1);
+  });
+
+  it("treats a replay of the same signed bytes under a new X-GitHub-Delivery id as a duplicate", async () => {
+    const body = JSON.stringify({ action: "opened", n: Math.random() });
+    const signature = `sha256=${await hmacHex(SECRETS.GITHUB_WEBHOOK_SECRET, body)}`;
+    const send = (delivery: string) => post("github", body, { "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": signature });
+    const [first, second] = [crypto.randomUUID(), crypto.randomUUID()];
+    expect(await (await send(first)).json<any>()).toMatchObject({ accepted: true, duplicate: false });
+    const replay = await send(second); // the delivery id is not signed: anyone can change it
+    expect(replay.status).toBe(202);
+    expect((await replay.json<any>()).duplicate).toBe(true);
+    const enqueued = (await received("webhooks.github")).filter((m) => atob(m.payload_b64) === body);
+    expect(enqueued.map((m) => m.attrs["x-github-delivery"])).toEqual([first]);
+  });
+
+  it("verifies the signature over the wire bytes, before anything is decoded", async () => {
+    const plain = JSON.stringify({ compressed: true, n: Math.random() });
+    const wire = await gzip(encoder.encode(plain));
+    const signed = (bytes: Uint8Array | string) => hmacHex(SECRETS.GITHUB_WEBHOOK_SECRET, bytes).then((hex) => `sha256=${hex}`);
+    // signed over the gzip bytes as sent: accepted, enqueued decoded
+    const accepted = await post("github", wire, { "Content-Encoding": "gzip", "X-GitHub-Delivery": crypto.randomUUID(), "X-Hub-Signature-256": await signed(wire) });
+    expect(accepted.status).toBe(202);
+    expect((await accepted.json<any>()).b3).toBe(addressOf(encoder.encode(plain)));
+    expect((await received("webhooks.github")).some((m) => atob(m.payload_b64) === plain)).toBe(true);
+    // a signature over the decoded bytes does not cover what was sent
+    await expectRefused(await post("github", wire, { "Content-Encoding": "gzip", "X-Hub-Signature-256": await signed(plain) }), 401, "bad_signature");
+    // an unsigned bomb or corrupt body is refused for its signature; it is never inflated
+    await expectRefused(await post("github", encoder.encode("not gzip at all"), { "Content-Encoding": "gzip", "X-Hub-Signature-256": `sha256=${"0".repeat(64)}` }), 401, "bad_signature");
+  });
+
+  it("keeps earlier real audit records through 1000 forged deliveries, counting them all", async () => {
+    const body = JSON.stringify({ real: true, n: Math.random() });
+    const real = await github(body);
+    expect(real.status).toBe(202);
+    const realCorr = real.headers.get("x-corr-id");
+    const metricsBefore = await (await call("/metrics")).text();
+    const forged = JSON.stringify({ forged: true });
+    for (let batch = 0; batch < 20; batch++) {
+      const responses = await Promise.all(Array.from({ length: 50 }, () => post("github", forged, { "X-GitHub-Delivery": crypto.randomUUID(), "X-Hub-Signature-256": `sha256=${"ab".repeat(32)}` })));
+      for (const response of responses) expect(response.status).toBe(401);
+    }
+    const { records } = await (await call("/audit/tail?limit=512", {}, SECRETS)).json<any>();
+    expect(records.some((r: any) => r.corr_id === realCorr && r.decision === "allow")).toBe(true);
+    expect(records.filter((r: any) => r.reason === "bad_signature").length).toBeLessThanOrEqual(2);
+    expect((await (await call("/audit/verify", {}, SECRETS)).json<any>()).ok).toBe(true);
+    const series = 'webhook_denied_total{provider="github",reason="bad_signature"}';
+    expect(metricValue(await (await call("/metrics")).text(), series) - metricValue(metricsBefore, series)).toBe(1000);
+  });
+
+  it("audits one refusal of a kind per WEBHOOK_DENY_AUDIT_S, the next one carrying how many were left out", async () => {
+    const knobs = { ...SECRETS, WEBHOOK_DENY_AUDIT_S: "1" };
+    const forge = (corr: string) => post("slack", "forged", { "X-Corr-ID": corr, "X-Slack-Request-Timestamp": String(now()), "X-Slack-Signature": `v0=${"cd".repeat(32)}` }, knobs);
+    await sleep(1_050); // a fresh interval for this kind
+    const ids = Array.from({ length: 6 }, () => `forge-${crypto.randomUUID()}`);
+    for (const id of ids.slice(0, 5)) expect((await forge(id)).status).toBe(401);
+    await sleep(1_050);
+    expect((await forge(ids[5]!)).status).toBe(401);
+    const { records } = await (await call("/audit/tail?limit=512", {}, knobs)).json<any>();
+    const mine = records.filter((r: any) => ids.includes(r.corr_id));
+    expect(mine.map((r: any) => r.corr_id)).toEqual([ids[0], ids[5]]);
+    expect(mine[1]).toMatchObject({ provider: "slack", decision: "deny", reason: "bad_signature", suppressed: 4 });
+    expect((await (await call("/audit/verify", {}, knobs)).json<any>()).ok).toBe(true);
   });
 
   it("accepts the previous secret during rotation and refuses any other", async () => {

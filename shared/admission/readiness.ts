@@ -1,10 +1,10 @@
 /**
  * @module Readiness checks of the admission layer, on every worker: the rate limiter answers,
- * no brownout, not shedding above READY_SHED_RATE, no work queue above READY_QUEUE_RATIO of its
- * capacity. Each is "degraded": the service still serves some traffic while it fails.
+ * no brownout, not shedding above READY_SHED_RATE. Each is "degraded": the service still serves
+ * some traffic while it fails. Readiness is about the node: a full mailbox topic is back-pressure
+ * on that topic (429 to its senders), which any client can cause, so it is not a check here.
  */
 import type { ReadinessCheck } from "../ops/readiness";
-import { knownQueueDepths } from "../mailbox/client";
 import { limiterFor } from "../middleware/with-rate-limit";
 import { brownoutState } from "./brownout";
 import { recentOutcomes } from "./recent-outcomes";
@@ -45,16 +45,6 @@ export const admissionChecks: ReadinessCheck[] = [
       const w = recentOutcomes(rc.service).summary(c.BROWNOUT_WINDOW_S);
       if (w.total < c.BROWNOUT_MIN_REQUESTS || w.shedRate <= c.READY_SHED_RATE) return { ok: true };
       return { ok: false, degraded: true, detail: `${(w.shedRate * 100).toFixed(1)}% of requests shed over ${c.BROWNOUT_WINDOW_S} s` };
-    },
-  },
-  {
-    name: "queues",
-    async run(rc) {
-      if (!rc.configResult.ok) return { ok: true };
-      const c = rc.configResult.config;
-      const full = [...knownQueueDepths].filter(([, depth]) => depth > c.READY_QUEUE_RATIO * c.WORK_QUEUE_CAPACITY);
-      if (full.length === 0) return { ok: true };
-      return { ok: false, degraded: true, detail: full.map(([queue, depth]) => `${queue} holds ${depth} of ${c.WORK_QUEUE_CAPACITY}`).join("; ") };
     },
   },
 ];

@@ -144,8 +144,12 @@ export async function readDecodedBody(
   return { bytes: joinChunks(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
 }
 
+/** Read a body as-is (no decoding) under the wire cap, with the BLAKE3 of the wire bytes. */
+export function readWireBody(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<DecodedBody> {
+  return readDecodedBody(source, "identity", { maxWireBytes: cap, ratioCap: 1, maxDecodedBytes: cap }, signal);
+}
+
 /** Read a body as-is (no decoding) under the wire cap, e.g. a JSON envelope. */
 export async function readWireBytes(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<Uint8Array> {
-  const limits = { maxWireBytes: cap, ratioCap: 1, maxDecodedBytes: cap };
-  return (await readDecodedBody(source, "identity", limits, signal)).bytes;
+  return (await readWireBody(source, cap, signal)).bytes;
 }

@@ -2,7 +2,8 @@
  * @module The edge's asset index: asset path → the content address (and type) of its current
  * bytes, which live in the content-addressed store. Publishing a new version writes new bytes and
  * moves the pointer; the old bytes stay addressable. R2 (`edge/index/<path>`) or, in amnesia
- * mode, the RAM store's pointers.
+ * mode, the RAM store's pointers, which count against the same byte budget as the objects
+ * (`AMNESIA_MAX_BYTES`), so new paths cannot grow memory past it.
  */
 import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
 import { configOf, type RequestContext } from "../context";
@@ -14,9 +15,12 @@ export interface AssetEntry {
   type: string;
 }
 
+/** `full`: the RAM budget cannot take the pointer; nothing changed. */
+export type IndexPutOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
+
 export interface AssetIndex {
   get(path: string): Promise<AssetEntry | null>;
-  put(path: string, entry: AssetEntry): Promise<void>;
+  put(path: string, entry: AssetEntry): Promise<IndexPutOutcome>;
 }
 
 const parse = (text: string | null): AssetEntry | null => (text ? (JSON.parse(text) as AssetEntry) : null);
@@ -27,23 +31,25 @@ class R2AssetIndex implements AssetIndex {
     const object = await this.bucket.get(`edge/index/${path}`);
     return object ? parse(await object.text()) : null;
   }
-  async put(path: string, entry: AssetEntry) {
+  async put(path: string, entry: AssetEntry): Promise<IndexPutOutcome> {
     await this.bucket.put(`edge/index/${path}`, JSON.stringify(entry), { httpMetadata: { contentType: "application/json" } });
+    return { status: "stored" };
   }
 }
 
 class AmnesiaAssetIndex implements AssetIndex {
-  constructor(private readonly stub: DurableObjectStub<AmnesiaStore>) {}
+  constructor(private readonly stub: DurableObjectStub<AmnesiaStore>, private readonly budgetBytes: number) {}
   async get(path: string) {
     return parse(await this.stub.getPointer(`edge:${path}`));
   }
-  async put(path: string, entry: AssetEntry) {
-    await this.stub.setPointer(`edge:${path}`, JSON.stringify(entry));
+  async put(path: string, entry: AssetEntry): Promise<IndexPutOutcome> {
+    return this.stub.setPointer(`edge:${path}`, JSON.stringify(entry), this.budgetBytes);
   }
 }
 
 export function assetIndexFor(rc: RequestContext<any>): AssetIndex {
   const env = rc.env as StoreEnv;
-  if (!configOf(rc).AMNESIA) return new R2AssetIndex(env.OBJECTS);
-  return new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")));
+  const config = configOf(rc);
+  if (!config.AMNESIA) return new R2AssetIndex(env.OBJECTS);
+  return new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")), config.AMNESIA_MAX_BYTES);
 }

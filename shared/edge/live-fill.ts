@@ -111,7 +111,7 @@ async function fill(rc: RequestContext<any>, path: string, host: string, url: st
   metrics.edgeCasWrites.inc({ status: outcome.status });
   if (outcome.status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
   const entry: AssetEntry = { b3: got.hex, size: got.bytes.length, type };
-  await assetIndexFor(rc).put(path, entry);
+  if ((await assetIndexFor(rc).put(path, entry)).status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
   metrics.liveFillSuccess.inc({ host });
   return entry;
 }

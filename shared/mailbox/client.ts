@@ -1,13 +1,16 @@
 /**
  * @module The worker's side of the mailbox: topic names, message ids (`<topic>:<uuid>`, so an
- * ack finds its topic), limits from configuration, and the JSON shape of deliveries.
+ * ack finds its topic), limits from configuration, the JSON shape of deliveries, and the metrics
+ * each operation feeds (topic labels bounded by topic-metrics).
  */
-import type { Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
+import type { DeadCounts, Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
 import { encodeBase64 } from "../base64";
 import { blake3 } from "../blake3";
 import { configOf, type RequestContext } from "../context";
 import { badRequest } from "../errors";
 import { metrics } from "../metrics";
+import { observeTopic, topicLabel, type TopicMetricLimits } from "./topic-metrics";
+import { directoryName } from "./topic-registry";
 
 export interface MailboxEnv {
   MAILBOX: DurableObjectNamespace<Mailbox>;
@@ -15,17 +18,33 @@ export interface MailboxEnv {
 
 export const TOPIC = /^[a-z0-9._-]{1,64}$/;
 
-/** Last depth this isolate saw per topic (for queue_depth and readiness). */
-export const knownQueueDepths = new Map<string, number>();
-
-function observeDepth(topic: string, depth: number): void {
-  knownQueueDepths.set(`mailbox.${topic}`, depth);
-  metrics.queueDepth.set({ queue: `mailbox.${topic}` }, depth);
-}
+/** The service's own topics: a fixed few, so they never count against MAILBOX_MAX_TOPICS. */
+const SERVICE_TOPICS = new Set(["put", "webhooks.github", "webhooks.stripe", "webhooks.slack"]);
 
 export function mailboxLimits(rc: RequestContext<any>): MailboxLimits {
   const c = configOf(rc);
-  return { persistent: !c.AMNESIA, capacity: c.WORK_QUEUE_CAPACITY, dedupeMs: c.MAILBOX_DEDUPE_S * 1000, maxAttempts: c.MAILBOX_MAX_ATTEMPTS };
+  return {
+    persistent: !c.AMNESIA,
+    capacity: c.WORK_QUEUE_CAPACITY,
+    dedupeMs: c.MAILBOX_DEDUPE_S * 1000,
+    maxAttempts: c.MAILBOX_MAX_ATTEMPTS,
+    deadCapacity: c.MAILBOX_DLQ_CAPACITY,
+    deadTtlMs: c.MAILBOX_DLQ_TTL_S * 1000,
+    maxTopics: c.MAILBOX_MAX_TOPICS,
+  };
+}
+
+function metricLimits(rc: RequestContext<any>): TopicMetricLimits {
+  const c = configOf(rc);
+  return { labelled: c.MAILBOX_METRIC_TOPICS, remembered: c.MAILBOX_MAX_TOPICS, own: (topic) => SERVICE_TOPICS.has(topic) };
+}
+
+function observeDead(rc: RequestContext<any>, topic: string, counts: DeadCounts & { depth?: number }): void {
+  const limits = metricLimits(rc);
+  const label = topicLabel(topic, limits);
+  if (counts.droppedFull) metrics.mailboxDeadDropped.inc({ topic: label, cause: "capacity" }, counts.droppedFull);
+  if (counts.expired) metrics.mailboxDeadDropped.inc({ topic: label, cause: "expired" }, counts.expired);
+  observeTopic(topic, { depth: counts.depth, dead: counts.dead }, limits);
 }
 
 function stubFor(rc: RequestContext<any>, topic: string): DurableObjectStub<Mailbox> {
@@ -45,22 +64,41 @@ export function parseMessageId(msgId: string): { topic: string; id: string } | n
 export interface SendRequest {
   topic: string;
   idem_key: string;
+  /** More keys under which this send is a duplicate of an earlier one within the dedupe window. */
+  dedupe_keys?: string[];
   payload: Uint8Array;
   attrs?: Record<string, string>;
 }
 
-export type SendResult = { status: "sent" | "duplicate"; msg_id: string; payload_hash: string } | { status: "full" };
+export type SendResult =
+  | { status: "sent" | "duplicate"; msg_id: string; payload_hash: string }
+  | { status: "full" }
+  /** The topic holds nothing yet and MAILBOX_MAX_TOPICS topics already do. */
+  | { status: "topic_limit"; topics: number };
 
 export async function sendMessage(rc: RequestContext<any>, request: SendRequest): Promise<SendResult> {
   if (!TOPIC.test(request.topic)) throw badRequest("topic must match [a-z0-9._-]{1,64}", "bad_topic");
   const payload_hash = `b3:${blake3().hashHex(request.payload)}`;
   const outcome: SendOutcome = await stubFor(rc, request.topic).send(
-    { idem_key: request.idem_key, payload: request.payload, payload_hash, attrs: request.attrs ?? {}, corr_id: rc.corrId },
+    { name: request.topic, counted: !SERVICE_TOPICS.has(request.topic) },
+    { idem_key: request.idem_key, dedupe_keys: request.dedupe_keys, payload: request.payload, payload_hash, attrs: request.attrs ?? {}, corr_id: rc.corrId },
     mailboxLimits(rc),
   );
-  observeDepth(request.topic, outcome.depth);
+  if (outcome.status === "topic_limit") {
+    metrics.mailboxTopicRefusals.inc();
+    metrics.mailboxTopics.set({}, outcome.topics);
+    return outcome;
+  }
+  observeTopic(request.topic, { depth: outcome.depth }, metricLimits(rc), true);
   if (outcome.status === "full") return { status: "full" };
   return { status: outcome.status, msg_id: `${request.topic}:${outcome.msg_id}`, payload_hash };
+}
+
+/** Refresh the topic-count gauge before a scrape. */
+export async function refreshMailboxGauges(rc: RequestContext<any>): Promise<void> {
+  if (!rc.configResult.ok) return;
+  const limits = mailboxLimits(rc);
+  metrics.mailboxTopics.set({}, await stubFor(rc, directoryName(limits.persistent)).topicCount(limits));
 }
 
 export interface DeliveryJson {
@@ -88,10 +126,10 @@ const toJson = (topic: string, d: Delivery): DeliveryJson => ({
 });
 
 export async function receiveMessages(rc: RequestContext<any>, topic: string, visibilityMs: number, maxMessages: number): Promise<DeliveryJson[]> {
-  const { messages, deadLettered, depth } = await stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc));
-  if (deadLettered) metrics.deadLetters.inc({ topic }, deadLettered);
-  observeDepth(topic, depth);
-  return messages.map((d) => toJson(topic, d));
+  const outcome = await stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc));
+  if (outcome.deadLettered) metrics.deadLetters.inc({ topic: topicLabel(topic, metricLimits(rc)) }, outcome.deadLettered);
+  observeDead(rc, topic, outcome);
+  return outcome.messages.map((d) => toJson(topic, d));
 }
 
 export async function ackMessage(rc: RequestContext<any>, msgId: string): Promise<boolean> {
@@ -103,11 +141,15 @@ export async function nackMessage(rc: RequestContext<any>, msgId: string): Promi
   const parsed = parseMessageId(msgId);
   if (!parsed) return "unknown";
   const outcome = await stubFor(rc, parsed.topic).nack(parsed.id, mailboxLimits(rc));
-  if (outcome === "dead") metrics.deadLetters.inc({ topic: parsed.topic });
-  return outcome;
+  if (outcome.status === "dead") {
+    metrics.deadLetters.inc({ topic: topicLabel(parsed.topic, metricLimits(rc)) });
+    observeDead(rc, parsed.topic, outcome);
+  }
+  return outcome.status;
 }
 
 export async function deadLetters(rc: RequestContext<any>, topic: string, maxMessages: number): Promise<DeliveryJson[]> {
-  return (await stubFor(rc, topic).deadLetters(maxMessages, mailboxLimits(rc))).map((d) => toJson(topic, d));
+  const outcome = await stubFor(rc, topic).deadLetters(maxMessages, mailboxLimits(rc));
+  observeDead(rc, topic, outcome);
+  return outcome.messages.map((d) => toJson(topic, d));
 }
-

@@ -19,15 +19,19 @@ export interface Message {
   /** Not deliverable before this time (ms since epoch). */
   visible_at: number;
   state: MessageState;
-  /** When an acked message's tombstone may be forgotten (ms). */
+  /** When an acked message's tombstone, or a dead letter, is forgotten (ms; 0: never, for live ones). */
   forget_at: number;
 }
 
 export interface MessageTable {
   findIdem(idemKey: string, payloadHash: string, now: number): string | null;
   putIdem(idemKey: string, payloadHash: string, msgId: string, expiresAt: number): void;
-  /** Forget expired dedupe entries and ack tombstones. */
-  purge(now: number): void;
+  /** Forget expired dedupe entries, ack tombstones and dead letters; returns how many dead letters expired. */
+  purge(now: number): number;
+  /** Nothing left at all: no messages, tombstones, dead letters or dedupe entries. */
+  isEmpty(): boolean;
+  /** Forget the `count` dead letters that were dead-lettered first. */
+  dropOldestDead(count: number): void;
   /** Messages waiting or in flight. */
   liveCount(): number;
   deadCount(): number;
@@ -50,9 +54,23 @@ export class MemoryMessageTable implements MessageTable {
   putIdem(idemKey: string, payloadHash: string, msgId: string, expiresAt: number): void {
     this.#idem.set(`${idemKey}\u0000${payloadHash}`, { msgId, expiresAt });
   }
-  purge(now: number): void {
+  purge(now: number): number {
+    let expired = 0;
     for (const [key, entry] of this.#idem) if (entry.expiresAt <= now) this.#idem.delete(key);
-    for (const [id, m] of this.#messages) if (m.state === "acked" && m.forget_at <= now) this.#messages.delete(id);
+    for (const [id, m] of this.#messages) {
+      if ((m.state === "acked" || m.state === "dead") && m.forget_at > 0 && m.forget_at <= now) {
+        this.#messages.delete(id);
+        if (m.state === "dead") expired++;
+      }
+    }
+    return expired;
+  }
+  isEmpty(): boolean {
+    return this.#messages.size === 0 && this.#idem.size === 0;
+  }
+  dropOldestDead(count: number): void {
+    const dead = [...this.#messages.values()].filter((m) => m.state === "dead").sort((a, b) => a.forget_at - b.forget_at);
+    for (const m of dead.slice(0, count)) this.#messages.delete(m.msg_id);
   }
   liveCount(): number {
     let n = 0;
@@ -119,9 +137,26 @@ export class SqlMessageTable implements MessageTable {
   putIdem(idemKey: string, payloadHash: string, msgId: string, expiresAt: number): void {
     this.sql.exec("INSERT OR REPLACE INTO idem (idem_key, payload_hash, msg_id, expires_at) VALUES (?, ?, ?, ?)", idemKey, payloadHash, msgId, expiresAt);
   }
-  purge(now: number): void {
+  purge(now: number): number {
     this.sql.exec("DELETE FROM idem WHERE expires_at <= ?", now);
     this.sql.exec("DELETE FROM messages WHERE state = 'acked' AND forget_at <= ?", now);
+    return this.sql.exec("DELETE FROM messages WHERE state = 'dead' AND forget_at > 0 AND forget_at <= ?", now).rowsWritten;
+  }
+  isEmpty(): boolean {
+    const n = (table: string) => this.sql.exec(`SELECT COUNT(*) AS n FROM ${table}`).one().n as number;
+    return n("messages") === 0 && n("idem") === 0;
+  }
+  dropOldestDead(count: number): void {
+    this.sql.exec("DELETE FROM messages WHERE msg_id IN (SELECT msg_id FROM messages WHERE state = 'dead' ORDER BY forget_at LIMIT ?)", count);
+  }
+  /** Whether this object's storage holds a topic's tables (without creating them). */
+  static exists(sql: SqlStorage): boolean {
+    return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").toArray().length > 0;
+  }
+  /** Remove the tables, so an emptied topic holds no storage. */
+  static drop(sql: SqlStorage): void {
+    sql.exec("DROP TABLE IF EXISTS messages");
+    sql.exec("DROP TABLE IF EXISTS idem");
   }
   liveCount(): number {
     return this.sql.exec("SELECT COUNT(*) AS n FROM messages WHERE state IN ('ready', 'inflight')").one().n as number;

@@ -24,7 +24,8 @@ export function withBrownout(): Middleware {
         return response;
       } catch (thrown) {
         const { error } = toHttpError(thrown);
-        window.record(error.status, (performance.now() - started) / 1000, error.retryAfterMs !== undefined);
+        // a full mailbox topic is back-pressure on that topic, not the node shedding
+        window.record(error.status, (performance.now() - started) / 1000, error.retryAfterMs !== undefined && !error.resourceLimit);
         throw thrown;
       }
     };

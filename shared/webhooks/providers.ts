@@ -1,16 +1,19 @@
 /**
  * @module Webhook signature conventions, one verifier per provider, each the provider's own
- * (DESIGN.md §8). Pure: headers, the raw body bytes, the secrets and the clock in; a verdict
- * with a stable reason and the provider's delivery id out. SHA-256 is used only here, to verify.
+ * (DESIGN.md §8). Pure: headers, the exact wire bytes of the body, the secrets and the clock in;
+ * a verdict with a stable reason out. Nothing of the body is parsed until the signature holds:
+ * the delivery id is read by `deliveryId`, which the caller runs only after `verify` said ok.
+ * SHA-256 is used only here, to verify.
  */
 import { concatBytes, hexToBytes, hmacMatchesAny } from "./hmac";
 
 export type VerifyReason = "missing_signature" | "malformed_signature" | "bad_signature" | "missing_timestamp" | "stale_timestamp";
 
-export type Verdict = { ok: true; deliveryId: string | null } | { ok: false; reason: VerifyReason };
+export type Verdict = { ok: true } | { ok: false; reason: VerifyReason };
 
 export interface VerifyInput {
   headers: Headers;
+  /** The body exactly as it arrived (never decoded). */
   body: Uint8Array;
   /** Current secret first, then the previous one during rotation. */
   secrets: readonly string[];
@@ -21,6 +24,8 @@ export interface VerifyInput {
 export interface WebhookProvider {
   name: string;
   verify(input: VerifyInput): Promise<Verdict>;
+  /** The provider's own id of a verified delivery, if it has one. */
+  deliveryId(headers: Headers, body: Uint8Array): string | null;
 }
 
 /** The delivery's own id inside a JSON body (`id` for Stripe, `event_id` for Slack), if it parses. */
@@ -44,8 +49,10 @@ export const github: WebhookProvider = {
     const signature = header.startsWith("sha256=") ? hexToBytes(header.slice(7)) : null;
     if (!signature || signature.length !== 32) return { ok: false, reason: "malformed_signature" };
     if (!(await hmacMatchesAny(input.secrets, input.body, signature))) return { ok: false, reason: "bad_signature" };
-    return { ok: true, deliveryId: input.headers.get("x-github-delivery")?.slice(0, 255) || null };
+    return { ok: true };
   },
+  // Not signed: a replay may carry any id, so the body hash is a dedupe key as well (webhook.ts).
+  deliveryId: (headers) => headers.get("x-github-delivery")?.slice(0, 255) || null,
 };
 
 /** Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]` over `"<t>.<body>"`, within the tolerance; id = event `id`. */
@@ -70,10 +77,11 @@ export const stripe: WebhookProvider = {
     if (!withinTolerance(Number(timestamp), input)) return { ok: false, reason: "stale_timestamp" };
     const signed = concatBytes(`${timestamp}.`, input.body);
     for (const signature of signatures) {
-      if (await hmacMatchesAny(input.secrets, signed, signature)) return { ok: true, deliveryId: jsonField(input.body, "id") };
+      if (await hmacMatchesAny(input.secrets, signed, signature)) return { ok: true };
     }
     return { ok: false, reason: "bad_signature" };
   },
+  deliveryId: (_headers, body) => jsonField(body, "id"),
 };
 
 /** Slack: `X-Slack-Signature: v0=<hex>` over `"v0:<X-Slack-Request-Timestamp>:<body>"`, 5-minute window. */
@@ -88,8 +96,9 @@ export const slack: WebhookProvider = {
     if (!signature || signature.length !== 32 || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed_signature" };
     if (!withinTolerance(Number(timestamp), input)) return { ok: false, reason: "stale_timestamp" };
     if (!(await hmacMatchesAny(input.secrets, concatBytes(`v0:${timestamp}:`, input.body), signature))) return { ok: false, reason: "bad_signature" };
-    return { ok: true, deliveryId: jsonField(input.body, "event_id") };
+    return { ok: true };
   },
+  deliveryId: (_headers, body) => jsonField(body, "event_id"),
 };
 
 export const PROVIDERS: Record<string, WebhookProvider> = { github, stripe, slack };

@@ -82,7 +82,12 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
   const previous = await index.get(path);
   const entry: AssetEntry = { b3: body.hex, size: body.bytes.length, type };
   const unchanged = previous?.b3 === entry.b3 && previous.type === entry.type;
-  if (!unchanged) await index.put(path, entry);
+  if (!unchanged) {
+    const indexed = await index.put(path, entry);
+    if (indexed.status === "full") {
+      throw new HttpError(503, "STORE_FULL", `object store is full (${indexed.usedBytes} of ${indexed.budgetBytes} bytes used, asset pointers included)`, { reason: "CAPACITY", retryable: false });
+    }
+  }
   audit(rc, { provider: null, decision: "allow", reason: unchanged ? "unchanged" : "published", b3: `b3:${body.hex}` });
   return new Response(JSON.stringify({ path, address: `b3:${body.hex}`, size: entry.size, type, corr_id: rc.corrId }), {
     status: unchanged ? 200 : 201,

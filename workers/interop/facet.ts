@@ -2,6 +2,7 @@
  * @module The interop facet: content-addressed objects on the configured store.
  */
 import type { Facet } from "../../shared/facet";
+import { refreshMailboxGauges } from "../../shared/mailbox/client";
 import { refreshStoreGauges, storeChecks } from "../../shared/store";
 import { interopRoutes } from "./routes";
 
@@ -9,5 +10,8 @@ export const interopFacet: Facet = {
   routes: interopRoutes,
   checks: storeChecks,
   features: (rc) => ["interop", rc.configResult.ok && !rc.configResult.config.AMNESIA ? "r2" : "amnesia"],
-  beforeScrape: refreshStoreGauges,
+  beforeScrape: async (rc) => {
+    await refreshStoreGauges(rc);
+    await refreshMailboxGauges(rc);
+  },
 };

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { RequestContext } from "../../shared/context";
-import { notFound, shed } from "../../shared/errors";
+import { notFound, resourceBusy } from "../../shared/errors";
 import { readJson } from "../../shared/json-body";
 import { ackMessage, deadLetters, nackMessage, parseMessageId, receiveMessages, sendMessage, TOPIC } from "../../shared/mailbox/client";
 import { declaredBodyBytes, requireAlso, requireCapability } from "../../shared/middleware/require-capability";
@@ -37,7 +37,9 @@ export async function mailboxSend(request: RouteRequest, rc: RequestContext<any>
   const body = await readJson(request, rc, sendSchema);
   requireAlso(token, { op: "mailbox.send", topic: body.topic, bytes: declaredBodyBytes(request) });
   const result = await sendMessage(rc, { topic: body.topic, idem_key: body.idem_key, payload: decodeBase64(body.payload_b64), attrs: body.attrs });
-  if (result.status === "full") throw shed(429, "BACKPRESSURE", `topic ${body.topic} is full`, 1_000);
+  // back-pressure on this topic only (not counted as the node shedding)
+  if (result.status === "full") throw resourceBusy("BACKPRESSURE", `topic ${body.topic} is full`, 1_000);
+  if (result.status === "topic_limit") throw resourceBusy("topic_limit", `topic ${body.topic} would be a new topic, and ${result.topics} topics already hold messages (MAILBOX_MAX_TOPICS)`, 5_000);
   return json({ msg_id: result.msg_id, duplicate: result.status === "duplicate" });
 }
 

@@ -16,12 +16,16 @@ import { audit } from "../../shared/audit";
 import { sendMessage } from "../../shared/mailbox/client";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 
-/** Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal. */
+/**
+ * Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal.
+ * Opt-in (`PUT_NOTIFY`): without a consumer the topic would only fill up.
+ */
 function notifyPut(rc: RequestContext<any>, address: string, size: number, type: string): void {
+  if (!configOf(rc).PUT_NOTIFY) return;
   const payload = new TextEncoder().encode(JSON.stringify({ address, size, type }));
   const sent = sendMessage(rc, { topic: "put", idem_key: address, payload })
     .then((result) => {
-      if (result.status === "full") metrics.queueDropped.inc({ queue: "mailbox.put" });
+      if (result.status !== "sent" && result.status !== "duplicate") metrics.queueDropped.inc({ queue: "mailbox.put" });
     })
     .catch((error) => {
       metrics.queueDropped.inc({ queue: "mailbox.put" });

@@ -1,14 +1,18 @@
 /**
  * @module `POST /webhooks/:provider`: verify the sender at the edge by the provider's own
- * convention, hash the raw body with BLAKE3, enqueue it (as is) into `webhooks.<provider>`, and
- * audit the decision. 202 once the message is stored; a redelivery within the dedupe window is
- * acknowledged again but enqueued once.
+ * convention over the body's exact wire bytes (nothing is decoded or parsed before that), decode
+ * it, enqueue it into `webhooks.<provider>`, and audit the decision. 202 once the message is
+ * stored; a redelivery within the dedupe window is acknowledged again but enqueued once, whether
+ * it carries the same delivery id or only the same signed bytes (a replay under a fresh,
+ * unsigned delivery id). Refusals are counted every time but audited as a sample, so forgeries
+ * cannot push real records out of the bounded log.
  */
 import { audit } from "../../shared/audit";
+import { auditSampled } from "../../shared/audit-sample";
 import { parseContentCoding } from "../../shared/body/content-coding";
-import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
+import { bodyLimitsOf, readDecodedBody, readWireBody } from "../../shared/body/read-body";
 import { configOf, type RequestContext } from "../../shared/context";
-import { HttpError, notFound, shed } from "../../shared/errors";
+import { HttpError, notFound, resourceBusy } from "../../shared/errors";
 import { sendMessage } from "../../shared/mailbox/client";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
@@ -28,39 +32,56 @@ const KEPT_HEADERS: Record<string, string[]> = {
   slack: ["x-slack-retry-num", "x-slack-retry-reason"],
 };
 
+/** Count a refusal; audit it only as a sample (one per provider and reason per interval). */
+function deny(rc: RequestContext<any>, config: Config, provider: string | null, reason: string, b3: string | null): void {
+  metrics.webhookDenied.inc({ provider: provider ?? "unknown", reason });
+  auditSampled(rc, `webhook:${provider ?? "unknown"}:${reason}`, { provider, decision: "deny", reason, b3 }, config.WEBHOOK_DENY_AUDIT_S * 1000);
+}
+
 export async function receiveWebhook(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const config = configOf(rc);
   const name = request.params.provider ?? "";
-  const provider = PROVIDERS[name];
+  const provider = Object.hasOwn(PROVIDERS, name) ? PROVIDERS[name] : undefined;
   if (!provider) {
-    audit(rc, { provider: null, decision: "deny", reason: "unknown_provider", b3: null });
+    deny(rc, config, null, "unknown_provider", null);
     throw notFound(`unknown webhook provider; known: ${Object.keys(PROVIDERS).join(", ")}`);
   }
   const secrets = SECRETS[name]!(config).filter((s): s is string => Boolean(s));
   if (secrets.length === 0) {
     // a provider without a secret is disabled: it looks like it does not exist
-    audit(rc, { provider: name, decision: "deny", reason: "provider_disabled", b3: null });
+    deny(rc, config, name, "provider_disabled", null);
     throw new HttpError(404, "NOT_FOUND", `webhook provider ${name} is not enabled here`, { reason: "provider_disabled", retryable: false });
   }
 
-  const body = await readDecodedBody(request.body ?? new Blob([]).stream(), parseContentCoding(request.headers.get("content-encoding")), bodyLimitsOf(config), rc.signal);
-  const b3 = `b3:${body.hex}`;
-  const verdict = await provider.verify({ headers: request.headers, body: body.bytes, secrets, nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: config.WEBHOOK_TOLERANCE_S });
+  // Only the header is read here, so an unsupported coding is refused before any body byte.
+  const coding = parseContentCoding(request.headers.get("content-encoding"));
+  // The signature covers the bytes as sent: verify those, under the wire cap, before decoding.
+  const wire = await readWireBody(request.body ?? new Blob([]).stream(), config.MAX_BODY_BYTES, rc.signal);
+  const verdict = await provider.verify({ headers: request.headers, body: wire.bytes, secrets, nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: config.WEBHOOK_TOLERANCE_S });
   metrics.webhookVerify.inc({ provider: name, result: verdict.ok ? "ok" : verdict.reason });
   if (!verdict.ok) {
-    audit(rc, { provider: name, decision: "deny", reason: verdict.reason, b3 });
+    deny(rc, config, name, verdict.reason, `b3:${wire.hex}`);
     throw new HttpError(401, "UNAUTHORIZED", `webhook signature refused: ${verdict.reason}`, { reason: verdict.reason, retryable: false });
   }
 
+  const body = coding === "identity" ? wire : await readDecodedBody(new Blob([wire.bytes]).stream(), coding, bodyLimitsOf(config), rc.signal, wire.bytes.length);
+  const b3 = `b3:${body.hex}`;
   const attrs: Record<string, string> = { provider: name };
   for (const header of KEPT_HEADERS[name] ?? []) {
     const value = request.headers.get(header);
     if (value) attrs[header] = value.slice(0, 255);
   }
-  const sent = await sendMessage(rc, { topic: `webhooks.${name}`, idem_key: `${name}:${verdict.deliveryId ?? b3}`, payload: body.bytes, attrs });
-  if (sent.status === "full") {
+  const sent = await sendMessage(rc, {
+    topic: `webhooks.${name}`,
+    idem_key: `${name}:${provider.deliveryId(request.headers, body.bytes) ?? b3}`,
+    // the same signed bytes again are the same delivery, whatever unsigned id they came with
+    dedupe_keys: [`${name}:signed:b3:${wire.hex}`],
+    payload: body.bytes,
+    attrs,
+  });
+  if (sent.status === "full" || sent.status === "topic_limit") {
     audit(rc, { provider: name, decision: "deny", reason: "backpressure", b3 });
-    throw shed(429, "BACKPRESSURE", `mailbox webhooks.${name} is full`, 1_000);
+    throw resourceBusy("BACKPRESSURE", `mailbox webhooks.${name} is full`, 1_000);
   }
   audit(rc, { provider: name, decision: "allow", reason: sent.status === "duplicate" ? "duplicate" : null, b3 });
   return Response.json(
