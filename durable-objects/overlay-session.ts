@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { metrics } from "../shared/metrics";
+import { DecodeError, DomainError, IntegrityError, MissingObjectError } from "../shared/domain-errors";
 import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { acceptHello, confirmMatches, HandshakeError, type PendingConfirm } from "../shared/overlay/handshake";
@@ -100,11 +101,11 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       if (state.phase === "confirm") return await this.#confirm(ws, state, received);
       return await this.#dispatch(ws, state, received);
     } catch (error) {
+      // the client's fault (input that does not decode, a refused handshake…): a refusal, never a server failure
+      if (error instanceof DomainError) return this.#refuseDomain(ws, ws.deserializeAttachment() as Attachment, received, error);
       console.error(JSON.stringify({ level: "error", msg: "overlay session failed", session: state.id, error: String((error as Error)?.stack ?? error) }));
-      if (state.phase !== "open") {
-        overlayState.internalFailure();
-        metrics.overlayHandshakeFailures.inc({ reason: "internal" });
-      }
+      // only the server's own failures feed readiness; #end counts the handshake failure once
+      if (state.phase !== "open") overlayState.internalFailure();
       this.#end(ws, state, CLOSE.INTERNAL, "internal", "internal");
     }
   }
@@ -168,6 +169,13 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     ws.serializeAttachment({ ...state, phase: "open", pending: undefined, lastSeen: now } satisfies Attachment);
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: confirm.corrId, payload: jsonBytes({ op: "confirmed" }) }));
     await this.ctx.storage.setAlarm(now + state.settings.limits.idle_timeout_ms);
+  }
+
+  /** A domain error from below: during the handshake it refuses the session, after it the request. */
+  #refuseDomain(ws: WebSocket, state: Attachment, request: Frame, error: DomainError): void {
+    const status = refusalStatus(error);
+    if (state.phase === "open") return this.#reject(ws, request, status, error.reason, error.message);
+    this.#refuse(ws, state, request, error instanceof HandshakeError ? error : new HandshakeError(error.reason, status, error.message));
   }
 
   #refuse(ws: WebSocket, state: Attachment, request: Frame, error: HandshakeError): void {
@@ -403,6 +411,15 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     }
     void this.ctx.storage.deleteAlarm().catch(() => undefined);
   }
+}
+
+/** The overlay edge's translation of a domain error into the code of its refusal frame. */
+function refusalStatus(error: DomainError): number {
+  if (error instanceof HandshakeError) return error.status;
+  if (error instanceof IntegrityError) return 502;
+  if (error instanceof MissingObjectError) return 404;
+  if (error instanceof DecodeError) return error.kind === "too_large" ? 413 : error.kind === "unsupported" ? 415 : 400;
+  return 400;
 }
 
 /** Returned by a request handler that finishes later (its last frame waits for credit). */

@@ -158,6 +158,36 @@ describe("handshake", () => {
     }
   });
 
+  it("refuses a HELLO whose key share is not strict base64 (bad padding): 400 bad_hello, close 1008, counted once, /readyz stays 200", async () => {
+    const total = async () => {
+      const text = await (await call("/metrics")).text();
+      return [...text.matchAll(/^overlay_handshake_failures_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const good = { op: "hello", versions: [1], max_frame: 1048576, nonce: "AAAAAAAAAAAAAAAAAAAAAA==" };
+    for (const hello of [
+      // 41 digits then "==": the old schema's loose pattern let it through to a decoder that threw
+      { ...good, features: { pq: "off" }, key_shares: { x25519: "A".repeat(41) + "==" } },
+      { ...good, features: { pq: "hybrid" }, key_shares: { x25519: "A".repeat(43) + "=", mlkem768: "A".repeat(1_577) + "==" } },
+    ]) {
+      const badHello = await metricValue("overlay_handshake_failures_total", { reason: "bad_hello" });
+      const internal = await metricValue("overlay_handshake_failures_total", { reason: "internal" });
+      const all = await total();
+      const socket = await openRawSocket();
+      const log = new FrameLog(socket);
+      socket.send(helloFrame(hello));
+      await log.until(() => log.closed !== undefined);
+      expect(log.frames).toHaveLength(1);
+      expect(log.frames[0]!.code).toBe(400);
+      expect(parseJsonBytes(log.frames[0]!.payload)).toMatchObject({ code: "BAD_REQUEST", reason: "bad_hello" });
+      expect(log.closed).toEqual({ code: CLOSE.POLICY, reason: "bad_hello" });
+      expect(await metricValue("overlay_handshake_failures_total", { reason: "bad_hello" })).toBe(badHello + 1);
+      expect(await metricValue("overlay_handshake_failures_total", { reason: "internal" })).toBe(internal);
+      expect(await total()).toBe(all + 1);
+      const ready = await call("/readyz");
+      expect(ready.status).toBe(200);
+    }
+  });
+
   it("closes a session that sends no HELLO within the handshake timeout", async () => {
     const before = await metricValue("overlay_handshake_failures_total", { reason: "timeout" });
     const socket = await openRawSocket({ OVERLAY_HANDSHAKE_TIMEOUT_MS: "300" });
