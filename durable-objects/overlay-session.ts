@@ -3,6 +3,11 @@
  * API (an idle session costs nothing; its state rides in the socket attachment). It runs the
  * HELLO → READY → CONFIRM handshake, then serves object fetches and gossip under the per-peer
  * limits (rps, inflight, send window). Protocol: docs/OAP1.md.
+ *
+ * Timeouts: the handshake deadline is a timer in memory (the handshake is short, and a timer
+ * writes nothing). The idle timeout is a storage alarm, which survives hibernation, except in
+ * amnesia mode, where nothing of a session may touch storage: there it is a timer too, and the
+ * session object stays in memory while its socket is open.
  */
 import { DurableObject } from "cloudflare:workers";
 import { metrics } from "../shared/metrics";
@@ -13,7 +18,7 @@ import { acceptHello, confirmMatches, HandshakeError, type PendingConfirm } from
 import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
 import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
 import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
-import { SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
+import { CLIENT_HEADER, LOCAL_CLIENT, SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
 import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
@@ -29,6 +34,8 @@ interface Attachment {
   id: string;
   phase: "hello" | "confirm" | "open" | "closed";
   settings: OverlaySettings;
+  /** Whose session this is, for OVERLAY_MAX_SESSIONS_PER_CLIENT (client IP, or "local"). */
+  client: string;
   openedAt: number;
   /** Handshake deadline (epoch ms). */
   deadline: number;
@@ -55,6 +62,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   #seen = new Map<string, number>();
   #lastSeen = 0;
   #work = new Set<Promise<void>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: OverlaySessionEnv) {
     super(ctx, env);
@@ -69,10 +77,11 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const now = Date.now();
-    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
+    const clientKey = request.headers.get(CLIENT_HEADER) ?? LOCAL_CLIENT;
+    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, client: clientKey, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
     server.serializeAttachment(state);
-    await this.ctx.storage.setAlarm(state.deadline);
-    overlayState.sessionOpened();
+    await this.#wakeAt(state, state.deadline);
+    overlayState.sessionOpened(clientKey);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -120,21 +129,44 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     this.#end(ws, ws.deserializeAttachment() as Attachment, CLOSE.INTERNAL, "socket error", undefined);
   }
 
-  /** Handshake deadline, then idle timeout. */
   override async alarm(): Promise<void> {
+    await this.#checkTimeouts();
+  }
+
+  /**
+   * Call #checkTimeouts at `at`. A timer during the handshake and in amnesia mode; a storage
+   * alarm for an open session otherwise (a pending timer would keep the object from hibernating).
+   */
+  async #wakeAt(state: Attachment, at: number): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (state.phase === "open" && !state.settings.store.amnesia) return void (await this.ctx.storage.setAlarm(at));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#checkTimeouts().catch((error) => console.error(JSON.stringify({ level: "error", msg: "overlay timeout check failed", session: state.id, error: String(error) })));
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** Handshake deadline, then idle timeout. */
+  async #checkTimeouts(): Promise<void> {
     const ws = this.ctx.getWebSockets()[0];
     if (!ws) return;
     const state = ws.deserializeAttachment() as Attachment;
     const now = Date.now();
     if (state.phase === "closed") return;
     if (state.phase !== "open") {
-      if (now < state.deadline) return void (await this.ctx.storage.setAlarm(state.deadline));
+      if (now < state.deadline) return this.#wakeAt(state, state.deadline);
       metrics.overlayHandshakeFailures.inc({ reason: "timeout" });
-      return this.#end(ws, state, CLOSE.HANDSHAKE_TIMEOUT, "handshake_timeout", undefined);
+      this.#end(ws, state, CLOSE.HANDSHAKE_TIMEOUT, "handshake_timeout", undefined);
+      // workerd keeps the connection of a socket that never delivered a message until the object
+      // is evicted (~10 s after its last event), so the peer would see the close only then; the
+      // close frame is out, so reset the object now to release the connection on time.
+      setTimeout(() => this.ctx.abort("handshake timed out"), RELEASE_AFTER_CLOSE_MS);
+      return;
     }
     const last = Math.max(this.#lastSeen, state.lastSeen);
     const idle = state.settings.limits.idle_timeout_ms;
-    if (now - last < idle) return void (await this.ctx.storage.setAlarm(last + idle));
+    if (now - last < idle) return this.#wakeAt(state, last + idle);
     this.#end(ws, state, CLOSE.IDLE, "idle_timeout", undefined);
   }
 
@@ -166,9 +198,10 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && (await confirmMatches(confirm.payload, state.pending));
     if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
     const now = Date.now();
-    ws.serializeAttachment({ ...state, phase: "open", pending: undefined, lastSeen: now } satisfies Attachment);
+    const open: Attachment = { ...state, phase: "open", pending: undefined, lastSeen: now };
+    ws.serializeAttachment(open);
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: confirm.corrId, payload: jsonBytes({ op: "confirmed" }) }));
-    await this.ctx.storage.setAlarm(now + state.settings.limits.idle_timeout_ms);
+    await this.#wakeAt(open, now + state.settings.limits.idle_timeout_ms);
   }
 
   /** A domain error from below: during the handshake it refuses the session, after it the request. */
@@ -400,7 +433,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const current = ws.deserializeAttachment() as Attachment;
     ws.serializeAttachment({ ...current, phase: "closed" } satisfies Attachment);
     for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id).catch(() => undefined);
-    overlayState.sessionClosed();
+    overlayState.sessionClosed(current.client ?? LOCAL_CLIENT);
     overlayState.sendQueued(-this.#queuedReported);
     this.#queuedReported = 0;
     if (state.phase !== "open" && rejectReason) metrics.overlayHandshakeFailures.inc({ reason: rejectReason });
@@ -409,7 +442,10 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     } catch {
       // already closed
     }
-    void this.ctx.storage.deleteAlarm().catch(() => undefined);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // only a persistent-mode open session ever set an alarm; amnesia sessions never touch storage
+    if (state.phase === "open" && !state.settings.store.amnesia) void this.ctx.storage.deleteAlarm().catch(() => undefined);
   }
 }
 
@@ -421,6 +457,9 @@ function refusalStatus(error: DomainError): number {
   if (error instanceof DecodeError) return error.kind === "too_large" ? 413 : error.kind === "unsupported" ? 415 : 400;
   return 400;
 }
+
+/** How long after a handshake-timeout close the object is reset (the close frame is out by then). */
+const RELEASE_AFTER_CLOSE_MS = 100;
 
 /** Returned by a request handler that finishes later (its last frame waits for credit). */
 const HANDED_OFF = Symbol("handed off");

@@ -26,6 +26,13 @@ export interface GossipSettings {
 
 /** Internal header carrying the settings from the worker to the session object; never taken from clients. */
 export const SETTINGS_HEADER = "x-ron-overlay-settings";
+/** Internal header naming the session's client (OVERLAY_MAX_SESSIONS_PER_CLIENT); set by the worker. */
+export const CLIENT_HEADER = "x-ron-overlay-client";
+/** The client key when the request has no `CF-Connecting-IP` (local runs): all such clients share it. */
+export const LOCAL_CLIENT = "local";
+
+/** Whose sessions these are: the client's IP as Cloudflare saw it, else the shared local key. */
+export const clientKeyOf = (request: Request): string => request.headers.get("CF-Connecting-IP")?.trim() || LOCAL_CLIENT;
 
 export function overlaySettings(config: Config): OverlaySettings {
   return {
