@@ -293,7 +293,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       this.#setTopics(ws, (topics) => (topics.includes(parsed.topic) ? topics : [...topics, parsed.topic]));
       this.#skips = 0;
     } else {
-      await hub.unsubscribe(state.id);
+      await hub.unsubscribe(state.id, state.settings.gossip);
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== parsed.topic));
     }
     this.#send(ws, frame({ flags: FLAGS.RESP | FLAGS.END, code: 200, appProtoId: APP.GOSSIP, corrId: request.corrId, payload: jsonBytes({ op: parsed.op, topic: parsed.topic }) }));
@@ -327,7 +327,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     }
     const outcome = this.#deliverLocally(ws, state, message);
     if (subtree.length) {
-      const work = relay(message, subtree, hopsLeft, settings, (id) => this.#peer(id), (id) => void this.#hub(message.topic).unsubscribe(id)).finally(() => this.#work.delete(work));
+      const work = relay(message, subtree, hopsLeft, settings, (id) => this.#peer(id), (id) => void this.#hub(message.topic).unsubscribe(id, settings)).finally(() => this.#work.delete(work));
       this.#work.add(work);
     }
     return outcome;
@@ -359,7 +359,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       metrics.gossipDropped.inc({ reason: "evicted" });
       this.#skips = 0;
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== message.topic));
-      void this.#hub(message.topic).unsubscribe(state.id).catch(() => undefined);
+      void this.#hub(message.topic).unsubscribe(state.id, state.settings.gossip).catch(() => undefined);
       const notice = { code: "TOO_MANY_REQUESTS", reason: "evicted", message: `dropped from ${message.topic}: deliveries kept finding no credit`, topic: message.topic };
       this.#send(ws, frame({ flags: FLAGS.EVENT, code: 429, appProtoId: APP.GOSSIP, payload: jsonBytes(notice) }));
       return "evicted";
@@ -432,7 +432,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     if (rejectReason) metrics.rejected.inc({ reason: rejectReason });
     const current = ws.deserializeAttachment() as Attachment;
     ws.serializeAttachment({ ...current, phase: "closed" } satisfies Attachment);
-    for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id).catch(() => undefined);
+    for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id, current.settings.gossip).catch(() => undefined);
     overlayState.sessionClosed(current.client ?? LOCAL_CLIENT);
     overlayState.sendQueued(-this.#queuedReported);
     this.#queuedReported = 0;

@@ -22,6 +22,8 @@ export interface GossipSettings {
   maxSubscribers: number;
   /** Relays a hub keeps in progress before publishes are refused (WORK_QUEUE_CAPACITY). */
   queueCapacity: number;
+  /** Hubs keep subscribers in storage; false in amnesia mode (isolate memory only). */
+  persistent: boolean;
 }
 
 /** Internal header carrying the settings from the worker to the session object; never taken from clients. */
@@ -53,6 +55,7 @@ export function overlaySettings(config: Config): OverlaySettings {
       maxHops: config.OVERLAY_GOSSIP_MAX_HOPS,
       maxSubscribers: config.OVERLAY_GOSSIP_MAX_SUBSCRIBERS,
       queueCapacity: config.WORK_QUEUE_CAPACITY,
+      persistent: !config.AMNESIA,
     },
     store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
   };
