@@ -110,8 +110,10 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       if (state.phase === "confirm") return await this.#confirm(ws, state, received);
       return await this.#dispatch(ws, state, received);
     } catch (error) {
-      // the client's fault (input that does not decode, a refused handshake…): a refusal, never a server failure
-      if (error instanceof DomainError) return this.#refuseDomain(ws, ws.deserializeAttachment() as Attachment, received, error);
+      // the client's fault (input that does not decode, a refused handshake…): a refusal, never a
+      // server failure. An OapError here is not: received frames were decoded above, so it comes
+      // from encoding one of ours.
+      if (error instanceof DomainError && !(error instanceof OapError)) return this.#refuseDomain(ws, ws.deserializeAttachment() as Attachment, received, error);
       console.error(JSON.stringify({ level: "error", msg: "overlay session failed", session: state.id, error: String((error as Error)?.stack ?? error) }));
       // only the server's own failures feed readiness; #end counts the handshake failure once
       if (state.phase !== "open") overlayState.internalFailure();
