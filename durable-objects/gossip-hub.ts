@@ -1,11 +1,13 @@
 /**
  * @module GossipHub: one object per topic. It holds the topic's subscribers (session ids, in its
- * storage so an evicted hub still knows them), deduplicates published messages by id for their
+ * storage so an evicted hub still knows them; in amnesia mode in isolate memory instead, which
+ * also outlives an eviction and never reaches disk), deduplicates published messages by id for their
  * TTL, and starts each relay with bounded fanout (shared/overlay/gossip-relay.ts). It never waits
  * on a subscriber: a publish returns once the relay is started, and relays in progress are capped
  * (WORK_QUEUE_CAPACITY) so a burst is refused with backpressure instead of piling up.
  */
 import { DurableObject } from "cloudflare:workers";
+import { isolateMemory } from "../shared/isolate-memory";
 import { metrics } from "../shared/metrics";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { relay, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
@@ -30,7 +32,8 @@ export class GossipHub extends DurableObject<GossipHubEnv> {
   /** Relays in flight, referenced so they run to the end. */
   #work = new Set<Promise<void>>();
 
-  async #loadSubscribers(): Promise<Set<string>> {
+  async #loadSubscribers(settings: GossipSettings): Promise<Set<string>> {
+    if (!settings.persistent) return isolateMemory(this.ctx, "gossip-subscribers", () => new Set<string>());
     if (!this.#subscribers) {
       const stored = await this.ctx.storage.list({ prefix: SUBSCRIBER_PREFIX });
       this.#subscribers = new Set([...stored.keys()].map((k) => k.slice(SUBSCRIBER_PREFIX.length)));
@@ -39,22 +42,22 @@ export class GossipHub extends DurableObject<GossipHubEnv> {
   }
 
   async subscribe(sessionId: string, settings: GossipSettings): Promise<SubscribeOutcome> {
-    const subscribers = await this.#loadSubscribers();
+    const subscribers = await this.#loadSubscribers(settings);
     if (!subscribers.has(sessionId)) {
       if (subscribers.size >= settings.maxSubscribers) return { ok: false, reason: "full" };
       subscribers.add(sessionId);
-      await this.ctx.storage.put(SUBSCRIBER_PREFIX + sessionId, Date.now());
+      if (settings.persistent) await this.ctx.storage.put(SUBSCRIBER_PREFIX + sessionId, Date.now());
     }
     return { ok: true, subscribers: subscribers.size };
   }
 
-  async unsubscribe(sessionId: string): Promise<void> {
-    const subscribers = await this.#loadSubscribers();
-    if (subscribers.delete(sessionId)) await this.ctx.storage.delete(SUBSCRIBER_PREFIX + sessionId);
+  async unsubscribe(sessionId: string, settings: GossipSettings): Promise<void> {
+    const subscribers = await this.#loadSubscribers(settings);
+    if (subscribers.delete(sessionId) && settings.persistent) await this.ctx.storage.delete(SUBSCRIBER_PREFIX + sessionId);
   }
 
-  async subscriberCount(): Promise<number> {
-    return (await this.#loadSubscribers()).size;
+  async subscriberCount(settings: GossipSettings): Promise<number> {
+    return (await this.#loadSubscribers(settings)).size;
   }
 
   async publish(message: GossipMessage, origin: string, settings: GossipSettings): Promise<PublishOutcome> {
@@ -69,11 +72,11 @@ export class GossipHub extends DurableObject<GossipHubEnv> {
       return { status: "backpressure" };
     }
     this.#remember(message.id, message.expiresAt);
-    const subscribers = await this.#loadSubscribers();
+    const subscribers = await this.#loadSubscribers(settings);
     const targets = shuffle([...subscribers].filter((id) => id !== origin));
     this.#relaying++;
     overlayState.relays(1);
-    const work = relay(message, targets, settings.maxHops, settings, (id) => this.#peer(id), (id) => void this.unsubscribe(id))
+    const work = relay(message, targets, settings.maxHops, settings, (id) => this.#peer(id), (id) => void this.unsubscribe(id, settings))
       .catch((error) => console.error(JSON.stringify({ level: "error", msg: "gossip relay failed", topic: message.topic, error: String(error) })))
       .finally(() => {
         this.#relaying--;

@@ -3,16 +3,22 @@
  * API (an idle session costs nothing; its state rides in the socket attachment). It runs the
  * HELLO → READY → CONFIRM handshake, then serves object fetches and gossip under the per-peer
  * limits (rps, inflight, send window). Protocol: docs/OAP1.md.
+ *
+ * Timeouts: the handshake deadline is a timer in memory (the handshake is short, and a timer
+ * writes nothing). The idle timeout is a storage alarm, which survives hibernation, except in
+ * amnesia mode, where nothing of a session may touch storage: there it is a timer too, and the
+ * session object stays in memory while its socket is open.
  */
 import { DurableObject } from "cloudflare:workers";
 import { metrics } from "../shared/metrics";
+import { DecodeError, DomainError, IntegrityError, MissingObjectError } from "../shared/domain-errors";
 import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { acceptHello, confirmMatches, HandshakeError, type PendingConfirm } from "../shared/overlay/handshake";
 import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
 import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
 import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
-import { SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
+import { CLIENT_HEADER, LOCAL_CLIENT, SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
 import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
@@ -28,6 +34,8 @@ interface Attachment {
   id: string;
   phase: "hello" | "confirm" | "open" | "closed";
   settings: OverlaySettings;
+  /** Whose session this is, for OVERLAY_MAX_SESSIONS_PER_CLIENT (client IP, or "local"). */
+  client: string;
   openedAt: number;
   /** Handshake deadline (epoch ms). */
   deadline: number;
@@ -54,6 +62,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   #seen = new Map<string, number>();
   #lastSeen = 0;
   #work = new Set<Promise<void>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: DurableObjectState, env: OverlaySessionEnv) {
     super(ctx, env);
@@ -68,10 +77,11 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const now = Date.now();
-    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
+    const clientKey = request.headers.get(CLIENT_HEADER) ?? LOCAL_CLIENT;
+    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, client: clientKey, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
     server.serializeAttachment(state);
-    await this.ctx.storage.setAlarm(state.deadline);
-    overlayState.sessionOpened();
+    await this.#wakeAt(state, state.deadline);
+    overlayState.sessionOpened(clientKey);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -100,11 +110,13 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       if (state.phase === "confirm") return await this.#confirm(ws, state, received);
       return await this.#dispatch(ws, state, received);
     } catch (error) {
+      // the client's fault (input that does not decode, a refused handshake…): a refusal, never a
+      // server failure. An OapError here is not: received frames were decoded above, so it comes
+      // from encoding one of ours.
+      if (error instanceof DomainError && !(error instanceof OapError)) return this.#refuseDomain(ws, ws.deserializeAttachment() as Attachment, received, error);
       console.error(JSON.stringify({ level: "error", msg: "overlay session failed", session: state.id, error: String((error as Error)?.stack ?? error) }));
-      if (state.phase !== "open") {
-        overlayState.internalFailure();
-        metrics.overlayHandshakeFailures.inc({ reason: "internal" });
-      }
+      // only the server's own failures feed readiness; #end counts the handshake failure once
+      if (state.phase !== "open") overlayState.internalFailure();
       this.#end(ws, state, CLOSE.INTERNAL, "internal", "internal");
     }
   }
@@ -119,21 +131,44 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     this.#end(ws, ws.deserializeAttachment() as Attachment, CLOSE.INTERNAL, "socket error", undefined);
   }
 
-  /** Handshake deadline, then idle timeout. */
   override async alarm(): Promise<void> {
+    await this.#checkTimeouts();
+  }
+
+  /**
+   * Call #checkTimeouts at `at`. A timer during the handshake and in amnesia mode; a storage
+   * alarm for an open session otherwise (a pending timer would keep the object from hibernating).
+   */
+  async #wakeAt(state: Attachment, at: number): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (state.phase === "open" && !state.settings.store.amnesia) return void (await this.ctx.storage.setAlarm(at));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#checkTimeouts().catch((error) => console.error(JSON.stringify({ level: "error", msg: "overlay timeout check failed", session: state.id, error: String(error) })));
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** Handshake deadline, then idle timeout. */
+  async #checkTimeouts(): Promise<void> {
     const ws = this.ctx.getWebSockets()[0];
     if (!ws) return;
     const state = ws.deserializeAttachment() as Attachment;
     const now = Date.now();
     if (state.phase === "closed") return;
     if (state.phase !== "open") {
-      if (now < state.deadline) return void (await this.ctx.storage.setAlarm(state.deadline));
+      if (now < state.deadline) return this.#wakeAt(state, state.deadline);
       metrics.overlayHandshakeFailures.inc({ reason: "timeout" });
-      return this.#end(ws, state, CLOSE.HANDSHAKE_TIMEOUT, "handshake_timeout", undefined);
+      this.#end(ws, state, CLOSE.HANDSHAKE_TIMEOUT, "handshake_timeout", undefined);
+      // workerd keeps the connection of a socket that never delivered a message until the object
+      // is evicted (~10 s after its last event), so the peer would see the close only then; the
+      // close frame is out, so reset the object now to release the connection on time.
+      setTimeout(() => this.ctx.abort("handshake timed out"), RELEASE_AFTER_CLOSE_MS);
+      return;
     }
     const last = Math.max(this.#lastSeen, state.lastSeen);
     const idle = state.settings.limits.idle_timeout_ms;
-    if (now - last < idle) return void (await this.ctx.storage.setAlarm(last + idle));
+    if (now - last < idle) return this.#wakeAt(state, last + idle);
     this.#end(ws, state, CLOSE.IDLE, "idle_timeout", undefined);
   }
 
@@ -165,9 +200,17 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && (await confirmMatches(confirm.payload, state.pending));
     if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
     const now = Date.now();
-    ws.serializeAttachment({ ...state, phase: "open", pending: undefined, lastSeen: now } satisfies Attachment);
+    const open: Attachment = { ...state, phase: "open", pending: undefined, lastSeen: now };
+    ws.serializeAttachment(open);
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: confirm.corrId, payload: jsonBytes({ op: "confirmed" }) }));
-    await this.ctx.storage.setAlarm(now + state.settings.limits.idle_timeout_ms);
+    await this.#wakeAt(open, now + state.settings.limits.idle_timeout_ms);
+  }
+
+  /** A domain error from below: during the handshake it refuses the session, after it the request. */
+  #refuseDomain(ws: WebSocket, state: Attachment, request: Frame, error: DomainError): void {
+    const status = refusalStatus(error);
+    if (state.phase === "open") return this.#reject(ws, request, status, error.reason, error.message);
+    this.#refuse(ws, state, request, error instanceof HandshakeError ? error : new HandshakeError(error.reason, status, error.message));
   }
 
   #refuse(ws: WebSocket, state: Attachment, request: Frame, error: HandshakeError): void {
@@ -252,7 +295,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       this.#setTopics(ws, (topics) => (topics.includes(parsed.topic) ? topics : [...topics, parsed.topic]));
       this.#skips = 0;
     } else {
-      await hub.unsubscribe(state.id);
+      await hub.unsubscribe(state.id, state.settings.gossip);
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== parsed.topic));
     }
     this.#send(ws, frame({ flags: FLAGS.RESP | FLAGS.END, code: 200, appProtoId: APP.GOSSIP, corrId: request.corrId, payload: jsonBytes({ op: parsed.op, topic: parsed.topic }) }));
@@ -286,7 +329,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     }
     const outcome = this.#deliverLocally(ws, state, message);
     if (subtree.length) {
-      const work = relay(message, subtree, hopsLeft, settings, (id) => this.#peer(id), (id) => void this.#hub(message.topic).unsubscribe(id)).finally(() => this.#work.delete(work));
+      const work = relay(message, subtree, hopsLeft, settings, (id) => this.#peer(id), (id) => void this.#hub(message.topic).unsubscribe(id, settings)).finally(() => this.#work.delete(work));
       this.#work.add(work);
     }
     return outcome;
@@ -318,7 +361,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       metrics.gossipDropped.inc({ reason: "evicted" });
       this.#skips = 0;
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== message.topic));
-      void this.#hub(message.topic).unsubscribe(state.id).catch(() => undefined);
+      void this.#hub(message.topic).unsubscribe(state.id, state.settings.gossip).catch(() => undefined);
       const notice = { code: "TOO_MANY_REQUESTS", reason: "evicted", message: `dropped from ${message.topic}: deliveries kept finding no credit`, topic: message.topic };
       this.#send(ws, frame({ flags: FLAGS.EVENT, code: 429, appProtoId: APP.GOSSIP, payload: jsonBytes(notice) }));
       return "evicted";
@@ -391,8 +434,8 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     if (rejectReason) metrics.rejected.inc({ reason: rejectReason });
     const current = ws.deserializeAttachment() as Attachment;
     ws.serializeAttachment({ ...current, phase: "closed" } satisfies Attachment);
-    for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id).catch(() => undefined);
-    overlayState.sessionClosed();
+    for (const topic of current.topics) void this.#hub(topic).unsubscribe(state.id, current.settings.gossip).catch(() => undefined);
+    overlayState.sessionClosed(current.client ?? LOCAL_CLIENT);
     overlayState.sendQueued(-this.#queuedReported);
     this.#queuedReported = 0;
     if (state.phase !== "open" && rejectReason) metrics.overlayHandshakeFailures.inc({ reason: rejectReason });
@@ -401,9 +444,24 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     } catch {
       // already closed
     }
-    void this.ctx.storage.deleteAlarm().catch(() => undefined);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // only a persistent-mode open session ever set an alarm; amnesia sessions never touch storage
+    if (state.phase === "open" && !state.settings.store.amnesia) void this.ctx.storage.deleteAlarm().catch(() => undefined);
   }
 }
+
+/** The overlay edge's translation of a domain error into the code of its refusal frame. */
+function refusalStatus(error: DomainError): number {
+  if (error instanceof HandshakeError) return error.status;
+  if (error instanceof IntegrityError) return 502;
+  if (error instanceof MissingObjectError) return 404;
+  if (error instanceof DecodeError) return error.kind === "too_large" ? 413 : error.kind === "unsupported" ? 415 : 400;
+  return 400;
+}
+
+/** How long after a handshake-timeout close the object is reset (the close frame is out by then). */
+const RELEASE_AFTER_CLOSE_MS = 100;
 
 /** Returned by a request handler that finishes later (its last frame waits for credit). */
 const HANDED_OFF = Symbol("handed off");

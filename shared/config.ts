@@ -176,7 +176,7 @@ export const configSchema = z.object({
   /** Overlay: HELLO must arrive, and the client's CONFIRM after READY, within this many ms of the upgrade. */
   OVERLAY_HANDSHAKE_TIMEOUT_MS: integer(3_000, 100, 60_000),
   /** Overlay: a session with no frame from the peer for this long is closed. */
-  OVERLAY_IDLE_TIMEOUT_MS: integer(60_000, 1_000, 3_600_000),
+  OVERLAY_IDLE_TIMEOUT_MS: integer(30_000, 1_000, 3_600_000),
   /** Overlay: the peer's requests handled at once; past it a request is answered 429. */
   OVERLAY_PEER_INFLIGHT: integer(32, 1, 1_024),
   /** Overlay: frames per second a peer may send (token bucket, burst equal to the rate). */
@@ -191,6 +191,8 @@ export const configSchema = z.object({
   OVERLAY_FETCH_MAX_BYTES: integer(16 * MIB, 0, 100 * MIB),
   /** Overlay: sessions per isolate; past it upgrades get 503 and /readyz reports `overlay_sessions`. */
   OVERLAY_MAX_SESSIONS: integer(10_000, 1, 1_000_000),
+  /** Overlay: open sessions of one client (CF-Connecting-IP, locally one shared key) per isolate; past it upgrades get 429. */
+  OVERLAY_MAX_SESSIONS_PER_CLIENT: integer(16, 1, 100_000),
   /** Gossip: peers each relay step forwards a message to (the tree's branching factor). */
   OVERLAY_GOSSIP_FANOUT: integer(3, 1, 16),
   /** Gossip: how long a message lives; it is deduplicated by id for as long. */

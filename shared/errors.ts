@@ -1,8 +1,10 @@
 /**
- * @module One error class and one exit. Anything below the router throws `HttpError`;
- * `errorResponse` renders the JSON envelope of DESIGN.md §3. Unknown throws become a 500
- * envelope (and are reported) in `withErrorEnvelope`.
+ * @module One error class and one exit. Route handlers throw `HttpError`; the layers below them
+ * throw domain errors (shared/domain-errors.ts), which `toHttpError` translates here, in one
+ * place. `errorResponse` renders the JSON envelope. Unknown throws become a 500 envelope (and
+ * are reported) in `withErrorEnvelope`.
  */
+import { DecodeError, DomainError, IntegrityError, MissingObjectError, type DecodeErrorKind } from "./domain-errors";
 
 /** Why a request was shed; `Retry-After` accompanies every one of these. */
 export type ShedReason = "RATE_LIMIT" | "BACKPRESSURE" | "TIMEOUT" | "NOT_READY" | "BROWNOUT";
@@ -98,9 +100,27 @@ export function errorResponse(error: HttpError, corrId: string, method = "GET"):
   return new Response(body, { status: error.status, headers });
 }
 
+const DECODE_STATUS: Record<DecodeErrorKind, (message: string, reason: string) => HttpError> = {
+  invalid: badRequest,
+  unreadable: badRequest,
+  malformed,
+  too_large: payloadTooLarge,
+  unsupported: unsupportedMediaType,
+};
+
+/** The HTTP face of a domain error; undefined for one the HTTP edge has no mapping for. */
+export function httpErrorOf(error: DomainError): HttpError | undefined {
+  if (error instanceof DecodeError) return DECODE_STATUS[error.kind](error.message, error.reason);
+  if (error instanceof IntegrityError) return new HttpError(502, "INTEGRITY_FAIL", error.message, { reason: error.reason, retryable: false, cause: error });
+  if (error instanceof MissingObjectError) return notFound(error.message);
+  return undefined;
+}
+
 /** Turn anything thrown into an `HttpError`; unknown errors become an opaque 500. */
 export function toHttpError(thrown: unknown): { error: HttpError; unexpected: boolean } {
   if (thrown instanceof HttpError) return { error: thrown, unexpected: false };
+  const translated = thrown instanceof DomainError ? httpErrorOf(thrown) : undefined;
+  if (translated) return { error: translated, unexpected: false };
   return {
     error: new HttpError(500, "INTERNAL", "internal error", { retryable: true, cause: thrown }),
     unexpected: true,

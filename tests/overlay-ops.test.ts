@@ -66,6 +66,32 @@ describe("overlay readiness", () => {
   });
 });
 
+describe("sessions per client", () => {
+  const upgrade = (ip: string, cap: string) => call("/overlay", { headers: { Upgrade: "websocket", "CF-Connecting-IP": ip } }, { OVERLAY_MAX_SESSIONS_PER_CLIENT: cap });
+  const session = async (response: Response) => {
+    expect(response.status).toBe(101);
+    response.webSocket!.accept();
+    return connectOverlay({ socket: response.webSocket as unknown as WebSocketLike, blake3Hex: (b) => blake3().hashHex(b) });
+  };
+
+  it("refuses a client's upgrade past OVERLAY_MAX_SESSIONS_PER_CLIENT with 429 client_sessions, counted; other clients are unaffected; a close frees a slot", async () => {
+    const rejected = value(await scrape(), 'rejected_total{reason="client_sessions"}');
+    const a = await session(await upgrade("203.0.113.7", "2"));
+    const b = await session(await upgrade("203.0.113.7", "2"));
+    const refused = await upgrade("203.0.113.7", "2");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(await refused.json()).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "client_sessions", retryable: true });
+    expect(value(await scrape(), 'rejected_total{reason="client_sessions"}')).toBe(rejected + 1);
+    const other = await session(await upgrade("198.51.100.9", "2"));
+    a.close();
+    await a.closed;
+    await sleep(50);
+    const again = await session(await upgrade("203.0.113.7", "2"));
+    for (const client of [b, other, again]) client.close();
+  });
+});
+
 describe("the standalone overlay worker", () => {
   it("opens sessions and fetches from R2 under the overlay service label, without the interop routes", async () => {
     const bytes = randomBytes(1_000);

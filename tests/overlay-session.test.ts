@@ -8,7 +8,7 @@ import { encodeFrame, FLAGS } from "../shared/oap/codec";
 import { startClientHandshake, HandshakeError } from "../shared/overlay/handshake";
 import { APP, CLOSE, frame, parseJsonBytes } from "../shared/overlay/protocol";
 import { OverlayError } from "../sdk";
-import { call, envelopeOf } from "./helpers";
+import { call, envelopeOf, R2 } from "./helpers";
 import { FrameLog, helloFrame, metricValue, openRawSocket, openSession, sleep } from "./overlay-helpers";
 
 
@@ -41,7 +41,7 @@ describe("handshake", () => {
     const client = await openSession({ pq: "hybrid" });
     expect(client.session.pq).toBe("hybrid");
     expect(client.session.version).toBe(1);
-    expect(client.session.limits).toEqual({ max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 60_000 });
+    expect(client.session.limits).toEqual({ max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 30_000 });
     expect(client.session.key_shares.mlkem768_ct).toBeDefined();
     expect(client.sessionKey).toHaveLength(32);
     expect(await metricValue("overlay_pq_negotiations_total", { mode: "hybrid", outcome: "hybrid" })).toBe(before + 1);
@@ -158,6 +158,36 @@ describe("handshake", () => {
     }
   });
 
+  it("refuses a HELLO whose key share is not strict base64 (bad padding): 400 bad_hello, close 1008, counted once, /readyz stays 200", async () => {
+    const total = async () => {
+      const text = await (await call("/metrics")).text();
+      return [...text.matchAll(/^overlay_handshake_failures_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const good = { op: "hello", versions: [1], max_frame: 1048576, nonce: "AAAAAAAAAAAAAAAAAAAAAA==" };
+    for (const hello of [
+      // 41 digits then "==": the old schema's loose pattern let it through to a decoder that threw
+      { ...good, features: { pq: "off" }, key_shares: { x25519: "A".repeat(41) + "==" } },
+      { ...good, features: { pq: "hybrid" }, key_shares: { x25519: "A".repeat(43) + "=", mlkem768: "A".repeat(1_577) + "==" } },
+    ]) {
+      const badHello = await metricValue("overlay_handshake_failures_total", { reason: "bad_hello" });
+      const internal = await metricValue("overlay_handshake_failures_total", { reason: "internal" });
+      const all = await total();
+      const socket = await openRawSocket();
+      const log = new FrameLog(socket);
+      socket.send(helloFrame(hello));
+      await log.until(() => log.closed !== undefined);
+      expect(log.frames).toHaveLength(1);
+      expect(log.frames[0]!.code).toBe(400);
+      expect(parseJsonBytes(log.frames[0]!.payload)).toMatchObject({ code: "BAD_REQUEST", reason: "bad_hello" });
+      expect(log.closed).toEqual({ code: CLOSE.POLICY, reason: "bad_hello" });
+      expect(await metricValue("overlay_handshake_failures_total", { reason: "bad_hello" })).toBe(badHello + 1);
+      expect(await metricValue("overlay_handshake_failures_total", { reason: "internal" })).toBe(internal);
+      expect(await total()).toBe(all + 1);
+      const ready = await call("/readyz");
+      expect(ready.status).toBe(200);
+    }
+  });
+
   it("closes a session that sends no HELLO within the handshake timeout", async () => {
     const before = await metricValue("overlay_handshake_failures_total", { reason: "timeout" });
     const socket = await openRawSocket({ OVERLAY_HANDSHAKE_TIMEOUT_MS: "300" });
@@ -175,11 +205,13 @@ describe("handshake", () => {
 });
 
 describe("hibernation", () => {
-  // workerd evicts an idle instance after about ten seconds; the socket and its attachment stay
+  // workerd evicts an idle instance after about ten seconds; the socket and its attachment stay.
+  // Persistent mode: its idle timeout is a storage alarm. (In amnesia mode the idle timeout is a
+  // timer, which writes nothing but keeps the object in memory while the socket is open.)
   it("keeps an idle session through hibernation: the object wakes around the open socket and serves it", async () => {
-    const client = await openSession();
+    const client = await openSession({}, R2);
     const bytes = new TextEncoder().encode("still here after a nap");
-    const { address } = (await (await call("/put", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream" } })).json()) as { address: string };
+    const { address } = (await (await call("/put", { method: "POST", body: bytes, headers: { "Content-Type": "application/octet-stream" } }, R2)).json()) as { address: string };
     const wakes = await metricValue("overlay_session_wakes_total");
     await sleep(16_000); // measured: instances idle ~12 s are gone (TOOLCHAIN §6)
     expect(new TextDecoder().decode(await client.fetch(address))).toBe("still here after a nap");

@@ -1,8 +1,8 @@
 /**
  * @module Content codings the services accept on request bodies: identity, gzip and zstd, one
- * at a time. Anything else, or a stack of codings, is 415.
+ * at a time. Anything else, or a stack of codings, is a DecodeError (415 at the HTTP edge).
  */
-import { unsupportedMediaType } from "../errors";
+import { DecodeError } from "../domain-errors";
 
 export type ContentCoding = "identity" | "gzip" | "zstd";
 
@@ -17,8 +17,8 @@ export function parseContentCoding(value: string | null | undefined): ContentCod
     .filter((t) => t !== "" && t !== "identity");
   if (tokens.length === 0) return "identity";
   for (const token of tokens) {
-    if (!(token in ALIASES)) throw unsupportedMediaType(`unsupported content encoding "${token}"; use identity, gzip or zstd`, "unsupported_encoding");
+    if (!(token in ALIASES)) throw new DecodeError("unsupported", "unsupported_encoding", `unsupported content encoding "${token}"; use identity, gzip or zstd`);
   }
-  if (tokens.length > 1) throw unsupportedMediaType(`stacked content encodings (${tokens.join(", ")}) are not accepted`, "stacked_encoding");
+  if (tokens.length > 1) throw new DecodeError("unsupported", "stacked_encoding", `stacked content encodings (${tokens.join(", ")}) are not accepted`);
   return ALIASES[tokens[0]!]!;
 }

@@ -1,13 +1,14 @@
 /**
  * @module Reading request bodies under the hardened limits: wire bytes counted as they stream
- * (413 past `MAX_BODY_BYTES`, whatever Content-Length said), decoded bytes capped at
- * `DECOMPRESS_RATIO_CAP` × wire and `DECOMPRESS_MAX_BYTES` (413), corrupt encodings 400, and
- * the BLAKE3 of the decoded bytes computed on the way through.
+ * (too large past `MAX_BODY_BYTES`, whatever Content-Length said), decoded bytes capped at
+ * `DECOMPRESS_RATIO_CAP` × wire and `DECOMPRESS_MAX_BYTES`, corrupt encodings refused, and the
+ * BLAKE3 of the decoded bytes computed on the way through. Failures are DecodeErrors (413, 400 at
+ * the HTTP edge).
  */
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import type { Config } from "../config";
-import { HttpError, badRequest, malformed, payloadTooLarge } from "../errors";
+import { DecodeError } from "../domain-errors";
 import type { ContentCoding } from "./content-coding";
 import { DecodedTooLarge, createDecoder } from "./decoders";
 
@@ -33,9 +34,9 @@ export interface DecodedBody {
 /** Wire bytes handed to a decoder at a time: one slice can only inflate so far before the cap check. */
 const SLICE_BYTES = 4 * 1024;
 
-const wireCapError = (cap: number) => payloadTooLarge(`body exceeds the ${cap}-byte cap`, "body_cap");
+const wireCapError = (cap: number) => new DecodeError("too_large", "body_cap", `body exceeds the ${cap}-byte cap`);
 const ratioError = (limits: BodyLimits, wireBytes: number) =>
-  payloadTooLarge(`decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`, "decompress_ratio");
+  new DecodeError("too_large", "decompress_ratio", `decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`);
 
 interface WireTally {
   bytes: number;
@@ -128,14 +129,14 @@ export async function readDecodedBody(
     void reader.cancel(error).catch(() => {});
     if (signal.aborted) throw signal.reason;
     if (tally.over) throw wireCapError(limits.maxWireBytes);
-    if (error instanceof HttpError) throw error;
+    if (error instanceof DecodeError) throw error;
     if (error instanceof DecodedTooLarge) {
       throw total > limits.ratioCap * tally.bytes || error.limit < limits.maxDecodedBytes
         ? ratioError(limits, tally.bytes)
-        : payloadTooLarge(`decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`, "decompress_max");
+        : new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
     }
-    if (identity) throw badRequest("request body could not be read", "body_read");
-    throw malformed(`corrupt ${coding} body: ${(error as Error)?.message ?? error}`, `corrupt_${coding}`);
+    if (identity) throw new DecodeError("unreadable", "body_read", "request body could not be read");
+    throw new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

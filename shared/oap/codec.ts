@@ -1,8 +1,9 @@
 /**
  * @module OAP/1 framing (DESIGN.md §7), wire-compatible with the RustyOnions `oap` crate: a
  * 38-byte big-endian header, an optional capability (START frames only) and an opaque payload.
- * Pure: bytes in, frames out. Errors are `OapError` with the crate's names.
+ * Pure: bytes in, frames out. Errors are `OapError` (a domain error) with the crate's names.
  */
+import { DomainError } from "../domain-errors";
 
 export const OAP_VERSION = 1;
 export const HEADER_LEN = 38;
@@ -23,12 +24,12 @@ export const FLAGS = {
 
 export type OapErrorName = "NeedMore" | "TruncatedHeader" | "BadVersion" | "BadFlags" | "CapOnNonStart" | "FrameTooLarge" | "CapOutOfBounds";
 
-export class OapError extends Error {
+export class OapError extends DomainError {
   constructor(
     readonly kind: OapErrorName,
     message: string,
   ) {
-    super(message);
+    super(kind, message);
     this.name = "OapError";
   }
 }

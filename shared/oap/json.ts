@@ -2,6 +2,7 @@
  * @module The JSON view of OAP/1 frames used by `npm run oap`: numbers for the small fields,
  * decimal strings for tenant_id and corr_id, lowercase hex (or null when empty) for cap and payload.
  */
+import { DecodeError } from "../domain-errors";
 import { HEADER_LEN, OapError, type Frame } from "./codec";
 
 export interface FrameJson {
@@ -21,7 +22,7 @@ const hex = (bytes: Uint8Array) => (bytes.length ? [...bytes].map((b) => b.toStr
 
 export function hexToBytes(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "").replace(/^0x/i, "");
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new Error("not hex");
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new DecodeError("invalid", "bad_hex", "not hex");
   return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 

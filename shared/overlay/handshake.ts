@@ -7,6 +7,7 @@
  */
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { decodeBase64, encodeBase64 } from "../base64";
+import { HandshakeError } from "../domain-errors";
 import { joinChunks } from "../bytes";
 import { confirmSchema, helloSchema, jsonBytes, parseJsonBytes, readySchema, SESSION_PROTOCOL_VERSION, type Hello, type PqMode, type PqOffer, type Ready, type SessionLimits } from "./protocol";
 
@@ -16,16 +17,7 @@ const untext = new TextDecoder();
 const BLANK_MAC = '"mac":""';
 
 /** A handshake the local side refuses; `reason` is the metric label, `status` the frame code. */
-export class HandshakeError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = "HandshakeError";
-  }
-}
+export { HandshakeError };
 
 interface Keys {
   sessionKey: Uint8Array;
@@ -189,8 +181,8 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   if (options.mode === "pq_only" && hello.features.pq !== "hybrid") throw new HandshakeError("pq_required", 403, "this server accepts only hybrid post-quantum sessions");
   const pq: PqOffer = options.mode !== "off" && hello.features.pq === "hybrid" ? "hybrid" : "off";
 
+  // the schema checked both shares: strict base64 of the right length
   const clientX = decodeBase64(hello.key_shares.x25519);
-  if (clientX.length !== 32) throw new HandshakeError("bad_hello", 400, "x25519 share must be 32 bytes");
   const x = await x25519KeyPair();
   let secrets: Uint8Array[];
   try {
@@ -201,7 +193,6 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   let ciphertext: Uint8Array | undefined;
   if (pq === "hybrid") {
     const publicKey = decodeBase64(hello.key_shares.mlkem768!);
-    if (publicKey.length !== 1_184) throw new HandshakeError("bad_hello", 400, "ML-KEM-768 share must be 1184 bytes");
     let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
       encapsulated = ml_kem768.encapsulate(publicKey);

@@ -7,16 +7,25 @@ import { metrics } from "../metrics";
 
 const INTERNAL_FAILURE_WINDOW_MS = 30_000;
 let internalFailures: number[] = [];
+/** Open sessions per client key (OVERLAY_MAX_SESSIONS_PER_CLIENT); keys leave when they reach 0. */
+const perClient = new Map<string, number>();
 
 export const overlayState = {
-  sessionOpened(): void {
+  sessionOpened(client: string): void {
     metrics.overlaySessions.inc();
+    perClient.set(client, (perClient.get(client) ?? 0) + 1);
   },
-  sessionClosed(): void {
+  sessionClosed(client: string): void {
     metrics.overlaySessions.dec();
+    const left = (perClient.get(client) ?? 0) - 1;
+    if (left > 0) perClient.set(client, left);
+    else perClient.delete(client);
   },
   get sessions(): number {
     return metrics.overlaySessions.get();
+  },
+  sessionsOf(client: string): number {
+    return perClient.get(client) ?? 0;
   },
   /** Frames queued for credit across sessions (`queue_depth{queue="overlay_send"}`). */
   sendQueued(delta: number): void {

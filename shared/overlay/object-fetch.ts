@@ -1,9 +1,9 @@
 /**
  * @module What a session fetch serves: the address parsed, the object found, sized against the
  * session's limits and verified against its address — or the refusal to send instead
- * (docs/OAP1.md §5). The session object only turns the bytes into frames under its credit window.
+ * (docs/OAP1.md §5). Bytes that fail their address throw IntegrityError (shared/domain-errors.ts),
+ * which the session object translates. It only turns the bytes into frames under its credit window.
  */
-import { HttpError } from "../errors";
 import type { ObjectStore } from "../store";
 import { readVerified } from "../store/verified-read";
 
@@ -34,10 +34,5 @@ export async function fetchForSession(store: ObjectStore, payload: Uint8Array, l
   if (!info) return refuse(404, "not_found", `no object ${address}`);
   if (info.size > limits.maxBytes) return refuse(413, "too_large", `${address} is ${info.size} bytes; sessions serve at most ${limits.maxBytes}`);
   if (info.size > limits.budgetLeft) return refuse(429, "fetch_budget", "too many fetch bytes waiting for credit on this session");
-  try {
-    return { address, bytes: (await readVerified({ corrId: limits.corrId }, store, hex)).bytes };
-  } catch (error) {
-    if (error instanceof HttpError) return refuse(error.status, error.reason ?? error.code.toLowerCase(), error.message);
-    throw error;
-  }
+  return { address, bytes: (await readVerified({ corrId: limits.corrId }, store, hex)).bytes };
 }

@@ -5,6 +5,7 @@
  * Object and the SDK, so both ends read one definition.
  */
 import { z } from "zod";
+import { isBase64 } from "../base64";
 import { encodeFrame, FLAGS, OAP_VERSION, type Frame } from "../oap/codec";
 
 /** Version of the session protocol (HELLO → READY → CONFIRM), offered in HELLO `versions`. */
@@ -41,7 +42,18 @@ export const CLOSE = {
 export type PqOffer = "off" | "hybrid";
 export type PqMode = "off" | "hybrid" | "pq_only";
 
-const b64 = (min: number, max: number) => z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).min(min).max(max);
+/** Bytes of a strict base64 string (padding optional), computed without decoding it. */
+const base64Length = (text: string) => Math.floor((text.replace(/=+$/, "").length * 3) / 4);
+
+/**
+ * Strict base64 of exactly `bytes` bytes: checked here, in the schema, so a malformed key share is
+ * a refusal of the HELLO (400 bad_hello), never a decoding failure later in the handshake.
+ */
+const b64 = (bytes: number, what: string) =>
+  z
+    .string()
+    .max(Math.ceil(bytes / 3) * 4)
+    .refine((text) => isBase64(text) && base64Length(text) === bytes, { message: `${what} must be ${bytes} bytes of standard base64` });
 
 export const helloSchema = z.object({
   op: z.literal("hello"),
@@ -52,11 +64,11 @@ export const helloSchema = z.object({
     pq: z.enum(["off", "hybrid"]),
   }),
   max_frame: z.number().int().min(4_096).max(1_048_576),
-  nonce: b64(20, 24),
+  nonce: b64(16, "nonce"),
   key_shares: z.object({
-    x25519: b64(43, 44),
+    x25519: b64(32, "x25519 share"),
     /** ML-KEM-768 encapsulation key (1,184 bytes), present when `features.pq` is hybrid. */
-    mlkem768: b64(1_578, 1_580).optional(),
+    mlkem768: b64(1_184, "ML-KEM-768 share").optional(),
   }),
 });
 export type Hello = z.infer<typeof helloSchema>;
@@ -84,13 +96,13 @@ export const readySchema = z.object({
     send_window: z.number().int().positive(),
     idle_timeout_ms: z.number().int().positive(),
   }),
-  nonce: b64(20, 24),
-  key_shares: z.object({ x25519: b64(43, 44), mlkem768_ct: b64(1_450, 1_452).optional() }),
+  nonce: b64(16, "nonce"),
+  key_shares: z.object({ x25519: b64(32, "x25519 share"), mlkem768_ct: b64(1_088, "ML-KEM-768 ciphertext").optional() }),
   mac: z.string(),
 });
 export type Ready = z.infer<typeof readySchema>;
 
-export const confirmSchema = z.object({ op: z.literal("confirm"), mac: b64(43, 44) });
+export const confirmSchema = z.object({ op: z.literal("confirm"), mac: b64(32, "mac") });
 export const creditSchema = z.object({ op: z.literal("credit"), n: z.number().int().min(1).max(1_048_576) });
 
 /** The error payload of a refusal (any RESP with a code ≥ 400). */

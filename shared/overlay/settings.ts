@@ -22,10 +22,19 @@ export interface GossipSettings {
   maxSubscribers: number;
   /** Relays a hub keeps in progress before publishes are refused (WORK_QUEUE_CAPACITY). */
   queueCapacity: number;
+  /** Hubs keep subscribers in storage; false in amnesia mode (isolate memory only). */
+  persistent: boolean;
 }
 
 /** Internal header carrying the settings from the worker to the session object; never taken from clients. */
 export const SETTINGS_HEADER = "x-ron-overlay-settings";
+/** Internal header naming the session's client (OVERLAY_MAX_SESSIONS_PER_CLIENT); set by the worker. */
+export const CLIENT_HEADER = "x-ron-overlay-client";
+/** The client key when the request has no `CF-Connecting-IP` (local runs): all such clients share it. */
+export const LOCAL_CLIENT = "local";
+
+/** Whose sessions these are: the client's IP as Cloudflare saw it, else the shared local key. */
+export const clientKeyOf = (request: Request): string => request.headers.get("CF-Connecting-IP")?.trim() || LOCAL_CLIENT;
 
 export function overlaySettings(config: Config): OverlaySettings {
   return {
@@ -46,6 +55,7 @@ export function overlaySettings(config: Config): OverlaySettings {
       maxHops: config.OVERLAY_GOSSIP_MAX_HOPS,
       maxSubscribers: config.OVERLAY_GOSSIP_MAX_SUBSCRIBERS,
       queueCapacity: config.WORK_QUEUE_CAPACITY,
+      persistent: !config.AMNESIA,
     },
     store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
   };

@@ -1,13 +1,14 @@
 /**
  * @module `GET /overlay`: hand the WebSocket upgrade to a new session object, with the overlay
  * settings this worker resolved from its config. A plain GET gets 426; past
- * OVERLAY_MAX_SESSIONS the upgrade is shed with 503 BACKPRESSURE.
+ * OVERLAY_MAX_SESSIONS the upgrade is shed with 503 BACKPRESSURE, and past
+ * OVERLAY_MAX_SESSIONS_PER_CLIENT sessions of one client (by `CF-Connecting-IP`) with 429.
  */
 import { configOf, type RequestContext } from "../../shared/context";
 import { HttpError, shed } from "../../shared/errors";
 import type { RouteRequest } from "../../shared/middleware/router";
 import { overlayState } from "../../shared/overlay/isolate-state";
-import { overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
+import { CLIENT_HEADER, clientKeyOf, overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 
 export async function openSession(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
@@ -19,9 +20,17 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   }
   const config = configOf(rc);
   if (overlayState.sessions >= config.OVERLAY_MAX_SESSIONS) throw shed(503, "BACKPRESSURE", `${config.OVERLAY_MAX_SESSIONS} overlay sessions are open`, 1_000);
+  const client = clientKeyOf(request);
+  if (overlayState.sessionsOf(client) >= config.OVERLAY_MAX_SESSIONS_PER_CLIENT) {
+    throw new HttpError(429, "TOO_MANY_REQUESTS", `this client has ${config.OVERLAY_MAX_SESSIONS_PER_CLIENT} overlay sessions open; close one first`, {
+      reason: "client_sessions",
+      retryAfterMs: 1_000,
+    });
+  }
   const sessions = (rc.env as OverlaySessionEnv).OVERLAY_SESSION;
   const headers = new Headers(request.headers);
   headers.set(SETTINGS_HEADER, JSON.stringify(overlaySettings(config)));
+  headers.set(CLIENT_HEADER, client);
   const upgraded = await sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
   if (!upgraded.webSocket) return upgraded;
   // Decline permessage-deflate: an empty Sec-WebSocket-Extensions is workerd's way to say "no
