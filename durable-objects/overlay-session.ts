@@ -10,6 +10,8 @@
  * session object stays in memory while its socket is open.
  */
 import { DurableObject } from "cloudflare:workers";
+import { authenticate, CapabilityDenied, denialStatus, judgeOrThrow, keyringOfEnv, type CapabilityNeed, type CapabilityOp } from "../shared/capability";
+import type { ConfigEnv } from "../shared/config";
 import { metrics } from "../shared/metrics";
 import { DecodeError, DomainError, IntegrityError, MissingObjectError } from "../shared/domain-errors";
 import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
@@ -24,7 +26,7 @@ import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
 import type { GossipHub } from "./gossip-hub";
 
-export interface OverlaySessionEnv extends StoreEnv {
+export interface OverlaySessionEnv extends StoreEnv, ConfigEnv {
   OVERLAY_SESSION: DurableObjectNamespace<OverlaySession>;
   GOSSIP_HUB: DurableObjectNamespace<GossipHub>;
 }
@@ -42,8 +44,12 @@ interface Attachment {
   lastSeen: number;
   pending?: PendingConfirm;
   pq?: PqOffer;
+  /** The capability token HELLO presented; each request is judged against it. */
+  token?: string;
   topics: string[];
 }
+
+const OVERLAY_OPS: readonly CapabilityOp[] = ["overlay.fetch", "overlay.publish", "overlay.subscribe"];
 
 /** Topics one session may subscribe to. */
 const MAX_TOPICS = 64;
@@ -178,9 +184,20 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     if (hello.appProtoId !== APP.CONTROL || !(hello.flags & FLAGS.REQ)) return this.#refuse(ws, state, hello, new HandshakeError("expected_hello", 400, "the first frame must be HELLO (REQ, app 0)"));
     const started = performance.now();
     let accepted;
+    let token: string | undefined;
     try {
-      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits });
+      // the token is judged before any key exchange work: anonymous clients cost a JSON parse
+      const admit = (parsed: { token?: string }) => {
+        const verified = authenticate(keyringOfEnv(this.env), parsed.token);
+        if (verified.grant.ops && !OVERLAY_OPS.some((op) => verified.grant.ops!.has(op))) throw new CapabilityDenied("caveat", "token allows no overlay operation");
+        token = parsed.token;
+      };
+      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits, admit });
     } catch (error) {
+      if (error instanceof CapabilityDenied) {
+        metrics.authDenied.inc({ reason: error.reason });
+        return this.#refuse(ws, state, hello, new HandshakeError(error.reason, denialStatus(error.reason), error.message));
+      }
       if (error instanceof HandshakeError) {
         if (error.reason === "pq_required") metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: "refused" });
         return this.#refuse(ws, state, hello, error);
@@ -191,7 +208,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: accepted.pq === "hybrid" ? "hybrid" : "classical" });
     // the session's limits are what READY announced (max frame: the smaller of both sides')
     const settings = { ...state.settings, limits: accepted.limits };
-    const next: Attachment = { ...state, settings, phase: "confirm", pending: accepted.pending, pq: accepted.pq };
+    const next: Attachment = { ...state, settings, phase: "confirm", pending: accepted.pending, pq: accepted.pq, token };
     ws.serializeAttachment(next);
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: hello.corrId, payload: accepted.ready }));
   }
@@ -257,7 +274,21 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     this.#send(ws, errorFrame(request.appProtoId, request.corrId, status, reason, message));
   }
 
+  /** Judge one request against the session's token; a refusal answers it (401/403) and counts. */
+  #allows(ws: WebSocket, state: Attachment, request: Frame, need: CapabilityNeed): boolean {
+    try {
+      judgeOrThrow(authenticate(keyringOfEnv(this.env), state.token), need);
+      return true;
+    } catch (error) {
+      if (!(error instanceof CapabilityDenied)) throw error;
+      metrics.authDenied.inc({ reason: error.reason });
+      this.#reject(ws, request, denialStatus(error.reason), error.reason, error.message);
+      return false;
+    }
+  }
+
   async #fetchObject(ws: WebSocket, state: Attachment, request: Frame): Promise<typeof HANDED_OFF | void> {
+    if (!this.#allows(ws, state, request, { op: "overlay.fetch" })) return;
     const outcome = await fetchForSession(createObjectStore(this.env, state.settings.store), request.payload, {
       maxBytes: state.settings.fetchMaxBytes,
       budgetLeft: FETCH_BUDGET_OBJECTS * Math.max(state.settings.fetchMaxBytes, 1) - this.#fetchBytes,
@@ -289,6 +320,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const state = ws.deserializeAttachment() as Attachment;
     const hub = this.#hub(parsed.topic);
     if (parsed.op === "subscribe") {
+      if (!this.#allows(ws, state, request, { op: "overlay.subscribe", topic: parsed.topic })) return;
       if (!state.topics.includes(parsed.topic) && state.topics.length >= MAX_TOPICS) return this.#reject(ws, request, 429, "topics", `at most ${MAX_TOPICS} topics per session`);
       const outcome = await hub.subscribe(state.id, state.settings.gossip);
       if (!outcome.ok) return this.#reject(ws, request, 429, "topic_full", `topic ${parsed.topic} has its maximum of subscribers`);
@@ -308,6 +340,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     } catch {
       return this.#reject(ws, request, 400, "bad_gossip_event", "expected u16 header length, header JSON {topic,id,ttl_ms?}, message bytes");
     }
+    if (!this.#allows(ws, state, request, { op: "overlay.publish", topic: header.topic, bytes: data.length })) return;
     const ttlMs = Math.min(header.ttl_ms ?? state.settings.gossip.ttlMs, state.settings.gossip.ttlMs);
     const message: GossipMessage = { topic: header.topic, id: header.id, data, expiresAt: Date.now() + ttlMs };
     const outcome = await this.#hub(header.topic).publish(message, state.id, state.settings.gossip);
@@ -453,6 +486,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
 
 /** The overlay edge's translation of a domain error into the code of its refusal frame. */
 function refusalStatus(error: DomainError): number {
+  if (error instanceof CapabilityDenied) return denialStatus(error.reason);
   if (error instanceof HandshakeError) return error.status;
   if (error instanceof IntegrityError) return 502;
   if (error instanceof MissingObjectError) return 404;

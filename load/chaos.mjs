@@ -8,7 +8,12 @@
 //   bombs         gzip and zstd bombs in parallel: all 413, memory stays bounded
 //   big-headers   a 64 KiB header: 431 from the header cap, no 5xx, no hang
 //   limiter-down  the limiter binding points at an object without lease(): reads admitted, writes 503
+//   hostile       anonymous writes, forged and replayed webhooks, malformed HELLOs, a session flood
+//                 from one client and a topic flood: all refused, /readyz stays 200, state within caps
+import { createHmac, randomUUID } from "node:crypto";
 import http from "node:http";
+import WebSocket from "ws";
+import { importTs } from "../scripts/import-ts.mjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,7 +21,7 @@ import { gzipSync } from "node:zlib";
 import { createClient, openLoop } from "./driver/engine.mjs";
 import { machineInfo, gitCommit } from "./driver/load.mjs";
 import { RouteStats, round } from "./driver/stats.mjs";
-import { ROOT, authHeaders, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
+import { HARNESS_TOKEN, ROOT, authHeaders, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
 import { textBytes } from "./driver/traffic.mjs";
 
 const { values } = parseArgs({ options: { only: { type: "string" }, out: { type: "string" } } });
@@ -209,6 +214,99 @@ const drills = {
       ];
       return { config: { RATE_LIMITER: "bound to AmnesiaStore (no lease method)" }, checks };
     }, { durableObjects: { RATE_LIMITER: { className: "AmnesiaStore", useSQLite: true } } });
+  },
+  async hostile() {
+    const secret = "chaos-github-secret";
+    const caps = { MAILBOX_MAX_TOPICS: 64, MAILBOX_METRIC_TOPICS: 16, OVERLAY_MAX_SESSIONS_PER_CLIENT: 8, AUDIT_CAPACITY: 256 };
+    const vars = { GITHUB_WEBHOOK_SECRET: secret, ...Object.fromEntries(Object.entries(caps).map(([k, v]) => [k, String(v)])) };
+    return withTarget(vars, async (target) => {
+      const oap = await importTs("shared/oap/codec.ts", "shared/overlay/protocol.ts");
+      // /readyz polled every 100 ms for the whole drill: any non-200 is a failure
+      const readiness = { polls: 0, bad: [] };
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          const r = await fetch(`${target.url}/readyz`).catch((e) => ({ status: e.message, json: async () => null }));
+          readiness.polls++;
+          if (r.status !== 200) readiness.bad.push({ status: r.status, body: await r.json().catch(() => null) });
+          await sleep(100);
+        }
+      })();
+      const rssBefore = rssBytes(target.pid);
+      const tally = (results) => results.reduce((m, k) => ((m[k] = (m[k] ?? 0) + 1), m), {});
+      const statusOf = async (response) => `${response.status} ${(await response.json().catch(() => ({}))).reason ?? ""}`.trim();
+
+      // 1. anonymous and forged-token writes
+      const anonymous = tally(await Promise.all(Array.from({ length: 200 }, (_, i) =>
+        fetch(`${target.url}/put`, { method: "POST", body: textBytes(64), headers: { "content-type": "application/octet-stream", ...(i % 2 ? { authorization: `Bearer ${HARNESS_TOKEN.slice(0, -4)}AAAA` } : {}) } }).then(statusOf))));
+
+      // 2. a real delivery, then forged ones and replays of the real one under new delivery ids
+      const realBody = JSON.stringify({ zen: "the real one", at: Date.now() });
+      const sign = (body) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+      const deliver = (body, signature) => fetch(`${target.url}/webhooks/github`, { method: "POST", body, headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": signature } });
+      const real = await (await deliver(realBody, sign(realBody))).json();
+      const forged = tally(await Promise.all(Array.from({ length: 500 }, (_, i) => deliver(JSON.stringify({ forged: i }), sign("something else")).then(statusOf))));
+      const replays = await Promise.all(Array.from({ length: 100 }, () => deliver(realBody, sign(realBody)).then((r) => r.json())));
+      const replayed = replays.filter((r) => r.duplicate === false).length;
+      const tail = await (await fetch(`${target.url}/audit/tail?limit=256`, { headers: authHeaders() })).json();
+      const realAudited = tail.records.some((r) => r.provider === "github" && r.decision === "allow");
+      const deniedRecords = tail.records.filter((r) => r.decision !== "allow").length;
+
+      // 3. malformed HELLOs, each on its own socket: refused with a protocol close code, never 1011
+      const wsUrl = `${target.url.replace(/^http/, "ws")}/overlay`;
+      const share = Buffer.alloc(32, 9).toString("base64");
+      const hellos = [
+        JSON.stringify({ op: "hello", versions: [1], features: { pq: "off" }, key_shares: { x25519: share.replace(/=$/, "") + "=" + "=" }, max_frame: 65536 }), // bad padding
+        JSON.stringify({ op: "hello", versions: [1], features: { pq: "off" }, key_shares: { x25519: share.slice(4) }, max_frame: 65536 }), // short share
+        JSON.stringify({ op: "hello", versions: [99], features: { pq: "off" }, key_shares: { x25519: share }, max_frame: 65536 }), // unknown version
+        "{not json",
+        JSON.stringify({ op: "hello", versions: [1], features: { pq: "hybrid" }, key_shares: { x25519: share, mlkem768: "AAAA" }, max_frame: 65536 }), // bad ML-KEM share
+      ];
+      const helloClose = (payload) => new Promise((resolve) => {
+        const socket = new WebSocket(wsUrl, { perMessageDeflate: false, headers: { "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250)}` } });
+        const timer = setTimeout(() => { socket.terminate(); resolve("no close in 5 s"); }, 5000);
+        socket.on("open", () => socket.send(oap.frame({ flags: oap.FLAGS.REQ, appProtoId: oap.APP.CONTROL, corrId: 1n, payload: new TextEncoder().encode(payload) })));
+        socket.on("close", (code) => { clearTimeout(timer); resolve(code); });
+        socket.on("error", () => {});
+      });
+      const helloCodes = tally(await Promise.all(Array.from({ length: 100 }, (_, i) => helloClose(hellos[i % hellos.length]))));
+
+      // 4. one client opening far more sessions than its cap (silent sockets, closed at the end)
+      const opened = [];
+      const upgrades = tally(await Promise.all(Array.from({ length: 40 }, () => new Promise((resolve) => {
+        const socket = new WebSocket(wsUrl, { perMessageDeflate: false, headers: { "cf-connecting-ip": "203.0.113.7" } });
+        socket.on("open", () => { opened.push(socket); resolve("101"); });
+        socket.on("unexpected-response", (_req, res) => { res.resume(); resolve(String(res.statusCode)); });
+        socket.on("error", () => resolve("error"));
+      }))));
+      for (const socket of opened) socket.terminate();
+
+      // 5. a careless client spreading sends over 400 topics
+      const topics = tally(await Promise.all(Array.from({ length: 400 }, (_, i) =>
+        fetch(`${target.url}/mailbox/send`, { method: "POST", headers: authHeaders({ "content-type": "application/json" }), body: JSON.stringify({ topic: `flood.${i}`, idem_key: "k", payload_b64: "eA==" }) }).then(statusOf))));
+      const metricsText = await (await fetch(`${target.url}/metrics`, { headers: authHeaders() })).text();
+      const gauge = (name) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(metricsText)?.[1] ?? NaN);
+      const depthSeries = metricsText.split("\n").filter((l) => l.startsWith("queue_depth{")).length;
+
+      await sleep(3500); // handshake timeouts of anything left half-open, then a last readiness look
+      watching = false;
+      await watcher;
+      const rssAfter = rssBytes(target.pid);
+      const checks = [
+        { what: "anonymous and forged-token writes refused with 401", actual: JSON.stringify(anonymous), limit: "200 × 401", ok: Object.keys(anonymous).every((k) => k.startsWith("401")) },
+        { what: "forged webhooks refused with 401", actual: JSON.stringify(forged), limit: "500 × 401", ok: Object.keys(forged).every((k) => k.startsWith("401")) },
+        { what: "the real delivery accepted once; replays under new delivery ids are duplicates", actual: `accepted=${real.accepted} duplicate=${real.duplicate}, replays enqueued=${replayed}`, limit: "accepted, 0 replays enqueued", ok: real.accepted === true && real.duplicate === false && replayed === 0 },
+        { what: "the real delivery is still in the audit log; denials only sampled", actual: `real=${realAudited}, denial records=${deniedRecords}`, limit: "real kept, ≤ 5 denial records", ok: realAudited && deniedRecords <= 5 },
+        { what: "malformed HELLOs closed with a protocol code, never 1011", actual: JSON.stringify(helloCodes), limit: "100 × 1002/1008 (4400s)", ok: Object.keys(helloCodes).every((k) => /^(1002|1008|4\d\d\d)$/.test(k)) },
+        { what: "one client's sessions capped", actual: JSON.stringify(upgrades), limit: `${caps.OVERLAY_MAX_SESSIONS_PER_CLIENT} × 101, the rest 429`, ok: upgrades["101"] === caps.OVERLAY_MAX_SESSIONS_PER_CLIENT && upgrades["429"] === 40 - caps.OVERLAY_MAX_SESSIONS_PER_CLIENT },
+        { what: "topic flood: topics capped, the rest 429 topic_limit", actual: JSON.stringify(topics), limit: `${caps.MAILBOX_MAX_TOPICS} × 200`, ok: topics["200"] <= caps.MAILBOX_MAX_TOPICS && Object.keys(topics).every((k) => k === "200" || k === "429 topic_limit") },
+        { what: "mailbox_topics within its cap", actual: gauge("mailbox_topics"), limit: `≤ ${caps.MAILBOX_MAX_TOPICS}`, ok: gauge("mailbox_topics") <= caps.MAILBOX_MAX_TOPICS },
+        { what: "queue_depth series bounded", actual: depthSeries, limit: `≤ ${caps.MAILBOX_METRIC_TOPICS + 5}`, ok: depthSeries <= caps.MAILBOX_METRIC_TOPICS + 5 },
+        { what: "/readyz stayed 200 throughout", actual: `${readiness.polls - readiness.bad.length}/${readiness.polls}${readiness.bad.length ? ` first bad: ${JSON.stringify(readiness.bad[0])}` : ""}`, limit: "all 200", ok: readiness.polls > 0 && readiness.bad.length === 0 },
+        { what: "workerd RSS growth", actual: `${round((rssAfter - rssBefore) / 1048576, 1)} MiB`, limit: "< 128 MiB", ok: rssAfter - rssBefore < 128 * 1048576 },
+      ];
+      return { config: caps, checks };
+    });
   },
 };
 

@@ -3,11 +3,14 @@
 // npm run overlay -- fetch <b3:hex> [--out file]            fetch over a session (BLAKE3-verified)
 // npm run overlay -- sub <topic> [--count N] [--seconds S]  print deliveries as JSON lines
 // npm run overlay -- pub <topic> <message> [--id ID]        publish, print {id,duplicate,subscribers}
-// Common: --url ws://127.0.0.1:8787/overlay (or RON_URL=http://host:port). Uses the SDK (sdk/).
+// Common: --url ws://127.0.0.1:8787/overlay (default from RON_URL, else 127.0.0.1:${PORT:-8787});
+// the session presents RON_TOKEN, else the dev token `npm start` wrote (.ron/dev-token), in HELLO.
+// Uses the SDK (sdk/).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { importTs } from "./import-ts.mjs";
+import { baseUrl, devToken } from "./local-dev.mjs";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,7 +23,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "30" },
   },
 });
-const base = values.url ?? (process.env.RON_URL ?? "http://127.0.0.1:8787").replace(/^http/, "ws").replace(/\/$/, "") + "/overlay";
+const base = values.url ?? baseUrl().replace(/^http/, "ws") + "/overlay";
 const [command, ...args] = positionals;
 const usage = "usage: npm run overlay -- hello | fetch <b3:hex> [--out f] | sub <topic> [--count N] [--seconds S] | pub <topic> <message> [--id ID]  [--url ws://…/overlay] [--pq hybrid|off]";
 if (!["hello", "fetch", "sub", "pub"].includes(command) || (command !== "hello" && !args[0]) || (command === "pub" && args[1] === undefined)) {
@@ -32,9 +35,10 @@ const sdk = await importTs("sdk/index.ts");
 const started = performance.now();
 let session;
 try {
-  session = await sdk.connectOverlay({ url: base, WebSocket, socketOptions: { perMessageDeflate: false }, pq: values.pq });
+  session = await sdk.connectOverlay({ url: base, WebSocket, socketOptions: { perMessageDeflate: false }, pq: values.pq, token: devToken() });
 } catch (error) {
-  console.error(`cannot open a session at ${base}: ${error.message}`);
+  const why = error.status ? `${error.status} ${error.reason ?? ""}: ${error.message}` : (error.cause?.code ?? error.code ?? error.message);
+  console.error(`cannot open a session at ${base}: ${why}`);
   process.exit(1);
 }
 const handshakeMs = performance.now() - started;

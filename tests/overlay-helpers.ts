@@ -5,7 +5,7 @@ import { decodeFrame, FLAGS, type Frame } from "../shared/oap/codec";
 import { APP, frame, jsonBytes } from "../shared/overlay/protocol";
 import { connectOverlay, type ConnectOptions, type OverlayClient } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
-import { call } from "./helpers";
+import { call, TOKEN } from "./helpers";
 
 /** Upgrade `GET /overlay` and accept the client end (workerd's socket, no network). */
 export async function openRawSocket(overrides: Record<string, string> = {}): Promise<WebSocket> {
@@ -19,14 +19,14 @@ export async function openRawSocket(overrides: Record<string, string> = {}): Pro
 /** A full session through the SDK (handshake included). */
 export async function openSession(options: Partial<ConnectOptions> = {}, overrides: Record<string, string> = {}): Promise<OverlayClient> {
   const socket = await openRawSocket(overrides);
-  return connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), ...options });
+  return connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), token: TOKEN, ...options });
 }
 
 /** A session plus a log of every frame the server sent on it. */
 export async function openWatchedSession(options: Partial<ConnectOptions> = {}, overrides: Record<string, string> = {}): Promise<{ client: OverlayClient; log: FrameLog }> {
   const socket = await openRawSocket(overrides);
   const log = new FrameLog(socket);
-  const client = await connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), ...options });
+  const client = await connectOverlay({ socket: socket as unknown as WebSocketLike, blake3Hex: (bytes) => blake3().hashHex(bytes), token: TOKEN, ...options });
   return { client, log };
 }
 

@@ -8,7 +8,7 @@ import { connectOverlay } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
 import overlay from "../workers/overlay/index";
 import { blake3 } from "../shared/blake3";
-import { call, callWorker, putRaw, randomBytes } from "./helpers";
+import { call, callWorker, putRaw, randomBytes, TOKEN } from "./helpers";
 import { openSession, sleep } from "./overlay-helpers";
 
 async function scrape(target: (path: string) => Promise<Response> = (p) => call(p)): Promise<string> {
@@ -71,7 +71,7 @@ describe("sessions per client", () => {
   const session = async (response: Response) => {
     expect(response.status).toBe(101);
     response.webSocket!.accept();
-    return connectOverlay({ socket: response.webSocket as unknown as WebSocketLike, blake3Hex: (b) => blake3().hashHex(b) });
+    return connectOverlay({ socket: response.webSocket as unknown as WebSocketLike, blake3Hex: (b) => blake3().hashHex(b), token: TOKEN });
   };
 
   it("refuses a client's upgrade past OVERLAY_MAX_SESSIONS_PER_CLIENT with 429 client_sessions, counted; other clients are unaffected; a close frees a slot", async () => {
@@ -100,7 +100,7 @@ describe("the standalone overlay worker", () => {
     const response = await callOverlay("/overlay", { headers: { Upgrade: "websocket" } });
     expect(response.status).toBe(101);
     response.webSocket!.accept();
-    const client = await connectOverlay({ socket: response.webSocket as unknown as WebSocketLike, blake3Hex: (b) => blake3().hashHex(b) });
+    const client = await connectOverlay({ socket: response.webSocket as unknown as WebSocketLike, blake3Hex: (b) => blake3().hashHex(b), token: TOKEN });
     expect((await client.fetch(address)).length).toBe(1_000);
     client.close();
     expect((await callOverlay("/put", { method: "POST", body: "x" })).status).toBe(404);

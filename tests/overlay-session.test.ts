@@ -8,7 +8,7 @@ import { encodeFrame, FLAGS } from "../shared/oap/codec";
 import { startClientHandshake, HandshakeError } from "../shared/overlay/handshake";
 import { APP, CLOSE, frame, parseJsonBytes } from "../shared/overlay/protocol";
 import { OverlayError } from "../sdk";
-import { call, envelopeOf, R2 } from "./helpers";
+import { call, envelopeOf, R2, TOKEN } from "./helpers";
 import { FrameLog, helloFrame, metricValue, openRawSocket, openSession, sleep } from "./overlay-helpers";
 
 
@@ -69,7 +69,7 @@ describe("handshake", () => {
     const socket = await openRawSocket({ OVERLAY_PQ_MODE: "pq_only" });
     const log = new FrameLog(socket);
     const { connectOverlay } = await import("../sdk");
-    const error = await connectOverlay({ socket: socket as never, pq: "off" }).catch((e) => e);
+    const error = await connectOverlay({ socket: socket as never, pq: "off", token: TOKEN }).catch((e) => e);
     expect(error).toBeInstanceOf(OverlayError);
     expect(error).toMatchObject({ status: 403, reason: "pq_required" });
     await log.until(() => log.closed !== undefined);
@@ -84,7 +84,7 @@ describe("handshake", () => {
 
   it("detects a stripped PQ offer (downgrade by a man in the middle): READY's MAC fails on the client", async () => {
     // The client offers hybrid; a middlebox removes the ML-KEM share before the server sees it.
-    const client = await startClientHandshake({ pq: "hybrid" });
+    const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
     const stripped = parseJsonBytes(client.hello) as { features: { pq: string }; key_shares: Record<string, string> };
     stripped.features.pq = "off";
     delete stripped.key_shares.mlkem768;
@@ -101,7 +101,7 @@ describe("handshake", () => {
   });
 
   it("detects a wrong key: a tampered server share fails READY's MAC", async () => {
-    const client = await startClientHandshake({ pq: "hybrid" });
+    const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
     const socket = await openRawSocket();
     const log = new FrameLog(socket);
     socket.send(helloFrame(parseJsonBytes(client.hello)));
@@ -129,7 +129,7 @@ describe("handshake", () => {
   });
 
   it("serves a request pipelined right behind CONFIRM, in order", async () => {
-    const client = await startClientHandshake({ pq: "hybrid" });
+    const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
     const socket = await openRawSocket();
     const log = new FrameLog(socket);
     socket.send(helloFrame(parseJsonBytes(client.hello), 1n));

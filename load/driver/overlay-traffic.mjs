@@ -7,7 +7,7 @@ import { createBLAKE3 } from "hash-wasm";
 import WebSocket from "ws";
 import { importTs } from "../../scripts/import-ts.mjs";
 import { pick, textBytes, weightedPicker } from "./traffic.mjs";
-import { authHeaders } from "./targets.mjs";
+import { HARNESS_TOKEN, authHeaders } from "./targets.mjs";
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -21,7 +21,7 @@ export async function overlayTraffic(scenario, baseUrl) {
   // no permessage-deflate: it tripled the service's CPU and put 40-80 ms tails on everything
   // (docs/PERFORMANCE.md); run with OVERLAY_DEFLATE=1 to measure a client that keeps it
   const socketOptions = { perMessageDeflate: process.env.OVERLAY_DEFLATE === "1" };
-  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000 });
+  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000, token: HARNESS_TOKEN });
   const open = [];
   const gossip = [];
   const entries = [];

@@ -1,3 +1,5 @@
+import { DomainError } from "../domain-errors";
+
 /**
  * @module Why a capability check failed, as a domain error: the HTTP edge turns it into
  * 401/403/503 (shared/middleware/require-capability.ts), the overlay edge into an error frame.
@@ -14,12 +16,15 @@ export type DenialReason =
   /** No root key is configured, so nothing that needs a token can be allowed. */
   | "not_configured";
 
-export class CapabilityDenied extends Error {
+export class CapabilityDenied extends DomainError {
   constructor(
-    readonly reason: DenialReason,
+    override readonly reason: DenialReason,
     message: string,
   ) {
-    super(message);
+    super(reason, message);
     this.name = "CapabilityDenied";
   }
 }
+
+/** The status a refusal answers with (HTTP, and OAP/1 refusal frames, which use HTTP-like codes). */
+export const denialStatus = (reason: DenialReason): 401 | 403 | 503 => (reason === "caveat" ? 403 : reason === "not_configured" ? 503 : 401);

@@ -3,7 +3,7 @@
  * per-isolate cache of verified tokens: a token's signature chain never changes, so it is
  * checked once; its caveats (expiry included) are judged on every request.
  */
-import type { Config } from "../config";
+import { parseKnobs, type Config, type ConfigEnv } from "../config";
 import { CapabilityDenied } from "./errors";
 import { judge, type CapabilityNeed } from "./caveats";
 import { decodeRootKey, rootKeyOf, type Keyring } from "./root-key";
@@ -23,6 +23,18 @@ export function keyringOf(config: KeyKnobs): Keyring | null {
     if (current instanceof Uint8Array) keyring = { current: rootKeyOf(current), previous: previous instanceof Uint8Array ? rootKeyOf(previous) : undefined };
     keyrings.set(config, keyring);
   }
+  return keyring;
+}
+
+const envKeyrings = new WeakMap<ConfigEnv, Keyring | null>();
+
+/**
+ * The keyring from a worker's env, for code that runs outside a request's context (Durable
+ * Objects read their own configuration): parsed once per env object.
+ */
+export function keyringOfEnv(env: ConfigEnv): Keyring | null {
+  let keyring = envKeyrings.get(env);
+  if (keyring === undefined) envKeyrings.set(env, (keyring = keyringOf(parseKnobs(env, ["CAP_ROOT_KEY", "CAP_ROOT_KEY_PREVIOUS"]))));
   return keyring;
 }
 
@@ -54,6 +66,19 @@ export function authorize(keyring: Keyring | null, token: string | undefined, ne
   if (!token) throw new CapabilityDenied("missing_token", `${need.op} needs a capability token`);
   const checked = verifiedToken(token, keyring);
   judgeOrThrow(checked, need, nowSeconds);
+  return checked;
+}
+
+/**
+ * Authenticate a token without a particular need: signature, root key and expiry. An overlay
+ * session does this at HELLO, then judges each request it makes.
+ */
+export function authenticate(keyring: Keyring | null, token: string | undefined, nowSeconds = Date.now() / 1000): VerifiedToken {
+  if (!keyring) throw new CapabilityDenied("not_configured", "no capability root key is configured (CAP_ROOT_KEY)");
+  if (!token) throw new CapabilityDenied("missing_token", "a capability token is needed");
+  const checked = verifiedToken(token, keyring);
+  const expires = checked.grant.expires;
+  if (expires !== undefined && nowSeconds >= expires) throw new CapabilityDenied("expired", `token expired at ${expires}`);
   return checked;
 }
 

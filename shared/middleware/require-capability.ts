@@ -58,6 +58,14 @@ export function requireCapabilityUnder(keyring: Keyring | null, request: Request
   }
 }
 
+/**
+ * Refuse with 503 NOT_CONFIGURED when no root key is configured: for routes that take their
+ * token later (an overlay session presents it in HELLO), so they don't open anything first.
+ */
+export function requireRootKey(rc: RequestContext<any>): void {
+  if (!keyringOf(configOf(rc))) throw toHttpError(new CapabilityDenied("not_configured", "no capability root key is configured (CAP_ROOT_KEY), so sessions are refused"));
+}
+
 /** Judge a need learnt after authentication (the topic in a JSON body, a message's topic). */
 export function requireAlso(token: VerifiedToken, need: CapabilityNeed): void {
   try {

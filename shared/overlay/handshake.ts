@@ -86,6 +86,8 @@ export interface ClientHandshakeOptions {
   requirePq?: boolean;
   ua?: string;
   maxFrame?: number;
+  /** Capability token presented in HELLO (ops `overlay.fetch`, `overlay.publish`, `overlay.subscribe`). */
+  token?: string;
 }
 
 export interface ClientSession {
@@ -112,6 +114,7 @@ export async function startClientHandshake(options: ClientHandshakeOptions = {})
     versions: [SESSION_PROTOCOL_VERSION],
     features: { compression: [], pq },
     max_frame: options.maxFrame ?? 1_048_576,
+    ...(options.token ? { token: options.token } : {}),
     nonce: randomNonce(),
     key_shares: { x25519: encodeBase64(x.publicRaw), ...(kem ? { mlkem768: encodeBase64(kem.publicKey) } : {}) },
   };
@@ -152,6 +155,8 @@ export interface ServerHandshakeOptions {
   mode: PqMode;
   sessionId: string;
   limits: SessionLimits;
+  /** Admit or refuse the parsed HELLO (e.g. its token) before any key exchange work; throws to refuse. */
+  admit?: (hello: Hello) => void;
 }
 
 /** What the server keeps between READY and CONFIRM (plain data: it goes into the socket attachment). */
@@ -179,6 +184,8 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   if (!hello.versions.includes(SESSION_PROTOCOL_VERSION)) throw new HandshakeError("version", 400, `no common version: offered ${hello.versions.join(",")}, serving ${SESSION_PROTOCOL_VERSION}`);
   if (hello.features.pq === "hybrid" && !hello.key_shares.mlkem768) throw new HandshakeError("bad_hello", 400, "hybrid offer without an ML-KEM-768 key share");
   if (options.mode === "pq_only" && hello.features.pq !== "hybrid") throw new HandshakeError("pq_required", 403, "this server accepts only hybrid post-quantum sessions");
+  // admission (the token) after the cheap protocol checks, before any key exchange work
+  options.admit?.(hello);
   const pq: PqOffer = options.mode !== "off" && hello.features.pq === "hybrid" ? "hybrid" : "off";
 
   // the schema checked both shares: strict base64 of the right length

@@ -64,6 +64,8 @@ export const helloSchema = z.object({
     pq: z.enum(["off", "hybrid"]),
   }),
   max_frame: z.number().int().min(4_096).max(1_048_576),
+  /** Capability token (docs/SECURITY.md): each fetch, publish and subscribe is judged against it. */
+  token: z.string().max(4_096).optional(),
   nonce: b64(16, "nonce"),
   key_shares: z.object({
     x25519: b64(32, "x25519 share"),

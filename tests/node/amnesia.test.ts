@@ -16,7 +16,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectOverlay, signWebhook, type GossipEvent, type OverlayClient } from "../../sdk";
 // @ts-expect-error: plain JS module of the load harness
-import { bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
+import { HARNESS_TOKEN, authHeaders, bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
 
 const state = mkdtempSync(join(tmpdir(), "ron-amnesia-"));
 const WEBHOOK_SECRET = "amnesia-test-secret";
@@ -42,11 +42,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
-/**
- * Request headers for every call of this test. Write routes may soon need a capability token:
- * add `Authorization: Bearer <token>` here (and the matching knob to `micronodeOptions` above).
- */
-const headersFor = (extra: Record<string, string> = {}): Record<string, string> => ({ ...extra });
+/** Request headers for every call of this test: the harness's capability token. */
+const headersFor = (extra: Record<string, string> = {}): Record<string, string> => authHeaders(extra);
 
 async function send(method: string, path: string, body?: BodyInit, extra: Record<string, string> = {}): Promise<Response> {
   return fetch(`${target.url}${path}`, { method, body, headers: headersFor(extra) });
@@ -55,7 +52,7 @@ async function send(method: string, path: string, body?: BodyInit, extra: Record
 const json = { "content-type": "application/json" };
 
 function openOverlay(): Promise<OverlayClient> {
-  return connectOverlay({ url: `${target.url.replace(/^http/, "ws")}/overlay`, WebSocket, socketOptions: { perMessageDeflate: false, headers: headersFor() } });
+  return connectOverlay({ url: `${target.url.replace(/^http/, "ws")}/overlay`, WebSocket, socketOptions: { perMessageDeflate: false }, token: HARNESS_TOKEN });
 }
 
 /** Every file under `dir`, recursively. */

@@ -5,6 +5,7 @@
  * OVERLAY_MAX_SESSIONS_PER_CLIENT sessions of one client (by `CF-Connecting-IP`) with 429.
  */
 import { configOf, type RequestContext } from "../../shared/context";
+import { requireRootKey } from "../../shared/middleware/require-capability";
 import { HttpError, shed } from "../../shared/errors";
 import type { RouteRequest } from "../../shared/middleware/router";
 import { overlayState } from "../../shared/overlay/isolate-state";
@@ -19,6 +20,7 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
     });
   }
   const config = configOf(rc);
+  requireRootKey(rc);
   if (overlayState.sessions >= config.OVERLAY_MAX_SESSIONS) throw shed(503, "BACKPRESSURE", `${config.OVERLAY_MAX_SESSIONS} overlay sessions are open`, 1_000);
   const client = clientKeyOf(request);
   if (overlayState.sessionsOf(client) >= config.OVERLAY_MAX_SESSIONS_PER_CLIENT) {
