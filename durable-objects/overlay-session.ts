@@ -87,7 +87,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, client: clientKey, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
     server.serializeAttachment(state);
     await this.#wakeAt(state, state.deadline);
-    overlayState.sessionOpened(clientKey);
+    overlayState.sessionOpened();
     return new Response(null, { status: 101, webSocket: client });
   }
 

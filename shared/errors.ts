@@ -63,7 +63,10 @@ export const shed = (status: 429 | 503, reason: ShedReason, message: string, ret
     retryable: true,
   });
 
-/** 429 for one full or refused resource (a mailbox topic): back-pressure on it, not node shedding. */
+/**
+ * 429 for one client's quota or one full resource (its rate limit, a mailbox topic, its overlay
+ * sessions): back-pressure on it, not the node shedding, so /readyz `shedding` ignores it.
+ */
 export const resourceBusy = (reason: string, message: string, retryAfterMs: number) =>
   new HttpError(429, "TOO_MANY_REQUESTS", message, { reason, retryAfterMs, retryable: true, resourceLimit: true });
 

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { batchSize } from "../shared/admission/token-leases";
-import { amnesiaStub, call, envelopeOf, putRaw, randomBytes } from "./helpers";
+import { amnesiaStub, call, envelopeOf, putRaw, randomBytes, trickle } from "./helpers";
 
 /** Real admission knobs (the test config lifts them for other files), one bucket per client. */
 const limited = (rps: number, burst: number, extra: Record<string, string> = {}) => ({
@@ -140,16 +140,29 @@ describe("brownout on latency", () => {
 });
 
 describe("truthful readiness under load", () => {
-  it("reports shedding while most recent requests are refused, and recovers", async () => {
-    const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "2", READY_SHED_RATE: "0.5" });
+  it("reports shedding while most recent requests are shed for the node's capacity (in-flight cap), and recovers", async () => {
+    const knobs = { MAX_INFLIGHT: "1", BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "2", READY_SHED_RATE: "0.5" };
     await sleep(2100);
-    const headers = client();
-    for (let i = 0; i < 20; i++) await call(missing, { headers }, knobs);
+    const slow = () => call("/put", { method: "POST", body: trickle([randomBytes(10), randomBytes(10)], 100), duplex: "half" } as RequestInit, knobs);
+    const answers = await Promise.all(Array.from({ length: 20 }, slow));
+    const shedCount = answers.filter((r) => r.status === 503).length;
+    expect(shedCount).toBeGreaterThan(10);
     const ready = await call("/readyz", {}, knobs);
     expect(ready.status).toBe(503);
     expect((await ready.json<any>()).missing).toContain("shedding");
     await sleep(3100);
     expect((await call("/readyz", {}, knobs)).status).toBe(200);
+  });
+
+  it("stays ready while a client floods past its rate limit (a quota refusal is not the node shedding)", async () => {
+    const knobs = limited(1, 1, { BROWNOUT_MIN_REQUESTS: "10", BROWNOUT_WINDOW_S: "2", READY_SHED_RATE: "0.5" });
+    await sleep(2100);
+    const headers = client();
+    const statuses = [];
+    for (let i = 0; i < 20; i++) statuses.push((await call(missing, { headers }, knobs)).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(15);
+    const ready = await call("/readyz", {}, knobs);
+    expect(await ready.json()).toEqual({ ready: true });
   });
 
   it("stays ready while a client fills a mailbox topic and keeps sending to it (back-pressure on the topic, not the node)", async () => {

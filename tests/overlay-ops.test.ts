@@ -90,6 +90,15 @@ describe("sessions per client", () => {
     const again = await session(await upgrade("203.0.113.7", "2"));
     for (const client of [b, other, again]) client.close();
   });
+
+  it("holds the per-client cap under concurrent upgrades (the slot is taken before the session opens)", async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => upgrade("192.0.2.44", "3")));
+    const opened = answers.filter((r) => r.status === 101);
+    expect(opened.length).toBe(3);
+    expect(answers.filter((r) => r.status === 429).length).toBe(9);
+    for (const r of opened) r.webSocket!.accept();
+    for (const r of opened) r.webSocket!.close(1000, "done");
+  });
 });
 
 describe("the standalone overlay worker", () => {

@@ -8,7 +8,7 @@ import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { isRead } from "../admission/brownout";
 import { LimiterUnavailable, TokenLeases } from "../admission/token-leases";
 import { configOf, type Middleware, type RequestContext } from "../context";
-import { shed } from "../errors";
+import { shed, resourceBusy } from "../errors";
 import { metrics } from "../metrics";
 
 export interface RateLimiterEnv {
@@ -48,7 +48,8 @@ export function withRateLimit(): Middleware {
         if (isRead(request.method)) return await next(request, rc); // fail open for reads
         throw shed(503, "NOT_READY", "rate limiter unavailable: writes are refused until it answers", 1_000);
       }
-      if (!result.admitted) throw shed(429, "RATE_LIMIT", "rate limit exceeded", result.retryAfterMs);
+      // a quota refusal, not the node shedding: it does not count towards /readyz `shedding`
+      if (!result.admitted) throw resourceBusy("RATE_LIMIT", "rate limit exceeded", result.retryAfterMs);
       return await next(request, rc);
     };
 }

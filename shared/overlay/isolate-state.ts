@@ -11,15 +11,22 @@ let internalFailures: number[] = [];
 const perClient = new Map<string, number>();
 
 export const overlayState = {
-  sessionOpened(client: string): void {
-    metrics.overlaySessions.inc();
+  /** A client's slot, taken by the worker when it admits an upgrade (before any await). */
+  reserveClient(client: string): void {
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
   },
-  sessionClosed(client: string): void {
-    metrics.overlaySessions.dec();
+  releaseClient(client: string): void {
     const left = (perClient.get(client) ?? 0) - 1;
     if (left > 0) perClient.set(client, left);
     else perClient.delete(client);
+  },
+  sessionOpened(): void {
+    metrics.overlaySessions.inc();
+  },
+  /** The session closed: the gauge goes down and its client's slot is given back. */
+  sessionClosed(client: string): void {
+    metrics.overlaySessions.dec();
+    this.releaseClient(client);
   },
   get sessions(): number {
     return metrics.overlaySessions.get();

@@ -6,7 +6,7 @@
  */
 import { configOf, type RequestContext } from "../../shared/context";
 import { requireRootKey } from "../../shared/middleware/require-capability";
-import { HttpError, shed } from "../../shared/errors";
+import { HttpError, resourceBusy, shed } from "../../shared/errors";
 import type { RouteRequest } from "../../shared/middleware/router";
 import { overlayState } from "../../shared/overlay/isolate-state";
 import { CLIENT_HEADER, clientKeyOf, overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
@@ -24,17 +24,26 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   if (overlayState.sessions >= config.OVERLAY_MAX_SESSIONS) throw shed(503, "BACKPRESSURE", `${config.OVERLAY_MAX_SESSIONS} overlay sessions are open`, 1_000);
   const client = clientKeyOf(request);
   if (overlayState.sessionsOf(client) >= config.OVERLAY_MAX_SESSIONS_PER_CLIENT) {
-    throw new HttpError(429, "TOO_MANY_REQUESTS", `this client has ${config.OVERLAY_MAX_SESSIONS_PER_CLIENT} overlay sessions open; close one first`, {
-      reason: "client_sessions",
-      retryAfterMs: 1_000,
-    });
+    throw resourceBusy("client_sessions", `this client has ${config.OVERLAY_MAX_SESSIONS_PER_CLIENT} overlay sessions open; close one first`, 1_000);
   }
   const sessions = (rc.env as OverlaySessionEnv).OVERLAY_SESSION;
   const headers = new Headers(request.headers);
   headers.set(SETTINGS_HEADER, JSON.stringify(overlaySettings(config)));
   headers.set(CLIENT_HEADER, client);
-  const upgraded = await sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
-  if (!upgraded.webSocket) return upgraded;
+  // the slot is taken now, before the first await, so concurrent upgrades cannot overshoot the cap;
+  // the session gives it back when it closes, and we do if no session was opened
+  overlayState.reserveClient(client);
+  let upgraded: Response;
+  try {
+    upgraded = await sessions.get(sessions.newUniqueId()).fetch(new Request(request.url, { headers }));
+  } catch (error) {
+    overlayState.releaseClient(client);
+    throw error;
+  }
+  if (!upgraded.webSocket) {
+    overlayState.releaseClient(client);
+    return upgraded;
+  }
   // Decline permessage-deflate: an empty Sec-WebSocket-Extensions is workerd's way to say "no
   // compression" (compatibility-date.capnp, webSocketCompression). Deflating frames that mostly
   // carry objects cost far more than it saved (docs/PERFORMANCE.md). Miniflare's entry worker
