@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// npm run perf:gate -- --base <git-ref> [--head <git-ref>] [--rounds N] [--out file]
-// Builds the base ref (and the head ref, default: this working tree) in temporary git worktrees,
-// then measures them interleaved (A B A B ...) in one process on 127.0.0.1: p95 per route at a
-// fixed rate, max throughput, workerd RSS and cold start. Fails (exit 1) when the change is worse
-// than the seeds' gates (load/scenarios.json "gate").
+// npm run perf:gate -- [--base <git-ref>] [--head <git-ref>] [--no-baseline] [--rounds N] [--out file]
+// Builds the base ref, the commit of the stored baseline (load/baselines/local-2core.json) and the
+// head ref (default: this working tree) in temporary git worktrees, then measures them interleaved
+// (A B C A B C ...) in one process on 127.0.0.1: p95 per route, CPU per request and shed rate of the
+// mixed, edge and overlay scenarios at fixed rates, max throughput (read-hot), workerd RSS and cold
+// start. Fails (exit 1) when the change is worse than the seeds' gates (load/scenarios.json "gate")
+// against the base OR against the stored baseline: each step passing against its parent cannot
+// hide drift that adds up. Without --base only the stored baseline is compared.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,9 +17,10 @@ import { loadDefinitions, machineInfo, runScenario } from "../driver/load.mjs";
 import { ROOT, bundleWorker } from "../driver/targets.mjs";
 import { compareRuns } from "./compare.mjs";
 
-const { values } = parseArgs({ options: { base: { type: "string" }, head: { type: "string" }, rounds: { type: "string" }, out: { type: "string" } } });
-if (!values.base) {
-  console.error("usage: npm run perf:gate -- --base <git-ref> [--head <git-ref>]");
+const { values } = parseArgs({ options: { base: { type: "string" }, head: { type: "string" }, "no-baseline": { type: "boolean", default: false }, baseline: { type: "string", default: "local-2core" }, rounds: { type: "string" }, out: { type: "string" } } });
+const stored = values["no-baseline"] ? null : JSON.parse(readFileSync(join(ROOT, "load/baselines", `${values.baseline}.json`), "utf8"));
+if (!values.base && !stored) {
+  console.error("usage: npm run perf:gate -- [--base <git-ref>] [--head <git-ref>] [--no-baseline] [--baseline <profile>]");
   process.exit(2);
 }
 const git = (...args) => execFileSync("git", args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
@@ -48,39 +52,78 @@ function build(root, label) {
 }
 
 async function measure(side) {
-  const latency = await runScenario({ scenario: gate.latency.scenario, rate: gate.latency.rate, durationS: gate.latency.duration_s, bundle: side.bundle });
-  latency.client.close();
-  await latency.target.mf.dispose();
+  const p95 = {};
+  const cpu = {};
+  const shed = {};
+  let rssMax = 0;
+  let failureRate = 0;
+  for (const spec of gate.latency.scenarios) {
+    let latency;
+    try {
+      latency = await runScenario({ scenario: spec.scenario, rate: spec.rate, durationS: spec.duration_s, bundle: side.bundle });
+    } catch (error) {
+      // an older build without this service (edge, overlay) is compared on what it has
+      console.log(`${side.label}: scenario ${spec.scenario} not measured (${String(error.message).slice(0, 120)})`);
+      continue;
+    }
+    latency.client.close();
+    await latency.target.mf.dispose();
+    const { report } = latency;
+    for (const r of report.routes) p95[`${spec.scenario} ${r.route}`] = r.p95_ms;
+    if (report.server.cpu_seconds !== null && report.totals.requests > 0) cpu[spec.scenario] = (report.server.cpu_seconds * 1000) / report.totals.requests;
+    shed[spec.scenario] = report.totals.shed_rate ?? 0;
+    rssMax = Math.max(rssMax, report.server.rss_max_bytes);
+    failureRate = Math.max(failureRate, report.totals.failure_rate);
+  }
   const throughput = await runScenario({ scenario: gate.throughput.scenario, max: true, connections: gate.throughput.connections, durationS: gate.throughput.duration_s, bundle: side.bundle });
   throughput.client.close();
   await throughput.target.mf.dispose();
   const cold = await measureColdStart(side.bundle, gate.cold_start_runs);
   return {
-    p95_ms: Object.fromEntries(latency.report.routes.map((r) => [r.route, r.p95_ms])),
+    p95_ms: p95,
+    cpu_ms_per_request: cpu,
+    shed_rate: shed,
     throughput_rps: throughput.report.totals.achieved_rps,
-    rss_max_bytes: Math.max(latency.report.server.rss_max_bytes, throughput.report.server.rss_max_bytes),
+    rss_max_bytes: Math.max(rssMax, throughput.report.server.rss_max_bytes),
     cold_start_ms: cold.ready_ms.median,
-    failure_rate: latency.report.totals.failure_rate,
+    failure_rate: failureRate,
   };
+}
+
+function printVerdict(name, verdict) {
+  console.log(`\n${name}:`);
+  console.table(verdict.checks.map((c) => ({ metric: c.metric, base: Math.round(c.base * 1000) / 1000, head: Math.round(c.head * 1000) / 1000, change: c.metric.startsWith("shed rate") ? `${(c.change * 100).toFixed(2)} pp` : `${(c.change * 100).toFixed(1)}%`, limit: c.limit, ok: c.ok })));
+  console.log(`${name}: ${verdict.ok ? "PASS" : "FAIL"}`);
 }
 
 let exitCode = 1;
 try {
-  const base = build(checkout(values.base, "base"), "base");
+  const sides = [];
+  const base = values.base ? build(checkout(values.base, "base"), "base") : null;
+  if (base) sides.push(base);
+  const baselineSameAsBase = stored && base && git("rev-parse", `${stored.commit}^{commit}`) === git("rev-parse", `${values.base}^{commit}`);
+  const baseline = stored && !baselineSameAsBase ? build(checkout(stored.commit, "baseline"), "baseline") : null;
+  if (baseline) sides.push(baseline);
   const head = build(values.head ? checkout(values.head, "head") : ROOT, "head");
-  console.log(`perf gate: base ${values.base} (${base.commit}) vs head ${values.head ?? "working tree"} (${head.commit}), ${rounds} interleaved rounds`);
-  const runs = { base: [], head: [] };
+  sides.push(head);
+  const against = [base && `base ${values.base} (${base.commit})`, stored && `stored baseline ${values.baseline} (${stored.commit}, measured ${stored.measured_at.slice(0, 10)})`].filter(Boolean).join(" and ");
+  console.log(`perf gate: head ${values.head ?? "working tree"} (${head.commit}) against ${against}, ${rounds} interleaved rounds`);
+  const runs = Object.fromEntries(sides.map((s) => [s.label, []]));
   for (let round = 1; round <= rounds; round++) {
-    for (const side of [base, head]) {
+    for (const side of sides) {
       const result = await measure(side);
       runs[side.label].push(result);
-      console.log(`round ${round} ${side.label}: p95 ${JSON.stringify(result.p95_ms)} throughput ${result.throughput_rps} req/s, RSS ${(result.rss_max_bytes / 1048576).toFixed(1)} MiB, cold start ${result.cold_start_ms} ms`);
+      console.log(`round ${round} ${side.label}: throughput ${result.throughput_rps} req/s, CPU ms/request ${JSON.stringify(result.cpu_ms_per_request)}, RSS ${(result.rss_max_bytes / 1048576).toFixed(1)} MiB, cold start ${result.cold_start_ms} ms`);
     }
   }
-  const verdict = compareRuns(runs.base, runs.head, gate.limits);
-  console.table(verdict.checks.map((c) => ({ metric: c.metric, base: Math.round(c.base * 100) / 100, head: Math.round(c.head * 100) / 100, change: `${(c.change * 100).toFixed(1)}%`, limit: c.limit, ok: c.ok })));
+  const verdicts = {};
+  if (base) verdicts.base = compareRuns(runs.base, runs.head, gate.limits);
+  if (stored) verdicts.baseline = compareRuns(baseline ? runs.baseline : runs.base, runs.head, gate.limits);
+  if (verdicts.base) printVerdict(`against base ${values.base}`, verdicts.base);
+  if (verdicts.baseline) printVerdict(`against the stored baseline (${stored.commit})`, verdicts.baseline);
+  const verdict = { ok: Object.values(verdicts).every((v) => v.ok) };
   console.log(verdict.ok ? "perf gate: PASS" : "perf gate: FAIL");
-  const report = { kind: "perf-gate", started_at: new Date().toISOString(), machine: machineInfo(), base: { ref: values.base, commit: base.commit }, head: { ref: values.head ?? "working tree", commit: head.commit }, gate, runs, verdict };
+  const report = { kind: "perf-gate", started_at: new Date().toISOString(), machine: machineInfo(), base: base && { ref: values.base, commit: base.commit }, baseline: stored && { profile: values.baseline, commit: stored.commit }, head: { ref: values.head ?? "working tree", commit: head.commit }, gate, runs, verdicts };
   const out = values.out ?? join(ROOT, "load/reports", `gate-${report.started_at.replace(/[:.]/g, "-")}.json`);
   mkdirSync(join(out, ".."), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2));

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { compareRuns, median } from "../../load/gate/compare.mjs";
 
-const limits = { p95_rise: 0.1, throughput_fall: 0.1, memory_rise: 0.15, cold_start_rise: 0.15, p95_floor_ms: 2 };
-const run = (over: Partial<{ p95: number; rps: number; rss: number; cold: number }> = {}) => ({
+const limits = { p95_rise: 0.1, throughput_fall: 0.1, memory_rise: 0.15, cold_start_rise: 0.15, p95_floor_ms: 2, cpu_per_request_rise: 0.1, shed_rate_rise_pp: 0.5 };
+const run = (over: Partial<{ p95: number; rps: number; rss: number; cold: number; cpu: number; shed: number }> = {}) => ({
   p95_ms: { "GET /o/:addr": over.p95 ?? 5, "POST /put": 30 },
   throughput_rps: over.rps ?? 2000,
   rss_max_bytes: over.rss ?? 200e6,
   cold_start_ms: over.cold ?? 1200,
+  cpu_ms_per_request: { mixed: over.cpu ?? 1.5 },
+  shed_rate: { mixed: over.shed ?? 0 },
 });
 const failing = (verdict: ReturnType<typeof compareRuns>) => verdict.checks.filter((c) => !c.ok).map((c) => c.metric);
 
@@ -36,8 +38,17 @@ describe("perf gate verdict", () => {
     ["throughput req/s", run({ rps: 1700 })],
     ["server RSS bytes", run({ rss: 240e6 })],
     ["cold start ms", run({ cold: 1450 })],
+    ["CPU ms/request mixed", run({ cpu: 1.7 })],
+    ["shed rate mixed", run({ shed: 0.006 })],
   ])("fails when %s passes its limit", (metric, head) => {
     expect(failing(compareRuns([run()], [head], limits))).toEqual([metric]);
+  });
+
+  it("passes a shed rate rise under half a percentage point, and compares only what both sides measured", () => {
+    expect(compareRuns([run()], [run({ shed: 0.004 })], limits).ok).toBe(true);
+    const older = { ...run(), p95_ms: { "GET /o/:addr": 5 }, cpu_ms_per_request: {}, shed_rate: {} };
+    const verdict = compareRuns([older], [run({ cpu: 9, shed: 0.5 })], limits);
+    expect(verdict.checks.map((c) => c.metric)).toEqual(["p95 GET /o/:addr", "throughput req/s", "server RSS bytes", "cold start ms"]);
   });
 
   it("fails when a side produced no figure", () => {
