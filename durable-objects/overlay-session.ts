@@ -17,6 +17,7 @@ import { DecodeError, DomainError, IntegrityError, MissingObjectError } from "..
 import { decodeFrame, FLAGS, MAX_FRAME, OapError, type Frame } from "../shared/oap/codec";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { acceptHello, confirmMatches, HandshakeError, type PendingConfirm } from "../shared/overlay/handshake";
+import { wasmMlKem768 } from "../shared/overlay/ml-kem";
 import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
 import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
 import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
@@ -192,7 +193,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
         if (verified.grant.ops && !OVERLAY_OPS.some((op) => verified.grant.ops!.has(op))) throw new CapabilityDenied("caveat", "token allows no overlay operation");
         token = parsed.token;
       };
-      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits, admit });
+      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits, admit, kem: wasmMlKem768 });
     } catch (error) {
       if (error instanceof CapabilityDenied) {
         metrics.authDenied.inc({ reason: error.reason });

@@ -9,7 +9,9 @@ import { attenuateToken, judge, mintToken, rootKeyOf, verifyToken } from "../../
 import { readDecodedBody } from "../../shared/body/read-body";
 import { decideRange } from "../../shared/http/range";
 import { decodeFrame, encodeFrame, FLAGS } from "../../shared/oap/codec";
-import { acceptHello, confirmMatches, startClientHandshake } from "../../shared/overlay/handshake";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import { acceptHello, confirmMatches, startClientHandshake, type MlKemEncapsulator } from "../../shared/overlay/handshake";
+import { wasmMlKem768 } from "../../shared/overlay/ml-kem";
 import type { PqOffer, SessionLimits } from "../../shared/overlay/protocol";
 import { github } from "../../shared/webhooks/providers";
 
@@ -31,21 +33,33 @@ type Case = (size: number) => Promise<() => Promise<unknown> | unknown>;
 
 const SESSION_LIMITS: SessionLimits = { max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 60_000 };
 
+/** The server's ML-KEM-768 (liboqs WASM, as OverlaySession uses it) or the clients' (noble). */
+const SERVER_KEM = { wasm: wasmMlKem768, noble: async (): Promise<MlKemEncapsulator> => ml_kem768 };
+
 /** Both ends of one overlay handshake in-process: HELLO, READY (MAC), CONFIRM checked. */
 function fullHandshake(pq: PqOffer): Case {
   return async () => async () => {
     const client = await startClientHandshake({ pq });
-    const server = await acceptHello(client.hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS });
+    const server = await acceptHello(client.hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS, kem: SERVER_KEM.wasm });
     const established = await client.finish(server.ready);
     if (!(await confirmMatches(established.confirm, server.pending))) throw new Error("benchmark handshake did not confirm");
   };
 }
 
 /** The server's share of a handshake: answering a prepared HELLO with READY. */
-function serverHandshake(pq: PqOffer): Case {
+function serverHandshake(pq: PqOffer, kem: keyof typeof SERVER_KEM = "wasm"): Case {
   return async () => {
     const hello = (await startClientHandshake({ pq })).hello;
-    return () => acceptHello(hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS });
+    return () => acceptHello(hello, { mode: "hybrid", sessionId: "bench", limits: SESSION_LIMITS, kem: SERVER_KEM[kem] });
+  };
+}
+
+/** One ML-KEM-768 encapsulation to a client's key: the server's post-quantum work per handshake. */
+function encapsulate(kem: keyof typeof SERVER_KEM): Case {
+  return async () => {
+    const { publicKey } = ml_kem768.keygen();
+    const implementation = await SERVER_KEM[kem]();
+    return () => implementation.encapsulate(publicKey);
   };
 }
 
@@ -115,6 +129,9 @@ const cases: Record<string, Case> = {
   "handshake-hybrid": fullHandshake("hybrid"),
   "handshake-server-classical": serverHandshake("off"),
   "handshake-server-hybrid": serverHandshake("hybrid"),
+  "handshake-server-hybrid-noble": serverHandshake("hybrid", "noble"),
+  "mlkem-encapsulate-wasm": encapsulate("wasm"),
+  "mlkem-encapsulate-noble": encapsulate("noble"),
   async "range-parse"() {
     const headers = ["bytes=0-99", "bytes=100-", "bytes=-500", "bytes=5-2", "bytes=0-1,5-6", "items=0-1", "bytes=999999-"];
     let i = 0;
@@ -140,6 +157,6 @@ export default {
     }
     const elapsedMs = performance.now() - started;
     const nsPerOp = (elapsedMs * 1e6) / iterations;
-    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" || name === "token-verify" || name.startsWith("handshake") ? null : (size / 1048576) / (nsPerOp / 1e9) });
+    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" || name === "token-verify" || name.startsWith("handshake") || name.startsWith("mlkem") ? null : (size / 1048576) / (nsPerOp / 1e9) });
   },
 };

@@ -37,7 +37,10 @@ function checkout(ref, label) {
   const sameLock = readFileSync(join(dir, "package-lock.json"), "utf8") === readFileSync(join(ROOT, "package-lock.json"), "utf8");
   if (sameLock) {
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-    execFileSync(process.execPath, [join(dir, "scripts/extract-blake3-wasm.mjs")], { cwd: dir, stdio: "inherit" });
+    // the WASM extracts postinstall writes (a base commit may predate some of them)
+    for (const script of ["extract-blake3-wasm.mjs", "extract-mlkem-wasm.mjs"]) {
+      if (existsSync(join(dir, "scripts", script))) execFileSync(process.execPath, [join(dir, "scripts", script)], { cwd: dir, stdio: "inherit" });
+    }
   } else {
     execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
   }

@@ -75,6 +75,11 @@ async function x25519Secret(privateKey: CryptoKey, peerPublicRaw: Uint8Array): P
   return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer } as unknown as SubtleCryptoDeriveKeyAlgorithm, privateKey, 256));
 }
 
+/** FIPS 203 ML-KEM-768 encapsulation: 1184-byte key in, 1088-byte ciphertext and 32-byte secret out; throws on a bad key. */
+export interface MlKemEncapsulator {
+  encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+}
+
 const randomNonce = () => encodeBase64(crypto.getRandomValues(new Uint8Array(16)));
 
 // ---------------------------------------------------------------- client side
@@ -157,6 +162,8 @@ export interface ServerHandshakeOptions {
   limits: SessionLimits;
   /** Admit or refuse the parsed HELLO (e.g. its token) before any key exchange work; throws to refuse. */
   admit?: (hello: Hello) => void;
+  /** The ML-KEM-768 to answer a hybrid offer with, fetched only then (default: @noble/post-quantum). */
+  kem?: () => Promise<MlKemEncapsulator>;
 }
 
 /** What the server keeps between READY and CONFIRM (plain data: it goes into the socket attachment). */
@@ -200,9 +207,10 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   let ciphertext: Uint8Array | undefined;
   if (pq === "hybrid") {
     const publicKey = decodeBase64(hello.key_shares.mlkem768!);
+    const kem: MlKemEncapsulator = options.kem ? await options.kem() : ml_kem768;
     let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
-      encapsulated = ml_kem768.encapsulate(publicKey);
+      encapsulated = kem.encapsulate(publicKey);
     } catch {
       throw new HandshakeError("bad_hello", 400, "ML-KEM-768 share is not a valid encapsulation key");
     }
