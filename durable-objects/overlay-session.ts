@@ -56,7 +56,7 @@ const OVERLAY_OPS: readonly CapabilityOp[] = ["overlay.fetch", "overlay.publish"
 const MAX_TOPICS = 64;
 /** Buffered fetch bytes per session: this many times the largest fetchable object. */
 const FETCH_BUDGET_OBJECTS = 2;
-/** Gossip deliveries skipped in a row for want of credit before the subscriber is evicted. */
+/** Gossip deliveries skipped in a row (per window slot) for want of credit before the subscriber may be evicted. */
 const EVICT_AFTER_SKIPS_PER_WINDOW = 4;
 
 export class OverlaySession extends DurableObject<OverlaySessionEnv> implements GossipPeer {
@@ -66,6 +66,10 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   #window?: CreditWindow;
   #fetchBytes = 0;
   #skips = 0;
+  /** When the current run of skipped deliveries began (eviction also needs OVERLAY_GOSSIP_EVICT_AFTER_MS of it). */
+  #skippingSince = 0;
+  /** Per topic: deliveries skipped (`slow`) since the last one made, told to the subscriber with the next. */
+  #missed = new Map<string, number>();
   #seen = new Map<string, number>();
   #lastSeen = 0;
   #work = new Set<Promise<void>>();
@@ -327,6 +331,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       if (!outcome.ok) return this.#reject(ws, request, 429, "topic_full", `topic ${parsed.topic} has its maximum of subscribers`);
       this.#setTopics(ws, (topics) => (topics.includes(parsed.topic) ? topics : [...topics, parsed.topic]));
       this.#skips = 0;
+      this.#missed.delete(parsed.topic);
     } else {
       await hub.unsubscribe(state.id, state.settings.gossip);
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== parsed.topic));
@@ -385,15 +390,20 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     }
     this.#seen.set(message.id, message.expiresAt);
     const { window } = this.#flow(ws, state);
-    if (!window.hasRoom()) {
-      this.#skips++;
-      if (this.#skips < EVICT_AFTER_SKIPS_PER_WINDOW * state.settings.limits.send_window) {
+    // Past a full window, one more window's worth waits in order for credit: credit that is only
+    // late (a busy client, a round trip under load) costs latency, not messages. Beyond that the
+    // delivery is skipped, and the subscriber's next event on the topic says how many it missed.
+    if (window.queued >= state.settings.limits.send_window) {
+      if (this.#skips++ === 0) this.#skippingSince = now;
+      if (this.#skips < EVICT_AFTER_SKIPS_PER_WINDOW * state.settings.limits.send_window || now - this.#skippingSince < state.settings.gossip.evictAfterMs) {
         metrics.gossipDropped.inc({ reason: "slow" });
+        this.#missed.set(message.topic, (this.#missed.get(message.topic) ?? 0) + 1);
         return "slow";
       }
       // A subscriber that never catches up is taken off the topic, never allowed to stall it.
       metrics.gossipDropped.inc({ reason: "evicted" });
       this.#skips = 0;
+      this.#missed.delete(message.topic); // the eviction notice tells the rest
       this.#setTopics(ws, (topics) => topics.filter((t) => t !== message.topic));
       void this.#hub(message.topic).unsubscribe(state.id, state.settings.gossip).catch(() => undefined);
       const notice = { code: "TOO_MANY_REQUESTS", reason: "evicted", message: `dropped from ${message.topic}: deliveries kept finding no credit`, topic: message.topic };
@@ -401,7 +411,9 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       return "evicted";
     }
     this.#skips = 0;
-    const payload = encodeGossipPayload({ topic: message.topic, id: message.id }, message.data);
+    const missed = this.#missed.get(message.topic);
+    this.#missed.delete(message.topic);
+    const payload = encodeGossipPayload({ topic: message.topic, id: message.id, ...(missed ? { missed } : {}) }, message.data);
     window.push(frame({ flags: FLAGS.EVENT | FLAGS.ACK_REQ, appProtoId: APP.GOSSIP, payload }));
     metrics.gossipDelivered.inc();
     return "delivered";

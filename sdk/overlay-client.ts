@@ -41,6 +41,8 @@ export interface GossipEvent {
   topic: string;
   id: string;
   data: Uint8Array;
+  /** Messages on this topic the server skipped for this session since its previous event (it had no credit). */
+  missed?: number;
 }
 
 export interface PublishResult {
@@ -280,7 +282,7 @@ export class OverlayClient {
     }
     try {
       const { header, data } = decodeGossipPayload(received.payload);
-      this.#topics.get(header.topic)?.({ topic: header.topic, id: header.id, data });
+      this.#topics.get(header.topic)?.({ topic: header.topic, id: header.id, data, ...(header.missed ? { missed: header.missed } : {}) });
     } catch {
       // a malformed event is skipped; the session goes on
     }

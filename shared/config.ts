@@ -201,6 +201,8 @@ export const configSchema = z.object({
   OVERLAY_GOSSIP_MAX_HOPS: integer(8, 1, 32),
   /** Gossip: subscribers per topic; past it subscribing gets 429. */
   OVERLAY_GOSSIP_MAX_SUBSCRIBERS: integer(10_000, 1, 1_000_000),
+  /** Gossip: how long a subscriber's deliveries must keep being skipped (no credit) before it is evicted from the topic. */
+  OVERLAY_GOSSIP_EVICT_AFTER_MS: integer(2_000, 0, 60_000),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),

@@ -1,8 +1,9 @@
 /**
  * Gossip through real sessions and the hub Durable Object inside workerd: fanout-bounded relay
  * reaches every subscriber exactly once, ids are deduplicated for their TTL, the hop budget
- * bounds the spread, and a subscriber that gives no credit is skipped, then evicted, without
- * holding anyone else up.
+ * bounds the spread, a subscriber whose credit is late gets its deliveries late (one window's
+ * worth waits), one that gives no credit is skipped (told how many it missed), then evicted,
+ * without holding anyone else up.
  */
 import { describe, expect, it } from "vitest";
 import type { GossipEvent, OverlayClient, OverlayError } from "../sdk";
@@ -112,7 +113,8 @@ describe("gossip", () => {
   it("skips a subscriber that gives no credit, then evicts it, while the others get everything", async () => {
     const topic = freshTopic();
     const healthy = await subscribers(topic, 3);
-    const stalled = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2" });
+    // evicted on the count alone (4 × window skips in a row), without the time it must also last
+    const stalled = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2", OVERLAY_GOSSIP_EVICT_AFTER_MS: "0" });
     const stalledEvents: GossipEvent[] = [];
     let evictedFrom = "";
     stalled.onEvicted = (t) => (evictedFrom = t);
@@ -123,7 +125,7 @@ describe("gossip", () => {
     for (let i = 0; i < 14; i++) await publisher.publish(topic, text(`n${i}`), { id: `n${i}` });
     await until(() => healthy.every((s) => s.events.length === 14));
     await until(() => evictedFrom === topic);
-    expect(stalledEvents.length).toBe(2); // its window
+    expect(stalledEvents.length).toBe(2); // its window (another window's worth waits for credit)
     expect(await metricValue("gossip_dropped_total", { reason: "slow" })).toBe(slowBefore + 7); // 4 × window − 1 skips
     expect(await metricValue("gossip_dropped_total", { reason: "evicted" })).toBe(evictedBefore + 1);
     // evicted: later messages no longer go to it
@@ -133,6 +135,87 @@ describe("gossip", () => {
     await sleep(200);
     expect(stalledEvents.length).toBe(2);
     closeAll(healthy, stalled, publisher);
+  });
+
+  it("loses nothing to credit that is only late: past a full window, one more window's worth waits for credit", async () => {
+    const topic = freshTopic();
+    const late = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2" });
+    const events: GossipEvent[] = [];
+    await late.subscribe(topic, (e) => events.push(e));
+    const slowBefore = await metricValue("gossip_dropped_total", { reason: "slow" });
+    const publisher = await openSession();
+    for (let i = 0; i < 4; i++) expect((await publisher.publish(topic, text(`q${i}`), { id: `q${i}` })).subscribers).toBe(1);
+    await until(() => events.length === 2);
+    await sleep(100);
+    expect(events.map((e) => e.id)).toEqual(["q0", "q1"]); // the window; q2 and q3 wait
+    late.credit(2);
+    await until(() => events.length === 4);
+    expect(events.map((e) => e.id)).toEqual(["q0", "q1", "q2", "q3"]);
+    expect(events.every((e) => e.missed === undefined)).toBe(true);
+    expect(await metricValue("gossip_dropped_total", { reason: "slow" })).toBe(slowBefore);
+    late.close();
+    publisher.close();
+  });
+
+  it("tells a subscriber what it missed: deliveries skipped for want of credit are counted in its next event", async () => {
+    const topic = freshTopic();
+    const stalled = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2" });
+    const events: GossipEvent[] = [];
+    await stalled.subscribe(topic, (e) => events.push(e));
+    const slowBefore = await metricValue("gossip_dropped_total", { reason: "slow" });
+    const publisher = await openSession();
+    // window 2 sent, 2 waiting, 3 skipped
+    for (let i = 0; i < 7; i++) await publisher.publish(topic, text(`s${i}`), { id: `s${i}` });
+    await until(() => events.length === 2);
+    expect(await metricValue("gossip_dropped_total", { reason: "slow" })).toBe(slowBefore + 3);
+    // credit travels on the subscriber's socket, publishes on another: let each land first
+    const credit = async (n: number) => {
+      stalled.credit(n);
+      await sleep(150);
+    };
+    await credit(2);
+    await until(() => events.length === 4);
+    await credit(2);
+    await publisher.publish(topic, text("next"), { id: "next" });
+    await until(() => events.length === 5);
+    expect(events.map((e) => [e.id, e.missed])).toEqual([["s0", undefined], ["s1", undefined], ["s2", undefined], ["s3", undefined], ["next", 3]]);
+    // counted once: the event after it carries no count
+    await credit(1);
+    await publisher.publish(topic, text("after"), { id: "after" });
+    await until(() => events.length === 6);
+    expect(events[5]!.missed).toBeUndefined();
+    stalled.close();
+    publisher.close();
+  });
+
+  it("evicts only a subscriber whose deliveries keep being skipped for OVERLAY_GOSSIP_EVICT_AFTER_MS, not one that stalls briefly", async () => {
+    const topic = freshTopic();
+    const stalled = await openSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "2", OVERLAY_GOSSIP_EVICT_AFTER_MS: "1500" });
+    const events: GossipEvent[] = [];
+    let evictedFrom = "";
+    stalled.onEvicted = (t) => (evictedFrom = t);
+    await stalled.subscribe(topic, (e) => events.push(e));
+    const publisher = await openSession();
+    // a burst: 2 sent, 2 waiting, 12 skipped — past 4 × window, but for well under 1.5 s
+    const started = Date.now();
+    for (let i = 0; i < 16; i++) await publisher.publish(topic, text(`b${i}`), { id: `b${i}` });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await until(() => events.length === 2);
+    stalled.credit(2); // it catches up: still subscribed, and told what it missed
+    await until(() => events.length === 4);
+    stalled.credit(2);
+    await sleep(150); // credit travels on the subscriber's socket, publishes on another
+    await publisher.publish(topic, text("caught-up"), { id: "caught-up" });
+    await until(() => events.length === 5);
+    expect(evictedFrom).toBe("");
+    expect(events[4]).toMatchObject({ id: "caught-up", missed: 12 });
+    // a stall that lasts: skipped past the time as well, it is evicted
+    for (let i = 0; i < 12; i++) await publisher.publish(topic, text(`c${i}`), { id: `c${i}` });
+    await sleep(1_600);
+    await publisher.publish(topic, text("late"), { id: "late" });
+    await until(() => evictedFrom === topic);
+    stalled.close();
+    publisher.close();
   });
 
   it("stops delivering after unsubscribe, and drops closed sessions from the topic", async () => {

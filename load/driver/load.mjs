@@ -104,7 +104,7 @@ export async function runScenario(o) {
     const sender = overlay ? overlay.client : client;
     // warm-up, not recorded: JIT, connections, store
     await openLoop({ client: sender, next, rate: Math.min(rate, 200), durationS: 1, record: () => {} });
-    overlay?.begin();
+    await overlay?.begin();
 
     const stats = new Map();
     const record = (route, result, latencyMs, second) => {
@@ -114,12 +114,14 @@ export async function runScenario(o) {
       else s.record(latencyMs, result.status, second);
     };
     const cpuBefore = cpuSeconds(target.pid);
+    const generatorCpuBefore = process.cpuUsage();
     const run = o.max
       ? await closedLoop({ client: sender, next, connections, durationS, record })
       : await openLoop({ client: sender, next, rate, durationS, record });
-    await overlay?.finish(record);
+    const gossip = (await overlay?.finish(record)) ?? null;
     overlay?.close();
     const cpuAfter = cpuSeconds(target.pid);
+    const generatorCpu = process.cpuUsage(generatorCpuBefore);
     clearInterval(sampler);
 
     const routes = [...stats.values()].map((s) => s.summary(run.elapsedS)).sort((a, b) => a.route.localeCompare(b.route));
@@ -133,9 +135,11 @@ export async function runScenario(o) {
       commit: gitCommit(o.root),
       machine: machineInfo(),
       target: { kind: "micronode on Miniflare (no wrangler proxy)", url: target.url, vars: { ...vars, GITHUB_WEBHOOK_SECRET: "(set)" } },
-      generator: { overflow: run.overflow, sent: run.sent, elapsed_s: round(run.elapsedS) },
+      // the generator shares the machine's cores with workerd: its CPU says how much it took
+      generator: { overflow: run.overflow, sent: run.sent, elapsed_s: round(run.elapsedS), cpu_seconds: round((generatorCpu.user + generatorCpu.system) / 1e6, 2) },
       totals: total,
       routes,
+      ...(gossip ? { gossip } : {}),
       server: {
         rss_max_bytes: Math.max(0, ...rss),
         rss_mean_bytes: rss.length ? Math.round(rss.reduce((a, b) => a + b, 0) / rss.length) : 0,

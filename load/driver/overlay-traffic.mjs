@@ -24,6 +24,7 @@ export async function overlayTraffic(scenario, baseUrl) {
   const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000, token: HARNESS_TOKEN });
   const open = [];
   const gossip = [];
+  let countersBefore = { delivered: 0, dropped: {} };
   const entries = [];
 
   for (const item of scenario.mix) {
@@ -61,17 +62,40 @@ export async function overlayTraffic(scenario, baseUrl) {
     /** The engine's client: an operation's outcome as a status, or an error named by its reason. */
     client: { send: (op) => op.run().then(() => ({ status: 200 }), (error) => ({ error: error.reason ?? error.name ?? "error" })) },
     /** From now on, publishes are measured (warm-up traffic before this is not). */
-    begin() {
+    async begin() {
+      countersBefore = await gossipCounters(baseUrl);
       for (const lane of gossip) lane.begin();
     },
-    /** Record deliveries (and what never arrived) into `record`; `elapsedS` bounds the seconds. */
+    /**
+     * Record deliveries (and what never arrived) into `record`, once every lane has drained; returns
+     * the gossip summary: what the client saw, and what the service counted meanwhile.
+     */
     async finish(record) {
-      for (const lane of gossip) await lane.finish(record);
+      const lanes = [];
+      for (const lane of gossip) lanes.push(await lane.finish(record));
+      if (!lanes.length) return null;
+      const after = await gossipCounters(baseUrl);
+      const sum = (key) => lanes.reduce((n, lane) => n + lane[key], 0);
+      const server = { delivered: after.delivered - countersBefore.delivered, dropped: {} };
+      for (const [reason, n] of Object.entries(after.dropped)) {
+        const delta = n - (countersBefore.dropped[reason] ?? 0);
+        if (delta) server.dropped[reason] = delta;
+      }
+      return { lanes, expected: sum("expected"), delivered: sum("delivered"), missing: sum("missing"), duplicated: sum("duplicated"), told_missed: sum("told_missed"), evictions: sum("evictions"), drain_ms: Math.max(...lanes.map((l) => l.drain_ms)), server };
     },
     close() {
       for (const session of open) session.close();
     },
   };
+}
+
+/** The service's gossip counters from /metrics: deliveries written, and drops by reason. */
+async function gossipCounters(baseUrl) {
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: authHeaders() })).text();
+  const dropped = {};
+  for (const m of text.matchAll(/^gossip_dropped_total\{reason="([^"]+)"\} (\d+)$/gm)) dropped[m[1]] = Number(m[2]);
+  const delivered = Number(/^gossip_delivered_total (\d+)$/m.exec(text)?.[1] ?? 0);
+  return { delivered, dropped };
 }
 
 /** One topic: publishers, subscribers, and the bookkeeping of who got what when. */
@@ -86,11 +110,17 @@ async function gossipLane(item, connect) {
   const sent = new Map(); // id → sent at (measured publishes only)
   const received = new Map(); // id → [latency ms, …]
   let duplicates = 0;
+  // losses the service told the subscribers of: skipped deliveries (counted in the next event's
+  // `missed`, so one at the very end goes untold) and evictions from the topic
+  let toldMissed = 0;
+  let evictions = 0;
   const perSubscriberSeen = subscribers.map(() => new Set());
+  for (const session of subscribers) session.onEvicted = () => void evictions++;
 
   await Promise.all(
     subscribers.map((session, i) =>
       session.subscribe(topic, (event) => {
+        if (measuring && event.missed) toldMissed += event.missed;
         if (!event.id.startsWith("m")) return; // warm-up traffic
         if (perSubscriberSeen[i].has(event.id)) return void duplicates++;
         perSubscriberSeen[i].add(event.id);
@@ -113,14 +143,22 @@ async function gossipLane(item, connect) {
       const payload = new Uint8Array(textBytes(item.bytes));
       new DataView(payload.buffer, payload.byteOffset, 8).setFloat64(0, now());
       if (measuring) sent.set(id, now());
-      const result = await pick(publishers).publish(topic, payload, { id });
+      let result;
+      try {
+        result = await pick(publishers).publish(topic, payload, { id });
+      } catch (error) {
+        sent.delete(id); // refused (e.g. 429 gossip_backpressure): nothing was promised to deliver
+        throw error;
+      }
       if (result.subscribers !== subscribers.length) throw Object.assign(new Error(`published to ${result.subscribers} subscribers`), { reason: "subscribers" });
     },
     async finish(record) {
       const expected = sent.size * subscribers.length;
-      const deadline = now() + 3_000;
+      const drainStarted = now();
+      const deadline = drainStarted + 3_000;
       const count = () => [...received.values()].reduce((n, l) => n + l.length, 0);
       while (count() < expected && now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const drainMs = Math.round(now() - drainStarted);
       for (const list of received.values()) for (const { ms, second } of list) record(deliveryRoute, { status: 200 }, ms, second);
       const lastSecond = Math.floor((now() - started) / 1000);
       for (const [id] of sent) {
@@ -128,6 +166,8 @@ async function gossipLane(item, connect) {
         for (let i = 0; i < missing; i++) record(deliveryRoute, { error: "missing" }, 0, lastSecond);
       }
       for (let i = 0; i < duplicates; i++) record(deliveryRoute, { error: "duplicate" }, 0, lastSecond);
+      const delivered = count();
+      return { topic, publishes: sent.size, subscribers: subscribers.length, expected, delivered, missing: expected - delivered, duplicated: duplicates, told_missed: toldMissed, evictions, drain_ms: drainMs };
     },
   };
 }

@@ -63,7 +63,11 @@ writeFileSync(html, renderHtml(report));
 
 console.log(`\n${report.scenario} — ${report.mode}, ${report.duration_s} s, commit ${report.commit}`);
 console.table(report.routes.map(({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate }) => ({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate })));
-console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s`);
+console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s (generator ${report.generator.cpu_seconds} s)`);
+if (report.gossip) {
+  const g = report.gossip;
+  console.log(`gossip: ${g.delivered} of ${g.expected} deliveries arrived (${g.missing} missing, ${g.duplicated} duplicated; drain ${g.drain_ms} ms), ${Math.round(g.delivered / report.generator.elapsed_s)} deliveries/s; subscribers were told of ${g.told_missed} skipped and ${g.evictions} evictions; service counted ${g.server.delivered} written, dropped ${JSON.stringify(g.server.dropped)}`);
+}
 if (report.cold_start) console.log(`cold start (process launch → first /readyz 200): median ${report.cold_start.ready_ms.median} ms over ${report.cold_start.runs} runs; first request ${report.cold_start.first_request_ms.median} ms; bundle ${report.bundle.raw_bytes} B raw / ${report.bundle.gzip_bytes} B gzip`);
 if (report.ceiling) console.log(`hello-world ceiling ${report.ceiling.rps} req/s → ratio ${report.ceiling.ratio}`);
 if (report.slo) for (const c of report.slo.checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what}: ${c.actual} (limit ${c.limit})`);

@@ -124,6 +124,8 @@ export const gossipHeaderSchema = z.object({
   topic: z.string().regex(/^[a-z0-9._-]{1,64}$/),
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
   ttl_ms: z.number().int().positive().optional(),
+  /** Deliveries: messages on this topic skipped for this subscriber since its previous event (no credit). */
+  missed: z.number().int().positive().optional(),
 });
 export type GossipHeader = z.infer<typeof gossipHeaderSchema>;
 

@@ -20,6 +20,8 @@ export interface GossipSettings {
   ttlMs: number;
   maxHops: number;
   maxSubscribers: number;
+  /** A subscriber skipped (no credit) for this long, and at least 4 × window times in a row, is evicted. */
+  evictAfterMs: number;
   /** Relays a hub keeps in progress before publishes are refused (WORK_QUEUE_CAPACITY). */
   queueCapacity: number;
   /** Hubs keep subscribers in storage; false in amnesia mode (isolate memory only). */
@@ -54,6 +56,7 @@ export function overlaySettings(config: Config): OverlaySettings {
       ttlMs: config.OVERLAY_GOSSIP_TTL_MS,
       maxHops: config.OVERLAY_GOSSIP_MAX_HOPS,
       maxSubscribers: config.OVERLAY_GOSSIP_MAX_SUBSCRIBERS,
+      evictAfterMs: config.OVERLAY_GOSSIP_EVICT_AFTER_MS,
       queueCapacity: config.WORK_QUEUE_CAPACITY,
       persistent: !config.AMNESIA,
     },
