@@ -69,6 +69,24 @@ describe("load harness smoke", () => {
     expect(routes["gossip publish 1 KiB (fanout 3) delivery"].requests).toBe(3 * routes["gossip publish 1 KiB (fanout 3)"].requests);
     expect(routes["WS handshake hybrid"].requests + routes["WS handshake classical"].requests).toBeGreaterThan(0);
     expect(report.slo.checks.map((c: any) => c.what)).toContain("p95 WS handshake hybrid");
+    // the gossip summary sets what arrived against the service's own counters over the run
+    const gossip = report.gossip;
+    expect(gossip.expected).toBe(routes["gossip publish 1 KiB (fanout 3) delivery"].requests);
+    expect(gossip).toMatchObject({ delivered: gossip.expected, missing: 0, duplicated: 0, told_missed: 0, evictions: 0 });
+    expect(gossip.server.delivered).toBeGreaterThanOrEqual(gossip.delivered);
+    expect(gossip.server.dropped).toEqual({});
+  });
+
+  it("drives gossip-max: gossip alone, 8 subscribers at fanout 3, every delivery accounted for", async () => {
+    const { report, target, client } = await runScenario({ scenario: "gossip-max", rate: 40, durationS: 2, bundle });
+    client.close();
+    await target.mf.dispose();
+    expect(report.routes.map((r: any) => r.route).sort()).toEqual(["gossip publish 1 KiB (fanout 3)", "gossip publish 1 KiB (fanout 3) delivery"]);
+    const publishes = report.routes.find((r: any) => r.route === "gossip publish 1 KiB (fanout 3)").requests;
+    expect(report.gossip).toMatchObject({ expected: 8 * publishes, delivered: 8 * publishes, missing: 0, duplicated: 0 });
+    // what the service wrote covers the measured deliveries (relay hops included: 8 sessions each)
+    expect(report.gossip.server.delivered).toBeGreaterThanOrEqual(8 * publishes);
+    expect(report.generator.cpu_seconds).toBeGreaterThan(0);
   });
 
   it("runs a closed-loop max-throughput pass", async () => {
