@@ -107,6 +107,18 @@ export class Mailbox extends DurableObject<MailboxEnv> {
     });
   }
 
+  /** `send` for several messages to this topic in one call and one turn; outcomes in order. */
+  sendMany(topic: TopicRef, inputs: SendInput[], limits: MailboxLimits): Promise<SendOutcome[]> {
+    return this.#exclusive(async () => {
+      if (!this.#tableFor(limits, false) && topic.counted) {
+        const claim = await this.#directory(limits).claimTopic(topic.name, limits);
+        if (!claim.ok) return inputs.map(() => ({ status: "topic_limit" as const, topics: claim.topics }));
+      }
+      const table = this.#tableFor(limits, true)!;
+      return inputs.map((input) => storeSend(table, input, limits, Date.now()));
+    });
+  }
+
   async recv(visibilityMs: number, maxMessages: number, limits: MailboxLimits): Promise<RecvOutcome> {
     const table = this.#tableFor(limits, false);
     if (!table) return { messages: [], deadLettered: 0, depth: 0, ...NO_DEAD };

@@ -31,12 +31,12 @@ export type AuditEntry = Omit<AuditInput, "when" | "corr_id" | "route">;
 /** Records per append call: the log writes a batch with one storage put, which takes at most 128 keys. */
 const MAX_BATCH = 100;
 
-/** Appends made within AUDIT_BATCH_MS of each other share one call to the log (per isolate, per limits). */
+/** Appends made within BACKGROUND_BATCH_MS of each other share one call to the log (per isolate, per limits). */
 const appends = new IsolateBatcher<{ input: AuditInput; limits: AuditLimits }>({
   maxItems: MAX_BATCH,
   async send(rc, items) {
     const inputs = items.map((item) => item.input);
-    metrics.auditBatches.inc();
+    metrics.backgroundBatches.inc({ kind: "audit" });
     try {
       // the stub is made here, in the request that sends the batch
       const { dropped } = await auditStub(rc).appendMany(inputs, items[0]!.limits);
@@ -56,5 +56,5 @@ const appends = new IsolateBatcher<{ input: AuditInput; limits: AuditLimits }>({
 export function audit(rc: RequestContext<any>, entry: AuditEntry): void {
   const input: AuditInput = { when: new Date().toISOString(), corr_id: rc.corrId, route: rc.route, ...entry };
   const limits = auditLimits(rc);
-  appends.add(rc, `${limits.persistent}:${limits.capacity}:${limits.flushRecords}`, { input, limits }, configOf(rc).AUDIT_BATCH_MS);
+  appends.add(rc, `${limits.persistent}:${limits.capacity}:${limits.flushRecords}`, { input, limits }, configOf(rc).BACKGROUND_BATCH_MS);
 }

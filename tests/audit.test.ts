@@ -64,11 +64,11 @@ describe("audit log bounds and segments (persistent)", () => {
 });
 
 describe("audit batching", () => {
-  const batches = async () => Number(/^audit_batches_total (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? Number.NaN);
+  const batches = async () => Number(/^background_batches_total\{kind="audit"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? Number.NaN);
 
   for (const [mode, vars] of [["amnesia", {}], ["persistent", { AMNESIA: "false" }]] as const) {
     it(`records concurrent PUTs with fewer calls to the log than PUTs, each record once, chained in order (${mode})`, async () => {
-      const limits = { ...vars, AUDIT_BATCH_MS: "50", AUDIT_FLUSH_RECORDS: "1000" };
+      const limits = { ...vars, BACKGROUND_BATCH_MS: "50", AUDIT_FLUSH_RECORDS: "1000" };
       const before = await batches();
       expect(before).toBeGreaterThanOrEqual(0);
       const responses = await Promise.all(Array.from({ length: 20 }, () => putRaw(randomBytes(64), {}, limits)));
@@ -86,8 +86,8 @@ describe("audit batching", () => {
     });
   }
 
-  it("with AUDIT_BATCH_MS=0 still records every PUT", async () => {
-    const responses = await Promise.all(Array.from({ length: 5 }, () => putRaw(randomBytes(64), {}, { AUDIT_BATCH_MS: "0" })));
+  it("with BACKGROUND_BATCH_MS=0 still records every PUT", async () => {
+    const responses = await Promise.all(Array.from({ length: 5 }, () => putRaw(randomBytes(64), {}, { BACKGROUND_BATCH_MS: "0" })));
     const records = await recent();
     const ids = await Promise.all(responses.map(async (r) => (await r.json<any>()).corr_id as string));
     for (const id of ids) expect(records.filter((x) => x.corr_id === id)).toHaveLength(1);
