@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench -- [--ms T] [--out file]: microbenchmarks inside workerd (BENCH_ONLY=case,… runs some) (BLAKE3, GitHub webhook
-// verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing, overlay handshakes classical
+// verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing, a mailbox send at topic depth N, overlay handshakes classical
 // vs hybrid), with BLAKE3 also compared to the native
 // single-threaded `b3sum` where it is installed.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -25,6 +25,7 @@ const plan = [
   ["oap-encode", [1 * KIB, 64 * KIB]],
   ["oap-decode", [1 * KIB, 64 * KIB]],
   ["range-parse", [0]],
+  ["mailbox-send", [10, 500, 5000]],
   ["token-verify", [0, 3, 8]],
   ["handshake-classical", [0]],
   ["handshake-hybrid", [0]],
