@@ -55,6 +55,7 @@ interface Meta {
 }
 
 const GENESIS = "0".repeat(64);
+const recordKey = (seq: number) => `rec:${String(seq).padStart(12, "0")}`;
 const FLUSH_DELAY_MS = 30_000;
 const SEGMENT_PREFIX = "audit/";
 
@@ -96,13 +97,28 @@ export class AuditLog extends DurableObject<AuditEnv> {
 
   /** Append one record; returns its seq and how many old records were dropped to make room. */
   async append(input: AuditInput, limits: AuditLimits): Promise<{ seq: number; dropped: number }> {
+    const { first_seq, dropped } = await this.appendMany([input], limits);
+    return { seq: first_seq, dropped };
+  }
+
+  /**
+   * Append records in order, chained one to the next, with one storage write (at most 127
+   * records: a put takes 128 keys). Returns the first one's seq and how many old records were
+   * dropped to make room.
+   */
+  async appendMany(inputs: AuditInput[], limits: AuditLimits): Promise<{ first_seq: number; dropped: number }> {
     await this.#load(limits);
-    const seq = this.meta.nextSeq;
-    const prev = this.meta.lastHash;
-    const record: AuditRecord = { ...input, seq, prev, hash: recordDigest(prev, { ...input, seq }) };
-    this.records.push(record);
-    this.meta.nextSeq = seq + 1;
-    this.meta.lastHash = record.hash;
+    const firstSeq = this.meta.nextSeq;
+    const added: Record<string, AuditRecord> = {};
+    for (const input of inputs) {
+      const seq = this.meta.nextSeq;
+      const prev = this.meta.lastHash;
+      const record: AuditRecord = { ...input, seq, prev, hash: recordDigest(prev, { ...input, seq }) };
+      this.records.push(record);
+      added[recordKey(seq)] = record;
+      this.meta.nextSeq = seq + 1;
+      this.meta.lastHash = record.hash;
+    }
     const removed: AuditRecord[] = [];
     let dropped = 0;
     while (this.records.length > limits.capacity) {
@@ -113,12 +129,15 @@ export class AuditLog extends DurableObject<AuditEnv> {
     }
     this.meta.dropped += dropped;
     if (limits.persistent) {
-      await this.ctx.storage.put({ [`rec:${String(seq).padStart(12, "0")}`]: record, meta: this.meta });
-      if (removed.length) await this.ctx.storage.delete(removed.map((r) => `rec:${String(r.seq).padStart(12, "0")}`));
+      // a record added and dropped in the same batch is never written
+      for (const r of removed) delete added[recordKey(r.seq)];
+      await this.ctx.storage.put({ ...added, meta: this.meta });
+      const stale = removed.filter((r) => r.seq < firstSeq).map((r) => recordKey(r.seq));
+      for (let at = 0; at < stale.length; at += 128) await this.ctx.storage.delete(stale.slice(at, at + 128));
       if (this.records.filter((r) => r.seq > this.meta.flushedThrough).length >= limits.flushRecords) await this.flush();
       else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
     }
-    return { seq, dropped };
+    return { first_seq: firstSeq, dropped };
   }
 
   /** Write the records not yet in R2 as one segment. */

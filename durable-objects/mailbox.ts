@@ -15,6 +15,9 @@ import { DurableObject } from "cloudflare:workers";
 import { forgetIsolateMemory, isolateMemory, peekIsolateMemory } from "../shared/isolate-memory";
 import { MemoryMessageTable, SqlMessageTable, type Message, type MessageTable } from "../shared/mailbox/message-table";
 import { directoryName, MemoryTopicRegistry, SqlTopicRegistry, type TopicRegistry } from "../shared/mailbox/topic-registry";
+import { storeSend, tidy, type DeadCounts, type SendInput } from "../shared/mailbox/send-rules";
+
+export type { DeadCounts, SendInput };
 
 export interface MailboxLimits {
   persistent: boolean;
@@ -28,29 +31,10 @@ export interface MailboxLimits {
   maxTopics: number;
 }
 
-export interface SendInput {
-  idem_key: string;
-  /** More keys under which this send is a duplicate of an earlier one (e.g. a webhook's signed bytes). */
-  dedupe_keys?: string[];
-  payload: Uint8Array;
-  payload_hash: string;
-  attrs: Record<string, string>;
-  corr_id: string;
-}
-
 /** The topic's name, and whether it counts against `maxTopics`. */
 export interface TopicRef {
   name: string;
   counted: boolean;
-}
-
-/** Dead letters as seen after an operation: how many are kept, and how many were just dropped. */
-export interface DeadCounts {
-  dead: number;
-  /** Dropped to stay under the dead-letter capacity (oldest first). */
-  droppedFull: number;
-  /** Forgotten after their TTL. */
-  expired: number;
 }
 
 export type SendOutcome =
@@ -106,14 +90,7 @@ export class Mailbox extends DurableObject<MailboxEnv> {
 
   /** Purge what expired, and drop the oldest dead letters past the capacity. */
   #tidy(table: MessageTable, now: number, limits: MailboxLimits): DeadCounts {
-    const expired = table.purge(now);
-    let dead = table.deadCount();
-    const droppedFull = Math.max(0, dead - limits.deadCapacity);
-    if (droppedFull > 0) {
-      table.dropOldestDead(droppedFull);
-      dead -= droppedFull;
-    }
-    return { dead, droppedFull, expired };
+    return tidy(table, now, limits.deadCapacity);
   }
 
   #bury(table: MessageTable, m: Message, now: number, limits: MailboxLimits): void {
@@ -126,21 +103,19 @@ export class Mailbox extends DurableObject<MailboxEnv> {
         const claim = await this.#directory(limits).claimTopic(topic.name, limits);
         if (!claim.ok) return { status: "topic_limit", topics: claim.topics };
       }
-      const table = this.#tableFor(limits, true)!;
-      const now = Date.now();
-      this.#tidy(table, now, limits);
-      const { dedupe_keys = [], ...fields } = input;
-      const keys = [input.idem_key, ...dedupe_keys];
-      for (const key of keys) {
-        const existing = table.findIdem(key, input.payload_hash, now);
-        if (existing) return { status: "duplicate", msg_id: existing, depth: table.liveCount() };
+      return storeSend(this.#tableFor(limits, true)!, input, limits, Date.now());
+    });
+  }
+
+  /** `send` for several messages to this topic in one call and one turn; outcomes in order. */
+  sendMany(topic: TopicRef, inputs: SendInput[], limits: MailboxLimits): Promise<SendOutcome[]> {
+    return this.#exclusive(async () => {
+      if (!this.#tableFor(limits, false) && topic.counted) {
+        const claim = await this.#directory(limits).claimTopic(topic.name, limits);
+        if (!claim.ok) return inputs.map(() => ({ status: "topic_limit" as const, topics: claim.topics }));
       }
-      const depth = table.liveCount();
-      if (depth >= limits.capacity) return { status: "full", depth };
-      const message: Message = { msg_id: crypto.randomUUID(), ts: now, ...fields, attempt: 0, visible_at: now, state: "ready", forget_at: 0 };
-      table.insert(message);
-      for (const key of keys) table.putIdem(key, input.payload_hash, message.msg_id, now + limits.dedupeMs);
-      return { status: "sent", msg_id: message.msg_id, depth: depth + 1 };
+      const table = this.#tableFor(limits, true)!;
+      return inputs.map((input) => storeSend(table, input, limits, Date.now()));
     });
   }
 

@@ -1,10 +1,12 @@
 /**
  * @module The worker's side of the audit log: append decisions without delaying the response
- * (the append runs in waitUntil), and read the chain's verdict. Records hold no tokens or
+ * (the append runs in waitUntil, batched with the isolate's other appends of the same few
+ * milliseconds into one call), and read the chain's verdict. Records hold no tokens or
  * signatures: only the fields of `AuditInput`.
  */
 import type { AuditInput, AuditLimits, AuditLog } from "../durable-objects/audit-log";
 import { configOf, type RequestContext } from "./context";
+import { IsolateBatcher } from "./batcher";
 import { metrics } from "./metrics";
 
 export interface AuditEnv {
@@ -26,20 +28,33 @@ export function auditStub(rc: RequestContext<any>): DurableObjectStub<AuditLog> 
 
 export type AuditEntry = Omit<AuditInput, "when" | "corr_id" | "route">;
 
-/** Record a decision in the background; a failure is logged and counted, never thrown. */
-export function audit(rc: RequestContext<any>, entry: AuditEntry): void {
-  const input: AuditInput = { when: new Date().toISOString(), corr_id: rc.corrId, route: rc.route, ...entry };
-  const append = auditStub(rc)
-    .append(input, auditLimits(rc))
-    .then(({ dropped }) => {
+/** Records per append call: the log writes a batch with one storage put, which takes at most 128 keys. */
+const MAX_BATCH = 100;
+
+/** Appends made within BACKGROUND_BATCH_MS of each other share one call to the log (per isolate, per limits). */
+const appends = new IsolateBatcher<{ input: AuditInput; limits: AuditLimits }>({
+  maxItems: MAX_BATCH,
+  async send(rc, items) {
+    const inputs = items.map((item) => item.input);
+    metrics.backgroundBatches.inc({ kind: "audit" });
+    try {
+      // the stub is made here, in the request that sends the batch
+      const { dropped } = await auditStub(rc).appendMany(inputs, items[0]!.limits);
       if (dropped) {
         metrics.auditDropped.inc({}, dropped);
         metrics.queueDropped.inc({ queue: "audit" }, dropped);
       }
-    })
-    .catch((error) => {
-      metrics.auditDropped.inc();
-      console.error(JSON.stringify({ level: "error", msg: "audit append failed", corr_id: rc.corrId, error: String(error) }));
-    });
-  rc.exec.waitUntil(append);
+    } catch (error) {
+      metrics.auditDropped.inc({}, inputs.length);
+      const corrIds = inputs.map((input) => input.corr_id);
+      console.error(JSON.stringify({ level: "error", msg: "audit append failed", corr_id: rc.corrId, records: inputs.length, corr_ids: corrIds, error: String(error) }));
+    }
+  },
+});
+
+/** Record a decision in the background; a failure is logged and counted, never thrown. */
+export function audit(rc: RequestContext<any>, entry: AuditEntry): void {
+  const input: AuditInput = { when: new Date().toISOString(), corr_id: rc.corrId, route: rc.route, ...entry };
+  const limits = auditLimits(rc);
+  appends.add(rc, `${limits.persistent}:${limits.capacity}:${limits.flushRecords}`, { input, limits }, configOf(rc).BACKGROUND_BATCH_MS);
 }

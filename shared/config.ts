@@ -120,6 +120,8 @@ export const configSchema = z.object({
   AUDIT_CAPACITY: integer(512, 1, 100_000),
   /** Records per audit segment flushed to R2 (persistent mode only). */
   AUDIT_FLUSH_RECORDS: integer(64, 1, 10_000),
+  /** How long a background record (audit append, put notification) waits for others to share its Durable Object call, in ms (0: the same turn only). */
+  BACKGROUND_BATCH_MS: integer(2, 0, 1_000),
   /** Allowed clock skew for Stripe and Slack signature timestamps, in seconds. */
   WEBHOOK_TOLERANCE_S: integer(300, 1, 3_600),
   /** Refused webhook deliveries: at most one audit record per provider and reason per this many seconds. */

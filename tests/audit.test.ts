@@ -62,3 +62,35 @@ describe("audit log bounds and segments (persistent)", () => {
     expect((await verify(limits)).flushed_through_seq).toBeGreaterThanOrEqual(lines[lines.length - 1].seq);
   });
 });
+
+describe("audit batching", () => {
+  const batches = async () => Number(/^background_batches_total\{kind="audit"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? Number.NaN);
+
+  for (const [mode, vars] of [["amnesia", {}], ["persistent", { AMNESIA: "false" }]] as const) {
+    it(`records concurrent PUTs with fewer calls to the log than PUTs, each record once, chained in order (${mode})`, async () => {
+      const limits = { ...vars, BACKGROUND_BATCH_MS: "50", AUDIT_FLUSH_RECORDS: "1000" };
+      const before = await batches();
+      expect(before).toBeGreaterThanOrEqual(0);
+      const responses = await Promise.all(Array.from({ length: 20 }, () => putRaw(randomBytes(64), {}, limits)));
+      const corrIds = await Promise.all(responses.map(async (r) => (await r.json<any>()).corr_id as string));
+      const calls = (await batches()) - before;
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThan(20);
+      const records = await recent(limits);
+      for (const id of corrIds) expect(records.filter((r) => r.corr_id === id)).toHaveLength(1);
+      for (let i = 1; i < records.length; i++) {
+        expect(records[i].seq).toBe(records[i - 1].seq + 1);
+        expect(records[i].prev).toBe(records[i - 1].hash);
+      }
+      expect(await verify(limits)).toMatchObject({ ok: true });
+    });
+  }
+
+  it("with BACKGROUND_BATCH_MS=0 still records every PUT", async () => {
+    const responses = await Promise.all(Array.from({ length: 5 }, () => putRaw(randomBytes(64), {}, { BACKGROUND_BATCH_MS: "0" })));
+    const records = await recent();
+    const ids = await Promise.all(responses.map(async (r) => (await r.json<any>()).corr_id as string));
+    for (const id of ids) expect(records.filter((x) => x.corr_id === id)).toHaveLength(1);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+});

@@ -98,6 +98,24 @@ describe("POST /put notifications and readiness", () => {
     const { address } = await (await putRaw(bytes, {}, on)).json<any>();
     expect(await recvPut(on)).toEqual([{ address, size: 48, type: "application/octet-stream" }]);
   });
+
+  it("sends the notifications of concurrent PUTs in fewer calls than PUTs, each one once, with its own corr_id", async () => {
+    const on = { PUT_NOTIFY: "true", BACKGROUND_BATCH_MS: "50" };
+    const calls = async () => Number(/^background_batches_total\{kind="put_notify"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? 0);
+    const before = await calls();
+    const responses = await Promise.all(Array.from({ length: 20 }, () => putRaw(randomBytes(40), {}, on)));
+    const puts = await Promise.all(responses.map((r) => r.json<any>()));
+    const made = (await calls()) - before;
+    expect(made).toBeGreaterThanOrEqual(1);
+    expect(made).toBeLessThan(20);
+    const response = await call("/mailbox/recv", { method: "POST", body: JSON.stringify({ topic: "put", max_messages: 100 }), headers: { "Content-Type": "application/json" } }, on);
+    const messages = (await response.json<any>()).messages as any[];
+    for (const put of puts) {
+      const mine = messages.filter((m) => JSON.parse(atob(m.payload_b64)).address === put.address);
+      expect(mine).toHaveLength(1);
+      expect(mine[0].corr_id).toBe(put.corr_id);
+    }
+  });
 });
 
 describe("POST /put limits and bad input", () => {

@@ -14,6 +14,8 @@ import { acceptHello, confirmMatches, startClientHandshake, type MlKemEncapsulat
 import { wasmMlKem768 } from "../../shared/overlay/ml-kem";
 import type { PqOffer, SessionLimits } from "../../shared/overlay/protocol";
 import { github } from "../../shared/webhooks/providers";
+import { MemoryMessageTable } from "../../shared/mailbox/message-table";
+import { storeSend } from "../../shared/mailbox/send-rules";
 
 const encoder = new TextEncoder();
 
@@ -132,6 +134,37 @@ const cases: Record<string, Case> = {
   "handshake-server-hybrid-noble": serverHandshake("hybrid", "noble"),
   "mlkem-encapsulate-wasm": encapsulate("wasm"),
   "mlkem-encapsulate-noble": encapsulate("noble"),
+  async "mailbox-send"(depth) {
+    // an amnesia topic holding `depth` live messages: each op is one send (tidy, dedupe lookup,
+    // depth check, insert) and then a consumer's ack of the oldest, so the depth stays put while
+    // ack tombstones and dedupe entries come and expire. The clock is simulated (1 ms per op, a
+    // 20 ms dedupe window: ~20 of each in steady state), so only the depth varies between sizes.
+    const table = new MemoryMessageTable();
+    const limits = { capacity: depth + 1, dedupeMs: 20, deadCapacity: 64 };
+    let clock = 0;
+    const payload = textBytes(64);
+    const live: string[] = [];
+    let n = 0;
+    const send = () => {
+      const now = ++clock;
+      const outcome = storeSend(table, { idem_key: `k${n++}`, payload, payload_hash: "h", attrs: {}, corr_id: "bench" }, limits, now);
+      if (outcome.status !== "sent") throw new Error(`benchmark send was ${outcome.status}`);
+      live.push(outcome.msg_id);
+      return now;
+    };
+    for (let i = 0; i < depth; i++) send();
+    let head = 0;
+    return () => {
+      const now = send();
+      const oldest = table.get(live[head]!)!;
+      head++;
+      table.update({ ...oldest, state: "acked", payload: new Uint8Array(0), forget_at: now + limits.dedupeMs });
+      if (head > 65536) {
+        live.splice(0, head);
+        head = 0;
+      }
+    };
+  },
   async "range-parse"() {
     const headers = ["bytes=0-99", "bytes=100-", "bytes=-500", "bytes=5-2", "bytes=0-1,5-6", "items=0-1", "bytes=999999-"];
     let i = 0;
@@ -157,6 +190,6 @@ export default {
     }
     const elapsedMs = performance.now() - started;
     const nsPerOp = (elapsedMs * 1e6) / iterations;
-    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" || name === "token-verify" || name.startsWith("handshake") || name.startsWith("mlkem") ? null : (size / 1048576) / (nsPerOp / 1e9) });
+    return Response.json({ case: name, size, iterations, elapsed_ms: elapsedMs, ns_per_op: nsPerOp, mib_per_s: name === "range-parse" || name === "token-verify" || name === "mailbox-send" || name.startsWith("handshake") || name.startsWith("mlkem") ? null : (size / 1048576) / (nsPerOp / 1e9) });
   },
 };

@@ -11,6 +11,7 @@ import type { Config } from "../config";
 import { DecodeError } from "../domain-errors";
 import type { ContentCoding } from "./content-coding";
 import { DecodedTooLarge, createDecoder } from "./decoders";
+import { readIdentityBody, wireCapError } from "./read-identity";
 
 export interface BodyLimits {
   maxWireBytes: number;
@@ -34,7 +35,6 @@ export interface DecodedBody {
 /** Wire bytes handed to a decoder at a time: one slice can only inflate so far before the cap check. */
 const SLICE_BYTES = 4 * 1024;
 
-const wireCapError = (cap: number) => new DecodeError("too_large", "body_cap", `body exceeds the ${cap}-byte cap`);
 const ratioError = (limits: BodyLimits, wireBytes: number) =>
   new DecodeError("too_large", "decompress_ratio", `decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`);
 
@@ -87,19 +87,14 @@ export async function readDecodedBody(
   signal: AbortSignal,
   declaredWireBytes?: number,
 ): Promise<DecodedBody> {
+  if (coding === "identity") return readIdentityBody(source, limits.maxWireBytes, signal, declaredWireBytes);
   const tally: WireTally = { bytes: 0, over: false, ended: false };
-  const identity = coding === "identity";
   const wireBound = Math.min(declaredWireBytes ?? limits.maxWireBytes, limits.maxWireBytes);
-  const decodedCap = identity ? limits.maxWireBytes : Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
+  const decodedCap = Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
 
-  let reader: ReadableStreamDefaultReader<Uint8Array>;
-  if (identity) {
-    reader = source.getReader(); // decoded = wire: count in the loop below, no extra stages
-  } else {
-    const decoder = createDecoder(coding, decodedCap);
-    pumpWire(source, decoder.writable, limits.maxWireBytes, tally);
-    reader = decoder.readable.getReader();
-  }
+  const decoder = createDecoder(coding, decodedCap);
+  pumpWire(source, decoder.writable, limits.maxWireBytes, tally);
+  const reader = decoder.readable.getReader();
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", onAbort);
 
@@ -111,17 +106,9 @@ export async function readDecodedBody(
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (identity) {
-        tally.bytes = total;
-        if (total > limits.maxWireBytes) {
-          tally.over = true;
-          throw wireCapError(limits.maxWireBytes);
-        }
-      } else {
-        if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
-        // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
-        if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-      }
+      if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
+      // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
+      if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
       hasher.update(value);
       chunks.push(value);
     }
@@ -135,13 +122,12 @@ export async function readDecodedBody(
         ? ratioError(limits, tally.bytes)
         : new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
     }
-    if (identity) throw new DecodeError("unreadable", "body_read", "request body could not be read");
     throw new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
   if (signal.aborted) throw signal.reason;
-  if (!identity && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+  if (total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
   return { bytes: joinChunks(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
 }
 

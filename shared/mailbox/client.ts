@@ -94,6 +94,30 @@ export async function sendMessage(rc: RequestContext<any>, request: SendRequest)
   return { status: outcome.status, msg_id: `${request.topic}:${outcome.msg_id}`, payload_hash };
 }
 
+/** Several messages to one topic in one call, each with the corr_id of the request that made it. */
+export async function sendMessages(rc: RequestContext<any>, topic: string, requests: (Omit<SendRequest, "topic"> & { corr_id: string })[]): Promise<SendResult[]> {
+  if (!TOPIC.test(topic)) throw badRequest("topic must match [a-z0-9._-]{1,64}", "bad_topic");
+  const inputs = requests.map((r) => ({
+    idem_key: r.idem_key,
+    dedupe_keys: r.dedupe_keys,
+    payload: r.payload,
+    payload_hash: `b3:${blake3().hashHex(r.payload)}`,
+    attrs: r.attrs ?? {},
+    corr_id: r.corr_id,
+  }));
+  const outcomes = await stubFor(rc, topic).sendMany({ name: topic, counted: !SERVICE_TOPICS.has(topic) }, inputs, mailboxLimits(rc));
+  return outcomes.map((outcome, i): SendResult => {
+    if (outcome.status === "topic_limit") {
+      metrics.mailboxTopicRefusals.inc();
+      metrics.mailboxTopics.set({}, outcome.topics);
+      return outcome;
+    }
+    observeTopic(topic, { depth: outcome.depth }, metricLimits(rc), true);
+    if (outcome.status === "full") return { status: "full" };
+    return { status: outcome.status, msg_id: `${topic}:${outcome.msg_id}`, payload_hash: inputs[i]!.payload_hash };
+  });
+}
+
 /** Refresh the topic-count gauge before a scrape. */
 export async function refreshMailboxGauges(rc: RequestContext<any>): Promise<void> {
   if (!rc.configResult.ok) return;

@@ -3,6 +3,7 @@
  * Object's SQLite storage (persistent). One small synchronous interface, two strategies; the
  * queue rules live once, in the Mailbox Durable Object.
  */
+import { MinHeap } from "./min-heap";
 
 export type MessageState = "ready" | "inflight" | "dead" | "acked";
 
@@ -43,24 +44,72 @@ export interface MessageTable {
   dead(limit: number): Message[];
 }
 
+/** A message as held in memory, with its insertion order (ties in every ordering go to the earlier). */
+interface Held {
+  message: Message;
+  seq: number;
+}
+
+/** A queued expiry; stale once the thing it names changed or went (checked when it comes out). */
+interface Expiry {
+  at: number;
+  seq: number;
+  id: string;
+}
+
+interface IdemEntry {
+  msgId: string;
+  expiresAt: number;
+}
+
+const isLive = (state: MessageState | undefined) => state === "ready" || state === "inflight";
+const expiresFirst = (a: Expiry, b: Expiry) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/**
+ * Every per-send operation costs O(log n) or less, whatever the topic's depth: live and dead
+ * counts are kept as messages change state, and what expires (dedupe entries, ack tombstones,
+ * dead letters) waits in min-heaps ordered by expiry, so a purge looks only at what is due.
+ */
 export class MemoryMessageTable implements MessageTable {
-  readonly #messages = new Map<string, Message>();
-  readonly #idem = new Map<string, { msgId: string; expiresAt: number }>();
+  readonly #messages = new Map<string, Held>();
+  readonly #idem = new Map<string, IdemEntry>();
+  readonly #idemExpiry = new MinHeap<{ at: number; key: string; entry: IdemEntry }>((a, b) => a.at < b.at);
+  readonly #ackedExpiry = new MinHeap<Expiry>(expiresFirst);
+  /** Dead letters by (forget_at, insertion): expiry order and drop-oldest order at once. */
+  readonly #deadOrder = new MinHeap<Expiry>(expiresFirst);
+  /** Ready or in-flight messages, in insertion order while `#liveOrdered`. */
+  readonly #live = new Map<string, Held>();
+  readonly #dead = new Map<string, Held>();
+  #nextSeq = 0;
+  #lastTs = -Infinity;
+  /** Whether `#live` iterates in (ts, insertion) order, so `due` can stop early. */
+  #liveOrdered = true;
 
   findIdem(idemKey: string, payloadHash: string, now: number): string | null {
     const entry = this.#idem.get(`${idemKey}\u0000${payloadHash}`);
     return entry && entry.expiresAt > now ? entry.msgId : null;
   }
   putIdem(idemKey: string, payloadHash: string, msgId: string, expiresAt: number): void {
-    this.#idem.set(`${idemKey}\u0000${payloadHash}`, { msgId, expiresAt });
+    const key = `${idemKey}\u0000${payloadHash}`;
+    const entry = { msgId, expiresAt };
+    this.#idem.set(key, entry);
+    this.#idemExpiry.push({ at: expiresAt, key, entry });
   }
   purge(now: number): number {
+    for (let top = this.#idemExpiry.peek(); top && top.at <= now; top = this.#idemExpiry.peek()) {
+      this.#idemExpiry.pop();
+      if (this.#idem.get(top.key) === top.entry) this.#idem.delete(top.key);
+    }
+    for (let top = this.#ackedExpiry.peek(); top && top.at <= now; top = this.#ackedExpiry.peek()) {
+      this.#ackedExpiry.pop();
+      if (this.#isCurrent(top, "acked")) this.#remove(top.id);
+    }
     let expired = 0;
-    for (const [key, entry] of this.#idem) if (entry.expiresAt <= now) this.#idem.delete(key);
-    for (const [id, m] of this.#messages) {
-      if ((m.state === "acked" || m.state === "dead") && m.forget_at > 0 && m.forget_at <= now) {
-        this.#messages.delete(id);
-        if (m.state === "dead") expired++;
+    for (let top = this.#deadOrder.peek(); top && top.at <= now; top = this.#deadOrder.peek()) {
+      this.#deadOrder.pop();
+      if (this.#isCurrent(top, "dead")) {
+        this.#remove(top.id);
+        expired++;
       }
     }
     return expired;
@@ -69,38 +118,87 @@ export class MemoryMessageTable implements MessageTable {
     return this.#messages.size === 0 && this.#idem.size === 0;
   }
   dropOldestDead(count: number): void {
-    const dead = [...this.#messages.values()].filter((m) => m.state === "dead").sort((a, b) => a.forget_at - b.forget_at);
-    for (const m of dead.slice(0, count)) this.#messages.delete(m.msg_id);
+    while (count > 0 && this.#deadOrder.size > 0) {
+      const top = this.#deadOrder.pop()!;
+      if (!this.#isCurrent(top, "dead")) continue;
+      this.#remove(top.id);
+      count--;
+    }
   }
   liveCount(): number {
-    let n = 0;
-    for (const m of this.#messages.values()) if (m.state === "ready" || m.state === "inflight") n++;
-    return n;
+    return this.#live.size;
   }
   deadCount(): number {
-    let n = 0;
-    for (const m of this.#messages.values()) if (m.state === "dead") n++;
-    return n;
+    return this.#dead.size;
   }
   insert(message: Message): void {
-    this.#messages.set(message.msg_id, { ...message });
+    this.#store(message);
   }
   get(msgId: string): Message | null {
-    const m = this.#messages.get(msgId);
-    return m ? { ...m } : null;
+    const held = this.#messages.get(msgId);
+    return held ? { ...held.message } : null;
   }
   update(message: Message): void {
-    this.#messages.set(message.msg_id, { ...message });
+    this.#store(message);
   }
   due(now: number, limit: number): Message[] {
     const out: Message[] = [];
-    for (const m of this.#messages.values()) {
-      if ((m.state === "ready" || m.state === "inflight") && m.visible_at <= now) out.push({ ...m });
+    if (this.#liveOrdered) {
+      for (const { message: m } of this.#live.values()) {
+        if (out.length >= limit) break;
+        if (m.visible_at <= now) out.push({ ...m });
+      }
+      return out;
     }
-    return out.sort((a, b) => a.ts - b.ts).slice(0, limit);
+    const due = [...this.#live.values()].filter((h) => h.message.visible_at <= now).sort((a, b) => a.message.ts - b.message.ts || a.seq - b.seq);
+    return due.slice(0, limit).map((h) => ({ ...h.message }));
   }
   dead(limit: number): Message[] {
-    return [...this.#messages.values()].filter((m) => m.state === "dead").sort((a, b) => a.ts - b.ts).slice(0, limit).map((m) => ({ ...m }));
+    return [...this.#dead.values()].sort((a, b) => a.message.ts - b.message.ts || a.seq - b.seq).slice(0, limit).map((h) => ({ ...h.message }));
+  }
+
+  /** Insert or replace, moving the message between the live and dead sets and queueing its expiry. */
+  #store(message: Message): void {
+    const previous = this.#messages.get(message.msg_id);
+    const held: Held = { message: { ...message }, seq: previous?.seq ?? this.#nextSeq++ };
+    if (!previous) {
+      if (message.ts < this.#lastTs) this.#liveOrdered = false;
+      this.#lastTs = Math.max(this.#lastTs, message.ts);
+    }
+    this.#messages.set(message.msg_id, held);
+    const wasLive = isLive(previous?.message.state);
+    if (isLive(message.state)) {
+      // a message coming back to life would join the end out of order
+      if (!wasLive && previous) this.#liveOrdered = false;
+      this.#live.set(message.msg_id, held);
+    } else if (wasLive) this.#leaveLive(message.msg_id);
+    if (message.state === "dead") this.#dead.set(message.msg_id, held);
+    else this.#dead.delete(message.msg_id);
+    const expiry = { at: message.forget_at, seq: held.seq, id: message.msg_id };
+    if (message.forget_at > 0 && message.state === "acked") this.#ackedExpiry.push(expiry);
+    // dead letters always have forget_at > 0 (their TTL is at least 1 s)
+    const queued = previous?.message.state === "dead" && previous.message.forget_at === message.forget_at;
+    if (message.state === "dead" && !queued) this.#deadOrder.push(expiry);
+  }
+
+  /** Whether a queued expiry still names the message as it is now. */
+  #isCurrent(expiry: Expiry, state: MessageState): boolean {
+    const m = this.#messages.get(expiry.id)?.message;
+    return m !== undefined && m.state === state && m.forget_at === expiry.at && m.forget_at > 0;
+  }
+
+  #remove(id: string): void {
+    this.#messages.delete(id);
+    this.#leaveLive(id);
+    this.#dead.delete(id);
+  }
+
+  #leaveLive(id: string): void {
+    this.#live.delete(id);
+    if (this.#live.size > 0) return;
+    // nothing live: whatever comes next starts a fresh order
+    this.#liveOrdered = true;
+    this.#lastTs = -Infinity;
   }
 }
 

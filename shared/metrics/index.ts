@@ -40,6 +40,7 @@ export const metrics = {
   mailboxTopics: registry.gauge("mailbox_topics", "Mailbox topics holding state (counted against MAILBOX_MAX_TOPICS), as of the last scrape or refusal."),
   mailboxTopicRefusals: registry.counter("mailbox_topic_refusals_total", "Sends refused because they would create a topic past MAILBOX_MAX_TOPICS."),
   auditDropped: registry.counter("audit_drop_total", "Audit records dropped before reaching R2 (buffer full or append failed)."),
+  backgroundBatches: registry.counter("background_batches_total", "Background Durable Object calls by kind (audit, put_notify); each carries every record of its kind the isolate made within BACKGROUND_BATCH_MS.", ["kind"]),
   busyRejections: registry.counter("busy_rejections_total", "Requests shed for BACKPRESSURE, by route template.", ["endpoint"]),
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
   edgeHits: registry.counter("edge_cache_hits_total", "Edge requests served from stored bytes, by kind (asset, cas).", ["kind"]),

@@ -13,25 +13,42 @@ import { decodeBase64 } from "../../shared/base64";
 import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { audit } from "../../shared/audit";
-import { sendMessage } from "../../shared/mailbox/client";
+import { mailboxLimits, sendMessages } from "../../shared/mailbox/client";
+import { IsolateBatcher } from "../../shared/batcher";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
+
+interface PutNotice {
+  address: string;
+  payload: Uint8Array;
+  corr_id: string;
+}
+
+/** Notices made within BACKGROUND_BATCH_MS of each other go to the `put` topic in one call. */
+const notices = new IsolateBatcher<PutNotice>({
+  maxItems: 100,
+  async send(rc, items) {
+    metrics.backgroundBatches.inc({ kind: "put_notify" });
+    try {
+      const results = await sendMessages(rc, "put", items.map(({ address, payload, corr_id }) => ({ idem_key: address, payload, corr_id })));
+      for (const result of results) {
+        if (result.status !== "sent" && result.status !== "duplicate") metrics.queueDropped.inc({ queue: "mailbox.put" });
+      }
+    } catch (error) {
+      metrics.queueDropped.inc({ queue: "mailbox.put" }, items.length);
+      console.error(JSON.stringify({ level: "error", msg: "put notification failed", corr_id: rc.corrId, notices: items.length, error: String(error) }));
+    }
+  },
+});
 
 /**
  * Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal.
  * Opt-in (`PUT_NOTIFY`): without a consumer the topic would only fill up.
  */
 function notifyPut(rc: RequestContext<any>, address: string, size: number, type: string): void {
-  if (!configOf(rc).PUT_NOTIFY) return;
+  const config = configOf(rc);
+  if (!config.PUT_NOTIFY) return;
   const payload = new TextEncoder().encode(JSON.stringify({ address, size, type }));
-  const sent = sendMessage(rc, { topic: "put", idem_key: address, payload })
-    .then((result) => {
-      if (result.status !== "sent" && result.status !== "duplicate") metrics.queueDropped.inc({ queue: "mailbox.put" });
-    })
-    .catch((error) => {
-      metrics.queueDropped.inc({ queue: "mailbox.put" });
-      console.error(JSON.stringify({ level: "error", msg: "put notification failed", corr_id: rc.corrId, error: String(error) }));
-    });
-  rc.exec.waitUntil(sent);
+  notices.add(rc, JSON.stringify(mailboxLimits(rc)), { address, payload, corr_id: rc.corrId }, config.BACKGROUND_BATCH_MS);
 }
 
 export async function putObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
