@@ -57,7 +57,9 @@ const b64 = (bytes: number, what: string) =>
 
 const positiveInt = () => z.number().check(z.int(), z.positive());
 
-export const helloSchema = z.object({
+// The schemas are built on first use (z.lazy): building zod schemas is a measurable part of an
+// isolate's startup, and only overlay sessions parse these (docs/PERFORMANCE.md).
+export const helloSchema = z.lazy(() => z.object({
   op: z.literal("hello"),
   ua: z.optional(z.string().check(z.maxLength(128))),
   versions: z.array(z.number().check(z.int(), z.gte(0), z.lte(0xffff))).check(z.minLength(1), z.maxLength(8)),
@@ -74,7 +76,7 @@ export const helloSchema = z.object({
     /** ML-KEM-768 encapsulation key (1,184 bytes), present when `features.pq` is hybrid. */
     mlkem768: z.optional(b64(1_184, "ML-KEM-768 share")),
   }),
-});
+}));
 export type Hello = z.infer<typeof helloSchema>;
 
 export interface SessionLimits {
@@ -86,7 +88,7 @@ export interface SessionLimits {
   idle_timeout_ms: number;
 }
 
-export const readySchema = z.object({
+export const readySchema = z.lazy(() => z.object({
   op: z.literal("ready"),
   version: z.number().check(z.int()),
   session: z.string().check(z.maxLength(128)),
@@ -103,11 +105,11 @@ export const readySchema = z.object({
   nonce: b64(16, "nonce"),
   key_shares: z.object({ x25519: b64(32, "x25519 share"), mlkem768_ct: z.optional(b64(1_088, "ML-KEM-768 ciphertext")) }),
   mac: z.string(),
-});
+}));
 export type Ready = z.infer<typeof readySchema>;
 
-export const confirmSchema = z.object({ op: z.literal("confirm"), mac: b64(32, "mac") });
-export const creditSchema = z.object({ op: z.literal("credit"), n: z.number().check(z.int(), z.gte(1), z.lte(1_048_576)) });
+export const confirmSchema = z.lazy(() => z.object({ op: z.literal("confirm"), mac: b64(32, "mac") }));
+export const creditSchema = z.lazy(() => z.object({ op: z.literal("credit"), n: z.number().check(z.int(), z.gte(1), z.lte(1_048_576)) }));
 
 /** The error payload of a refusal (any RESP with a code ≥ 400). */
 export interface ErrorPayload {
@@ -116,17 +118,17 @@ export interface ErrorPayload {
   message: string;
 }
 
-export const gossipRequestSchema = z.discriminatedUnion("op", [
+export const gossipRequestSchema = z.lazy(() => z.discriminatedUnion("op", [
   z.object({ op: z.literal("subscribe"), topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)) }),
   z.object({ op: z.literal("unsubscribe"), topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)) }),
-]);
+]));
 
 /** Header of a gossip EVENT payload; the message bytes follow it. */
-export const gossipHeaderSchema = z.object({
+export const gossipHeaderSchema = z.lazy(() => z.object({
   topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)),
   id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)),
   ttl_ms: z.optional(positiveInt()),
-});
+}));
 export type GossipHeader = z.infer<typeof gossipHeaderSchema>;
 
 const text = new TextEncoder();

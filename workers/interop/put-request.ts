@@ -9,23 +9,25 @@ import * as z from "../../shared/zod";
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
 /** A media type such as `image/png` or `text/plain; charset=utf-8`, bounded in length. */
-const mediaType = z
-  .string()
-  .check(
-    z.maxLength(255),
-    z.regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain"),
-  );
+const mediaType = () =>
+  z
+    .string()
+    .check(
+      z.maxLength(255),
+      z.regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain"),
+    );
 
-export const putEnvelopeSchema = z.strictObject({
+// Built on first use (z.lazy): building zod schemas is a measurable part of an isolate's startup.
+export const putEnvelopeSchema = z.lazy(() => z.strictObject({
   payload: z.string({ error: "payload must be a base64 string" }),
   meta: z.optional(
     z.strictObject({
-      type: z.optional(mediaType),
+      type: z.optional(mediaType()),
       content_encoding: z.optional(z.enum(["identity", "gzip", "zstd"])),
       provider: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier"))),
     }),
   ),
-});
+}));
 
 export type PutEnvelope = z.infer<typeof putEnvelopeSchema>;
 
