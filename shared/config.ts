@@ -10,31 +10,36 @@ import { decodeRootKey } from "./capability/root-key";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
+/**
+ * A knob with a default whose schema is built only when the knob is set: an unset knob takes
+ * the default without reaching it, and building every knob's schema at startup was most of the
+ * isolate's startup CPU spent in zod (docs/PERFORMANCE.md).
+ */
+const withDefault = <T extends number | boolean>(fallback: T, build: () => z.ZodMiniType<T, unknown>) => z._default(z.lazy(build), fallback);
+
 /** A whole number knob with bounds; accepts numbers or numeric strings ("5000"). */
 const integer = (fallback: number, min: number, max: number) =>
-  z._default(
+  withDefault(fallback, () =>
     z.preprocess(
       (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
       z
         .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
         .check(z.int({ error: "must be a whole number" }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` })),
     ),
-    fallback,
   );
 
 /** A fraction between 0 and 1 (e.g. "0.01"). */
 const fraction = (fallback: number) =>
-  z._default(
+  withDefault(fallback, () =>
     z.preprocess(
       (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
       z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) }).check(z.gte(0, { error: "must be between 0 and 1" }), z.lte(1, { error: "must be between 0 and 1" })),
     ),
-    fallback,
   );
 
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
 const flag = (fallback: boolean) =>
-  z._default(
+  withDefault(fallback, () =>
     z.preprocess((value) => {
       if (typeof value !== "string") return value;
       const v = value.trim().toLowerCase();
@@ -42,7 +47,6 @@ const flag = (fallback: boolean) =>
       if (["false", "0", "no", "off"].includes(v)) return false;
       return value;
     }, z.boolean({ error: "must be true or false" })),
-    fallback,
   );
 
 
