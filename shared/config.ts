@@ -4,39 +4,50 @@
  * A bad value is reported with the variable's name; the service then answers 503 and
  * `/readyz` lists `config` as missing. docs/CONFIG.md documents every knob.
  */
-import { z } from "zod";
+import * as z from "./zod";
 import { decodeRootKey } from "./capability/root-key";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
+/**
+ * A knob with a default whose schema is built only when the knob is set: an unset knob takes
+ * the default without reaching it, and building every knob's schema at startup was most of the
+ * isolate's startup CPU spent in zod (docs/PERFORMANCE.md).
+ */
+const withDefault = <T extends number | boolean>(fallback: T, build: () => z.ZodMiniType<T, unknown>) => z._default(z.lazy(build), fallback);
+
 /** A whole number knob with bounds; accepts numbers or numeric strings ("5000"). */
 const integer = (fallback: number, min: number, max: number) =>
-  z.preprocess(
-    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
-    z
-      .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
-      .int({ error: "must be a whole number" })
-      .min(min, { error: `must be at least ${min}` })
-      .max(max, { error: `must be at most ${max}` }),
-  ).default(fallback);
+  withDefault(fallback, () =>
+    z.preprocess(
+      (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+      z
+        .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
+        .check(z.int({ error: "must be a whole number" }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` })),
+    ),
+  );
 
 /** A fraction between 0 and 1 (e.g. "0.01"). */
 const fraction = (fallback: number) =>
-  z.preprocess(
-    (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
-    z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) }).min(0, { error: "must be between 0 and 1" }).max(1, { error: "must be between 0 and 1" }),
-  ).default(fallback);
+  withDefault(fallback, () =>
+    z.preprocess(
+      (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+      z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) }).check(z.gte(0, { error: "must be between 0 and 1" }), z.lte(1, { error: "must be between 0 and 1" })),
+    ),
+  );
 
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
 const flag = (fallback: boolean) =>
-  z.preprocess((value) => {
-    if (typeof value !== "string") return value;
-    const v = value.trim().toLowerCase();
-    if (["true", "1", "yes", "on"].includes(v)) return true;
-    if (["false", "0", "no", "off"].includes(v)) return false;
-    return value;
-  }, z.boolean({ error: "must be true or false" })).default(fallback);
+  withDefault(fallback, () =>
+    z.preprocess((value) => {
+      if (typeof value !== "string") return value;
+      const v = value.trim().toLowerCase();
+      if (["true", "1", "yes", "on"].includes(v)) return true;
+      if (["false", "0", "no", "off"].includes(v)) return false;
+      return value;
+    }, z.boolean({ error: "must be true or false" })),
+  );
 
 
 /** An absolute http(s) URL that paths can be appended to (no credentials, query or fragment). */
@@ -50,19 +61,20 @@ function isPublicBase(value: string): boolean {
   }
 }
 
-const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.string().optional());
+const optionalText = z.preprocess((value) => (value === "" ? undefined : value), z.optional(z.string()));
 /** A capability root key: hex or base64 of at least 32 bytes (docs/SECURITY.md). */
 const rootKey = z.preprocess(
   (value) => (value === "" ? undefined : value),
-  z
-    .string()
-    .superRefine((text, ctx) => {
-      const decoded = decodeRootKey(text);
-      if (typeof decoded === "string") ctx.addIssue({ code: "custom", message: decoded });
-    })
-    .optional(),
+  z.optional(
+    z.string().check(
+      z.superRefine((text, ctx) => {
+        const decoded = decodeRootKey(text);
+        if (typeof decoded === "string") ctx.addIssue({ code: "custom", message: decoded });
+      }),
+    ),
+  ),
 );
-const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(8, { error: "must be at least 8 characters" }).optional());
+const secret = z.preprocess((value) => (value === "" ? undefined : value), z.optional(z.string().check(z.minLength(8, { error: "must be at least 8 characters" }))));
 
 export const configSchema = z.object({
   /** Whole-request deadline; past it the request gets 503 TIMEOUT. */
@@ -73,7 +85,7 @@ export const configSchema = z.object({
   RATE_LIMIT_RPS: integer(500, 1, 1_000_000),
   RATE_LIMIT_BURST: integer(250, 1, 1_000_000),
   /** One bucket per `service` (default), per client IP (`ip`: CF-Connecting-IP), or per `header:<name>`. */
-  RATE_LIMIT_KEY: z.string().regex(/^(service|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be service, ip or header:<name>" }).default("service"),
+  RATE_LIMIT_KEY: z._default(z.string().check(z.regex(/^(service|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be service, ip or header:<name>" })), "service"),
   /** How long an isolate may spend a batch of leased tokens before handing the rest back. */
   RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
   /** How long a lease request may take before the limiter counts as unavailable. */
@@ -144,15 +156,15 @@ export const configSchema = z.object({
   /** Edge: most range-specs one multipart request may list; more and the Range header is ignored (full 200). */
   EDGE_MAX_RANGES: integer(16, 2, 256),
   /** Edge: how assets of active types (HTML, SVG, XML, script, PDF) are served: `sandbox` inline under CSP sandbox, `attachment` as downloads, `allow` as is. */
-  EDGE_ACTIVE_CONTENT: z.enum(["sandbox", "attachment", "allow"], { error: "must be sandbox, attachment or allow" }).default("sandbox"),
+  EDGE_ACTIVE_CONTENT: z._default(z.enum(["sandbox", "attachment", "allow"], { error: "must be sandbox, attachment or allow" }), "sandbox"),
   /** Edge: Cache-Control of assets (addressed by path, so they can change; CAS objects are immutable). */
-  EDGE_CACHE_CONTROL: z.string().min(1).max(256).default("public, max-age=300"),
+  EDGE_CACHE_CONTROL: z._default(z.string().check(z.minLength(1), z.maxLength(256)), "public, max-age=300"),
   /** Edge: `live` fills misses from allow-listed upstreams; `static` serves only what was published. */
-  EDGE_MODE: z.enum(["static", "live"], { error: "must be static or live" }).default("static"),
+  EDGE_MODE: z._default(z.enum(["static", "live"], { error: "must be static or live" }), "static"),
   /** Edge: upstream hosts (host or host:port, comma-separated) live fill may fetch from; empty denies all. */
-  EDGE_ALLOW_HOSTS: z.preprocess((v) => (typeof v === "string" ? v.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean) : v), z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, { error: "must be host or host:port" }))).default([]),
+  EDGE_ALLOW_HOSTS: z._default(z.preprocess((v) => (typeof v === "string" ? v.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean) : v), z.array(z.string().check(z.regex(/^[a-z0-9.-]+(:\d{1,5})?$/, { error: "must be host or host:port" })))), []),
   /** Edge: scheme of upstream fetches (http only for local test upstreams). */
-  EDGE_UPSTREAM_SCHEME: z.enum(["https", "http"], { error: "must be https or http" }).default("https"),
+  EDGE_UPSTREAM_SCHEME: z._default(z.enum(["https", "http"], { error: "must be https or http" }), "https"),
   /** Edge: one upstream attempt's deadline. */
   EDGE_UPSTREAM_TIMEOUT_MS: integer(2_000, 10, 60_000),
   /** Edge: retry budget for upstream 503/504/timeouts: base and max backoff (full jitter), retries. */
@@ -160,21 +172,25 @@ export const configSchema = z.object({
   EDGE_RETRY_MAX_MS: integer(800, 1, 600_000),
   EDGE_RETRY_COUNT: integer(3, 0, 10),
   /** Edge: PMTiles packs served by the tile API, `name=<asset path>[@<b3 hex>]`, comma-separated. */
-  EDGE_PACKS: z.preprocess(
-    (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
-    z.array(z.string().regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" })),
-  ).default([]),
+  EDGE_PACKS: z._default(
+    z.preprocess(
+      (v) => (typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean) : v),
+      z.array(z.string().check(z.regex(/^[a-z0-9_-]{1,64}=[^@,\s]{1,1024}(@[0-9a-f]{64})?$/, { error: "must be name=<asset path>[@<64 hex>]" }))),
+    ),
+    [],
+  ),
   /** Edge: absolute http(s) base of public URLs the service writes into bodies (TileJSON); unset: relative paths, never the request's Host. */
   PUBLIC_BASE_URL: z.preprocess(
     (value) => (value === "" ? undefined : value),
-    z
-      .string()
-      .refine(isPublicBase, { error: "must be an absolute http(s) URL without credentials, query or fragment" })
-      .transform((url) => new URL(url).href.replace(/\/+$/, "")) // normalised, so it can be prefixed to paths
-      .optional(),
+    z.optional(
+      z.pipe(
+        z.string().check(z.refine(isPublicBase, { error: "must be an absolute http(s) URL without credentials, query or fragment" })),
+        z.transform((url: string) => new URL(url).href.replace(/\/+$/, "")), // normalised, so it can be prefixed to paths
+      ),
+    ),
   ),
   /** Overlay: `off` classical X25519 only; `hybrid` X25519 + ML-KEM-768 when the client offers it; `pq_only` refuses classical clients. */
-  OVERLAY_PQ_MODE: z.enum(["off", "hybrid", "pq_only"], { error: "must be off, hybrid or pq_only" }).default("hybrid"),
+  OVERLAY_PQ_MODE: z._default(z.enum(["off", "hybrid", "pq_only"], { error: "must be off, hybrid or pq_only" }), "hybrid"),
   /** Overlay: HELLO must arrive, and the client's CONFIRM after READY, within this many ms of the upgrade. */
   OVERLAY_HANDSHAKE_TIMEOUT_MS: integer(3_000, 100, 60_000),
   /** Overlay: a session with no frame from the peer for this long is closed. */
@@ -208,14 +224,14 @@ export const configSchema = z.object({
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),
-    z.url({ error: "must be a Sentry DSN URL" }).optional(),
+    z.optional(z.url({ error: "must be a Sentry DSN URL" })),
   ),
   /** Environment name attached to Sentry events. */
   SENTRY_ENVIRONMENT: optionalText,
   /** Build identity shown by /version (the start script and CI set these). */
   BUILD_GIT_SHA: optionalText,
   BUILD_TIME: optionalText,
-}).superRefine((c, ctx) => {
+}).check(z.superRefine((c, ctx) => {
   // A signature timestamp is accepted from WEBHOOK_TOLERANCE_S before to as long after it is due,
   // so a captured delivery can be replayed for twice the tolerance: dedupe must remember it as long.
   if (c.MAILBOX_DEDUPE_S < 2 * c.WEBHOOK_TOLERANCE_S) {
@@ -225,7 +241,7 @@ export const configSchema = z.object({
       message: `must be at least twice WEBHOOK_TOLERANCE_S (${2 * c.WEBHOOK_TOLERANCE_S}), so a replayed webhook is still a duplicate while its signature is accepted`,
     });
   }
-});
+}));
 
 export type Config = z.infer<typeof configSchema>;
 

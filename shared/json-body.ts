@@ -2,12 +2,12 @@
  * @module JSON request bodies for the admin/mailbox APIs: read under the body cap, parsed, and
  * validated by a strict zod schema; every failure is a 400 naming the field.
  */
-import type { z } from "zod";
 import { readWireBytes } from "./body/read-body";
 import { configOf, type RequestContext } from "./context";
 import { badRequest, malformed, unsupportedMediaType } from "./errors";
+import type * as z from "./zod";
 
-export async function readJson<S extends z.ZodType>(request: Request, rc: RequestContext<any>, schema: S, { optional = false } = {}): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodMiniType>(request: Request, rc: RequestContext<any>, schema: S, { optional = false } = {}): Promise<z.infer<S>> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let text = "";
   if (request.body) {

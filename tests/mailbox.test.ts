@@ -211,4 +211,17 @@ describe("mailbox bad input and auth", () => {
     expect((await call("/mailbox/ack/not-an-id", { method: "POST" })).status).toBe(404);
     expect((await call("/mailbox/ack/t:" + crypto.randomUUID(), { method: "GET" })).status).toBe(405);
   });
+
+  it("words the refusal in zod's English messages (zod/mini carries none of its own: shared/zod.ts installs them)", async () => {
+    for (const [path, body, message] of [
+      ["/mailbox/send", { topic: "t", idem_key: "", payload_b64: "" }, "idem_key: Too small: expected string to have >=1 characters"],
+      ["/mailbox/send", { topic: "t", idem_key: "k", payload_b64: "", extra: 1 }, 'body: Unrecognized key: "extra"'],
+      ["/mailbox/send", { topic: "t", idem_key: "k", payload_b64: 5 }, "payload_b64: Invalid input: expected string, received number"],
+      ["/mailbox/recv", { topic: "t", max_messages: 1000 }, "max_messages: Too big: expected number to be <=100"],
+    ] as const) {
+      const response = await json(path, body);
+      expect(response.status).toBe(400);
+      expect(await envelopeOf(response)).toMatchObject({ reason: "bad_body", message });
+    }
+  });
 });

@@ -13,6 +13,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const OFFLINE_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const COMPATIBILITY = { compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] };
 
+/** Every worker configuration that deploys, by the name of its worker. */
+export const WORKER_CONFIGS = {
+  micronode: "wrangler.toml",
+  interop: "workers/interop/wrangler.toml",
+  overlay: "workers/overlay/wrangler.toml",
+  edge: "workers/edge/wrangler.toml",
+};
+
 /** Bundle a worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the entry path. */
 export function bundleWorker({ root = ROOT, config = "wrangler.toml", outDir }) {
   rmSync(outDir, { recursive: true, force: true });

@@ -8,7 +8,14 @@
  * leaks an unhandled rejection even when every promise is observed, and it has no zstd
  * (workerd 2026-04-26). docs/DECISIONS.md has the details.
  */
-import { createGunzip, createZstdDecompress, type Gunzip } from "node:zlib";
+import type { Gunzip } from "node:zlib";
+
+/**
+ * node:zlib, imported on the first encoded body rather than at startup: importing it evaluates
+ * workerd's zlib and stream modules, a few ms of every isolate's startup (docs/PERFORMANCE.md).
+ */
+let zlib: Promise<typeof import("node:zlib")> | undefined;
+const loadZlib = () => (zlib ??= import("node:zlib"));
 
 /** Thrown inside a decoder when its output passes the cap. */
 export class DecodedTooLarge extends Error {
@@ -26,7 +33,8 @@ export function createDecoder(coding: Coding, maxOutput: number): TransformStrea
   let produced = 0;
   let failure: Error | null = null;
   return new TransformStream({
-    start(controller) {
+    async start(controller) {
+      const { createGunzip, createZstdDecompress } = await loadZlib();
       decoder = coding === "gzip" ? createGunzip() : (createZstdDecompress() as unknown as NodeDecoder);
       decoder.on("data", (chunk: Uint8Array) => {
         if (failure) return;

@@ -7,7 +7,7 @@
  * workerd forbids one request from using another's I/O (a store stub, a pending read), so every
  * request reads through its own source.
  */
-import { PMTiles, ResolvedValueCache, type Header, type RangeResponse, type Source } from "pmtiles";
+import type { Header, PMTiles, RangeResponse, ResolvedValueCache, Source } from "pmtiles";
 import { blake3 } from "../blake3";
 import { configOf, type RequestContext } from "../context";
 import type { ObjectStore } from "../store/object-store";
@@ -58,9 +58,19 @@ export class PackError extends Error {}
 
 /** Packs that passed their checks, by name and content address (plain data only). */
 const checked = new Map<string, CheckedPack>();
-const directories = new ResolvedValueCache(256);
 
-const readerFor = (rc: RequestContext<any>, hex: string) => new PMTiles(new StoreSource(objectStoreFor(rc), hex), directories);
+/**
+ * pmtiles (and fflate under it), imported on the first tile request rather than at startup: they
+ * build their tables when evaluated, a few ms of every isolate's startup. With it, the directory
+ * cache shared by the isolate's readers.
+ */
+let library: Promise<{ PMTiles: typeof PMTiles; directories: ResolvedValueCache }> | undefined;
+const loadPmtiles = () => (library ??= import("pmtiles").then((m) => ({ PMTiles: m.PMTiles, directories: new m.ResolvedValueCache(256) })));
+
+async function readerFor(rc: RequestContext<any>, hex: string): Promise<PMTiles> {
+  const { PMTiles, directories } = await loadPmtiles();
+  return new PMTiles(new StoreSource(objectStoreFor(rc), hex), directories);
+}
 
 async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
   if (!entry) throw new PackError(`pack ${spec.name}: no asset ${spec.path}`);
@@ -70,9 +80,10 @@ async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry 
     const whole = await store.get(entry.b3);
     if (!whole || blake3().hashHex(whole.bytes) !== spec.expectedHex) throw new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${spec.expectedHex}`);
   }
+  const reader = await readerFor(rc, entry.b3);
   let header: Header;
   try {
-    header = await readerFor(rc, entry.b3).getHeader(); // checks the magic number and the spec version
+    header = await reader.getHeader(); // checks the magic number and the spec version
   } catch (error) {
     throw new PackError(`pack ${spec.name}: not a PMTiles v3 archive (${(error as Error)?.message ?? error})`);
   }
@@ -93,5 +104,5 @@ export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<
     pack = await mount(rc, spec, entry);
     checked.set(key, pack);
   }
-  return { ...pack, archive: readerFor(rc, pack.entry.b3) };
+  return { ...pack, archive: await readerFor(rc, pack.entry.b3) };
 }

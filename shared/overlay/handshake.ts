@@ -5,11 +5,17 @@
  * own, so a wrong key, a tampered share or a stripped PQ offer fails a MAC instead of yielding a
  * session. Both sides live here so they cannot drift apart; it runs in workerd, Node and browsers.
  */
-import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { decodeBase64, encodeBase64 } from "../base64";
 import { HandshakeError } from "../domain-errors";
 import { joinChunks } from "../bytes";
 import { confirmSchema, helloSchema, jsonBytes, parseJsonBytes, readySchema, SESSION_PROTOCOL_VERSION, type Hello, type PqMode, type PqOffer, type Ready, type SessionLimits } from "./protocol";
+
+/**
+ * ML-KEM-768, imported on the first hybrid handshake rather than at startup: @noble/post-quantum
+ * and its SHA-3 build their tables when evaluated, a few ms of every isolate's startup.
+ */
+let mlKem: Promise<(typeof import("@noble/post-quantum/ml-kem.js"))["ml_kem768"]> | undefined;
+const loadMlKem768 = () => (mlKem ??= import("@noble/post-quantum/ml-kem.js").then((m) => m.ml_kem768));
 
 const TRANSCRIPT_LABEL = "ron/oap1 handshake v1";
 const text = new TextEncoder();
@@ -112,7 +118,7 @@ export interface ClientHandshake {
 export async function startClientHandshake(options: ClientHandshakeOptions = {}): Promise<ClientHandshake> {
   const pq = options.pq ?? "hybrid";
   const x = await x25519KeyPair();
-  const kem = pq === "hybrid" ? ml_kem768.keygen() : undefined;
+  const kem = pq === "hybrid" ? (await loadMlKem768()).keygen() : undefined;
   const helloMessage: Hello = {
     op: "hello",
     ua: options.ua ?? "ron-sdk/0.1",
@@ -138,7 +144,7 @@ export async function startClientHandshake(options: ClientHandshakeOptions = {})
     const secrets = [await x25519Secret(x.privateKey, decodeBase64(ready.key_shares.x25519))];
     if (ready.pq === "hybrid") {
       if (!kem || !ready.key_shares.mlkem768_ct) throw new HandshakeError("bad_ready", 400, "hybrid READY without an ML-KEM ciphertext");
-      secrets.push(ml_kem768.decapsulate(decodeBase64(ready.key_shares.mlkem768_ct), kem.secretKey));
+      secrets.push((await loadMlKem768()).decapsulate(decodeBase64(ready.key_shares.mlkem768_ct), kem.secretKey));
     }
     const raw = untext.decode(readyPayload);
     const blanked = raw.replace(`"mac":"${ready.mac}"`, BLANK_MAC);
@@ -207,7 +213,7 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   let ciphertext: Uint8Array | undefined;
   if (pq === "hybrid") {
     const publicKey = decodeBase64(hello.key_shares.mlkem768!);
-    const kem: MlKemEncapsulator = options.kem ? await options.kem() : ml_kem768;
+    const kem: MlKemEncapsulator = options.kem ? await options.kem() : await loadMlKem768();
     let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
     try {
       encapsulated = kem.encapsulate(publicKey);

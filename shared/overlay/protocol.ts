@@ -4,7 +4,7 @@
  * sides), close codes, and the binary layout of gossip payloads. Shared by the session Durable
  * Object and the SDK, so both ends read one definition.
  */
-import { z } from "zod";
+import * as z from "../zod";
 import { isBase64 } from "../base64";
 import { encodeFrame, FLAGS, OAP_VERSION, type Frame } from "../oap/codec";
 
@@ -50,29 +50,33 @@ const base64Length = (text: string) => Math.floor((text.replace(/=+$/, "").lengt
  * a refusal of the HELLO (400 bad_hello), never a decoding failure later in the handshake.
  */
 const b64 = (bytes: number, what: string) =>
-  z
-    .string()
-    .max(Math.ceil(bytes / 3) * 4)
-    .refine((text) => isBase64(text) && base64Length(text) === bytes, { message: `${what} must be ${bytes} bytes of standard base64` });
+  z.string().check(
+    z.maxLength(Math.ceil(bytes / 3) * 4),
+    z.refine((text: string) => isBase64(text) && base64Length(text) === bytes, { message: `${what} must be ${bytes} bytes of standard base64` }),
+  );
 
-export const helloSchema = z.object({
+const positiveInt = () => z.number().check(z.int(), z.positive());
+
+// The schemas are built on first use (z.lazy): building zod schemas is a measurable part of an
+// isolate's startup, and only overlay sessions parse these (docs/PERFORMANCE.md).
+export const helloSchema = z.lazy(() => z.object({
   op: z.literal("hello"),
-  ua: z.string().max(128).optional(),
-  versions: z.array(z.number().int().min(0).max(0xffff)).min(1).max(8),
+  ua: z.optional(z.string().check(z.maxLength(128))),
+  versions: z.array(z.number().check(z.int(), z.gte(0), z.lte(0xffff))).check(z.minLength(1), z.maxLength(8)),
   features: z.object({
-    compression: z.array(z.string().max(16)).max(4).default([]),
+    compression: z._default(z.array(z.string().check(z.maxLength(16))).check(z.maxLength(4)), []),
     pq: z.enum(["off", "hybrid"]),
   }),
-  max_frame: z.number().int().min(4_096).max(1_048_576),
+  max_frame: z.number().check(z.int(), z.gte(4_096), z.lte(1_048_576)),
   /** Capability token (docs/SECURITY.md): each fetch, publish and subscribe is judged against it. */
-  token: z.string().max(4_096).optional(),
+  token: z.optional(z.string().check(z.maxLength(4_096))),
   nonce: b64(16, "nonce"),
   key_shares: z.object({
     x25519: b64(32, "x25519 share"),
     /** ML-KEM-768 encapsulation key (1,184 bytes), present when `features.pq` is hybrid. */
-    mlkem768: b64(1_184, "ML-KEM-768 share").optional(),
+    mlkem768: z.optional(b64(1_184, "ML-KEM-768 share")),
   }),
-});
+}));
 export type Hello = z.infer<typeof helloSchema>;
 
 export interface SessionLimits {
@@ -84,28 +88,28 @@ export interface SessionLimits {
   idle_timeout_ms: number;
 }
 
-export const readySchema = z.object({
+export const readySchema = z.lazy(() => z.object({
   op: z.literal("ready"),
-  version: z.number().int(),
-  session: z.string().max(128),
+  version: z.number().check(z.int()),
+  session: z.string().check(z.maxLength(128)),
   pq: z.enum(["off", "hybrid"]),
   features: z.object({ compression: z.array(z.string()) }),
   limits: z.object({
-    max_frame: z.number().int().positive(),
-    chunk: z.number().int().positive(),
-    inflight: z.number().int().positive(),
-    rps: z.number().int().positive(),
-    send_window: z.number().int().positive(),
-    idle_timeout_ms: z.number().int().positive(),
+    max_frame: positiveInt(),
+    chunk: positiveInt(),
+    inflight: positiveInt(),
+    rps: positiveInt(),
+    send_window: positiveInt(),
+    idle_timeout_ms: positiveInt(),
   }),
   nonce: b64(16, "nonce"),
-  key_shares: z.object({ x25519: b64(32, "x25519 share"), mlkem768_ct: b64(1_088, "ML-KEM-768 ciphertext").optional() }),
+  key_shares: z.object({ x25519: b64(32, "x25519 share"), mlkem768_ct: z.optional(b64(1_088, "ML-KEM-768 ciphertext")) }),
   mac: z.string(),
-});
+}));
 export type Ready = z.infer<typeof readySchema>;
 
-export const confirmSchema = z.object({ op: z.literal("confirm"), mac: b64(32, "mac") });
-export const creditSchema = z.object({ op: z.literal("credit"), n: z.number().int().min(1).max(1_048_576) });
+export const confirmSchema = z.lazy(() => z.object({ op: z.literal("confirm"), mac: b64(32, "mac") }));
+export const creditSchema = z.lazy(() => z.object({ op: z.literal("credit"), n: z.number().check(z.int(), z.gte(1), z.lte(1_048_576)) }));
 
 /** The error payload of a refusal (any RESP with a code ≥ 400). */
 export interface ErrorPayload {
@@ -114,19 +118,19 @@ export interface ErrorPayload {
   message: string;
 }
 
-export const gossipRequestSchema = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("subscribe"), topic: z.string().regex(/^[a-z0-9._-]{1,64}$/) }),
-  z.object({ op: z.literal("unsubscribe"), topic: z.string().regex(/^[a-z0-9._-]{1,64}$/) }),
-]);
+export const gossipRequestSchema = z.lazy(() => z.discriminatedUnion("op", [
+  z.object({ op: z.literal("subscribe"), topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)) }),
+  z.object({ op: z.literal("unsubscribe"), topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)) }),
+]));
 
 /** Header of a gossip EVENT payload; the message bytes follow it. */
-export const gossipHeaderSchema = z.object({
-  topic: z.string().regex(/^[a-z0-9._-]{1,64}$/),
-  id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
-  ttl_ms: z.number().int().positive().optional(),
+export const gossipHeaderSchema = z.lazy(() => z.object({
+  topic: z.string().check(z.regex(/^[a-z0-9._-]{1,64}$/)),
+  id: z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/)),
+  ttl_ms: z.optional(positiveInt()),
   /** Deliveries: messages on this topic skipped for this subscriber since its previous event (no credit). */
-  missed: z.number().int().positive().optional(),
-});
+  missed: z.optional(positiveInt()),
+}));
 export type GossipHeader = z.infer<typeof gossipHeaderSchema>;
 
 const text = new TextEncoder();

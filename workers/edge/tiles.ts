@@ -3,7 +3,7 @@
  * at `/edge/tiles/:archive.json`. Missing tiles: 204 for vector tiles, 404 for images (the usual
  * conventions of tile servers).
  */
-import { Compression, TileType } from "pmtiles";
+import type { Compression, TileType } from "pmtiles";
 import { etagOf } from "../../shared/address";
 import { blake3 } from "../../shared/blake3";
 import { configOf, type RequestContext } from "../../shared/context";
@@ -12,14 +12,17 @@ import { badRequest, HttpError, notFound } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 
+// The PMTiles v3 header codes, typed against pmtiles' enums (a wrong number fails to compile) but
+// not imported from it as values: that would evaluate pmtiles and fflate at every isolate's startup.
+const MVT: TileType.Mvt = 1;
 const FORMATS: Record<number, { ext: string; type: string }> = {
-  [TileType.Mvt]: { ext: "mvt", type: "application/vnd.mapbox-vector-tile" },
-  [TileType.Png]: { ext: "png", type: "image/png" },
-  [TileType.Jpeg]: { ext: "jpg", type: "image/jpeg" },
-  [TileType.Webp]: { ext: "webp", type: "image/webp" },
-  [TileType.Avif]: { ext: "avif", type: "image/avif" },
+  [MVT]: { ext: "mvt", type: "application/vnd.mapbox-vector-tile" },
+  [2 satisfies TileType.Png]: { ext: "png", type: "image/png" },
+  [3 satisfies TileType.Jpeg]: { ext: "jpg", type: "image/jpeg" },
+  [4 satisfies TileType.Webp]: { ext: "webp", type: "image/webp" },
+  [5 satisfies TileType.Avif]: { ext: "avif", type: "image/avif" },
 };
-const ENCODINGS: Partial<Record<number, string>> = { [Compression.Gzip]: "gzip", [Compression.Brotli]: "br", [Compression.Zstd]: "zstd" };
+const ENCODINGS: Partial<Record<number, string>> = { [2 satisfies Compression.Gzip]: "gzip", [3 satisfies Compression.Brotli]: "br", [4 satisfies Compression.Zstd]: "zstd" };
 const TILE_CACHE = "public, max-age=3600";
 
 async function mounted(rc: RequestContext<any>, archive: string): Promise<MountedPack> {
@@ -53,7 +56,7 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
   const tile = await pack.archive.getZxy(z, x, y);
   if (!tile) {
     metrics.edgeMisses.inc({ cause: "tile_missing" });
-    if (pack.header.tileType === TileType.Mvt) return new Response(null, { status: 204, headers: { "Cache-Control": TILE_CACHE } });
+    if (pack.header.tileType === MVT) return new Response(null, { status: 204, headers: { "Cache-Control": TILE_CACHE } });
     throw notFound(`no tile ${z}/${x}/${y}`);
   }
   metrics.edgeHits.inc({ kind: "tile" });

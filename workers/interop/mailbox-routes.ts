@@ -3,7 +3,6 @@
  * token: `mailbox.send`, `mailbox.recv` (recv and dead letters) or `mailbox.ack` (ack and nack),
  * for the topic — read from the body, or from the message id (`<topic>:<id>`).
  */
-import { z } from "zod";
 import type { RequestContext } from "../../shared/context";
 import { notFound, resourceBusy } from "../../shared/errors";
 import { readJson } from "../../shared/json-body";
@@ -11,21 +10,24 @@ import { ackMessage, deadLetters, nackMessage, parseMessageId, receiveMessages, 
 import { declaredBodyBytes, requireAlso, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
 import { decodeBase64 } from "../../shared/base64";
+import * as z from "../../shared/zod";
 
-const topic = z.string().regex(TOPIC, "must match [a-z0-9._-]{1,64}");
-const sendSchema = z.strictObject({
-  topic,
-  idem_key: z.string().min(1).max(255),
+// Built on first use (z.lazy): building zod schemas is a measurable part of an isolate's startup.
+const topic = () => z.string().check(z.regex(TOPIC, "must match [a-z0-9._-]{1,64}"));
+const maxMessages = () => z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 10);
+const sendSchema = z.lazy(() => z.strictObject({
+  topic: topic(),
+  idem_key: z.string().check(z.minLength(1), z.maxLength(255)),
   payload_b64: z.string(),
-  attrs: z.record(z.string().max(64), z.string().max(1024)).refine((a) => Object.keys(a).length <= 32, "at most 32 attrs").optional(),
-});
-const recvSchema = z.strictObject({
-  topic,
-  visibility_ms: z.number().int().min(1).max(12 * 3600 * 1000).default(30_000),
-  max_messages: z.number().int().min(1).max(100).default(10),
-});
-const nackSchema = z.strictObject({ reason: z.string().max(256).optional() });
-const dlqSchema = z.strictObject({ topic, max_messages: z.number().int().min(1).max(100).default(10) });
+  attrs: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(1024))).check(z.refine((a: Record<string, string>) => Object.keys(a).length <= 32, "at most 32 attrs"))),
+}));
+const recvSchema = z.lazy(() => z.strictObject({
+  topic: topic(),
+  visibility_ms: z._default(z.number().check(z.int(), z.gte(1), z.lte(12 * 3600 * 1000)), 30_000),
+  max_messages: maxMessages(),
+}));
+const nackSchema = z.lazy(() => z.strictObject({ reason: z.optional(z.string().check(z.maxLength(256))) }));
+const dlqSchema = z.lazy(() => z.strictObject({ topic: topic(), max_messages: maxMessages() }));
 
 /** The topic a message id names; an id that names none matches no topic caveat. */
 const topicOfMessage = (msgId: string | undefined) => parseMessageId(msgId ?? "")?.topic;

@@ -2,28 +2,32 @@
  * @module What a `POST /put` carries, before any byte is decoded: raw octets with
  * Content-Encoding, or the strict JSON envelope `{"payload": base64, "meta": {...}}`.
  */
-import { z } from "zod";
 import { parseContentCoding, type ContentCoding } from "../../shared/body/content-coding";
 import { badRequest, malformed, unsupportedMediaType } from "../../shared/errors";
+import * as z from "../../shared/zod";
 
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
 /** A media type such as `image/png` or `text/plain; charset=utf-8`, bounded in length. */
-const mediaType = z
-  .string()
-  .max(255)
-  .regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain");
+const mediaType = () =>
+  z
+    .string()
+    .check(
+      z.maxLength(255),
+      z.regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain"),
+    );
 
-export const putEnvelopeSchema = z.strictObject({
+// Built on first use (z.lazy): building zod schemas is a measurable part of an isolate's startup.
+export const putEnvelopeSchema = z.lazy(() => z.strictObject({
   payload: z.string({ error: "payload must be a base64 string" }),
-  meta: z
-    .strictObject({
-      type: mediaType.optional(),
-      content_encoding: z.enum(["identity", "gzip", "zstd"]).optional(),
-      provider: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier").optional(),
-    })
-    .optional(),
-});
+  meta: z.optional(
+    z.strictObject({
+      type: z.optional(mediaType()),
+      content_encoding: z.optional(z.enum(["identity", "gzip", "zstd"])),
+      provider: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier"))),
+    }),
+  ),
+}));
 
 export type PutEnvelope = z.infer<typeof putEnvelopeSchema>;
 
