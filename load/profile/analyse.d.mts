@@ -31,6 +31,8 @@ export interface FunctionRow {
   kind: CodeKind;
   self: number;
   total: number;
+  /** for built-ins and WASM: the project/dependency function that called it most (share of its self samples) */
+  mainCaller: { key: string; share: number } | null;
 }
 export interface Analysis {
   tree: MergedNode;

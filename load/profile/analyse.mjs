@@ -102,22 +102,31 @@ export function analyseProfile(profile, { locator } = {}) {
   const busy = tree.total - idle;
 
   // per function: self, and total counted once per stack (recursion must not double it)
+  // built-ins and WASM have no file:line of ours: remember which of our functions called them
   const functions = new Map();
   const onStack = new Set();
-  const visit = (m) => {
+  const visit = (m, caller) => {
     const f = m.frame;
     let row = functions.get(f.key);
-    if (!row) functions.set(f.key, (row = { name: f.name, location: f.location, kind: f.kind, self: 0, total: 0 }));
+    if (!row) functions.set(f.key, (row = { name: f.name, location: f.location, kind: f.kind, self: 0, total: 0, callers: new Map() }));
     row.self += m.self;
+    if (m.self && (f.kind === "runtime" || f.kind === "wasm")) row.callers.set(caller.key, (row.callers.get(caller.key) ?? 0) + m.self);
     const outermost = !onStack.has(f.key);
     if (outermost) {
       row.total += m.total;
       onStack.add(f.key);
     }
-    for (const c of m.children.values()) visit(c);
+    const nextCaller = f.kind === "runtime" || f.kind === "wasm" ? caller : f;
+    for (const c of m.children.values()) visit(c, nextCaller);
     if (outermost) onStack.delete(f.key);
   };
-  for (const c of tree.children.values()) visit(c);
+  const eventLoop = { key: "(event loop: a callback with no JavaScript caller)" };
+  for (const c of tree.children.values()) visit(c, eventLoop);
+  for (const row of functions.values()) {
+    const [key, self] = [...row.callers].sort((a, b) => b[1] - a[1])[0] ?? [];
+    row.mainCaller = key && row.self ? { key, share: self / row.self } : null;
+    delete row.callers;
+  }
 
   const files = new Map();
   const kinds = new Map();
@@ -156,8 +165,9 @@ export function renderTopTable(analysis, { top = 25, header = [] } = {}) {
       `ms ≈ samples × ${intervalUs} µs of CPU in the isolate (≈ ${ms(busy, intervalUs)} ms busy in all); percentages are of the busy samples.`,
     "",
   );
-  const row = (r, i) => `| ${i + 1} | \`${cell(r.name)}\` | ${r.self} | ${ms(r.self, intervalUs)} | ${pct(r.self, busy)} | ${r.total} | ${ms(r.total, intervalUs)} | ${pct(r.total, busy)} | ${cell(r.location || "—")} |`;
-  const head = ["| # | function | self samples | self ms | self % | total samples | total ms | total % | where (file:line) |", "|---|---|---|---|---|---|---|---|---|"];
+  const where = (r) => (r.location || "—") + (r.mainCaller ? ` ← ${r.mainCaller.key} (${Math.round(r.mainCaller.share * 100)}% of its self)` : "");
+  const row = (r, i) => `| ${i + 1} | \`${cell(r.name)}\` | ${r.self} | ${ms(r.self, intervalUs)} | ${pct(r.self, busy)} | ${r.total} | ${ms(r.total, intervalUs)} | ${pct(r.total, busy)} | ${cell(where(r))} |`;
+  const head = ["| # | function | self samples | self ms | self % | total samples | total ms | total % | where (file:line; ← main caller of a built-in or WASM function) |", "|---|---|---|---|---|---|---|---|---|"];
   lines.push(`### Top ${top} by self time`, "", ...head, ...[...analysis.functions].sort((a, b) => b.self - a.self || b.total - a.total).slice(0, top).map(row), "");
   lines.push(`### Top ${top} by total time`, "", ...head, ...[...analysis.functions].filter((r) => r.kind !== "program").sort((a, b) => b.total - a.total || b.self - a.self).slice(0, top).map(row), "");
   lines.push("### Self time by source file", "", "| file | self samples | self ms | self % |", "|---|---|---|---|");

@@ -73,7 +73,7 @@ export async function profileScenario(o) {
     "",
     `- command: \`${o.command ?? `npm run profile -- ${o.scenario} --seconds ${seconds}`}\``,
     `- commit ${commit}, ${report.started_at}; ${report.machine.cpus} cores (${report.machine.cpu_model}), Node ${report.machine.node}`,
-    `- load: ${report.mode} for ${durationS} s, achieved ${report.totals.achieved_rps} req/s, failures ${report.totals.failures} of ${report.totals.requests}; p95 ${p95}`,
+    `- load: ${report.mode} for ${durationS} s, achieved ${report.totals.achieved_rps} req/s, failures ${report.totals.failures} of ${report.totals.requests} (shed ${(report.totals.shed_rate * 100).toFixed(1)}%); p95 ${p95}`,
     `- profile: worker \`${recording.target}\` (its Durable Objects run in the same isolate), ${seconds} s from the start of the measured run, sampling interval asked ${samplingIntervalUs} µs`,
     `- load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}`,
     "",

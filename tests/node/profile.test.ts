@@ -71,42 +71,47 @@ function tableFunctions(markdown: string, heading: string): string[] {
 const frame = (functionName: string, url = "", lineNumber = -1) => ({ functionName, scriptId: "0", url, lineNumber, columnNumber: 0 });
 
 describe("profile analysis", () => {
-  // root → (idle), outer → inner → outer (recursion), (garbage collector), and outer again as a
-  // second root child (V8 splits a function by call site): merged, and recursion counted once
+  // root → (idle), outer → inner → {outer (recursion), encode (a built-in)}, (garbage collector),
+  // and outer again as a second root child (V8 splits a function by call site): merged, and
+  // recursion counted once
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: frame("(root)"), children: [2, 3, 4, 7] },
       { id: 2, callFrame: frame("(idle)") },
       { id: 3, callFrame: frame("outer", "index.js", 10), children: [5] },
-      { id: 5, callFrame: frame("inner", "index.js", 20), children: [6] },
+      { id: 5, callFrame: frame("inner", "index.js", 20), children: [6, 8] },
       { id: 6, callFrame: frame("outer", "index.js", 10) },
+      { id: 8, callFrame: frame("encode") },
       { id: 4, callFrame: frame("(garbage collector)") },
       { id: 7, callFrame: frame("outer", "index.js", 10) },
     ],
     startTime: 0,
     endTime: 900,
-    samples: [2, 2, 3, 5, 5, 6, 6, 4, 7],
-    timeDeltas: [50, 100, 100, 100, 100, 100, 100, 100, 100],
+    samples: [2, 2, 3, 5, 5, 6, 6, 4, 7, 8, 8],
+    timeDeltas: [50, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
   };
 
   it("sums self and total per function, merging split call sites and counting recursion once", () => {
     const a = analyseProfile(profile);
     expect(a.idleSamples).toBe(2);
-    expect(a.busySamples).toBe(7);
+    expect(a.busySamples).toBe(9);
     expect(a.intervalUs).toBe(100);
     const row = (name: string) => a.functions.find((f) => f.name === name);
-    expect(row("outer")).toMatchObject({ self: 4, total: 6, location: "index.js:11", kind: "other" });
-    expect(row("inner")).toMatchObject({ self: 2, total: 4 });
+    expect(row("outer")).toMatchObject({ self: 4, total: 8, location: "index.js:11", kind: "other", mainCaller: null });
+    expect(row("inner")).toMatchObject({ self: 2, total: 6 });
+    // a built-in has no file:line of ours: its main caller stands in
+    expect(row("encode")).toMatchObject({ self: 2, total: 2, kind: "runtime", mainCaller: { key: "inner index.js:21", share: 1 } });
     expect(row("(garbage collector)")).toMatchObject({ self: 1, total: 1, kind: "gc" });
     expect(row("(idle)")).toBeUndefined();
     expect([...a.tree.children.values()].map((c) => [c.frame.name, c.total])).toEqual([
       ["(idle)", 2],
-      ["outer", 6],
+      ["outer", 8],
       ["(garbage collector)", 1],
     ]);
     const table = renderTopTable(a, { top: 5 });
-    expect(tableFunctions(table, "### Top 5 by self time")).toEqual(["outer", "inner", "(garbage collector)"]);
-    expect(table).toContain("| 1 | `outer` | 4 | 0.4 | 57.1% | 6 | 0.6 | 85.7% | index.js:11 |");
+    expect(tableFunctions(table, "### Top 5 by self time")).toEqual(["outer", "inner", "encode", "(garbage collector)"]);
+    expect(table).toContain("| 1 | `outer` | 4 | 0.4 | 44.4% | 8 | 0.8 | 88.9% | index.js:11 |");
+    expect(table).toContain("| 3 | `encode` | 2 | 0.2 | 22.2% | 2 | 0.2 | 22.2% | (runtime built-in) ← inner index.js:21 (100% of its self) |");
   });
 
   it("draws every busy frame of the merged tree in a well-formed SVG, without (idle)", () => {
@@ -114,9 +119,9 @@ describe("profile analysis", () => {
     const { root, elements } = parseXml(svg);
     expect(root).toBe("svg");
     const frames = elements.filter((e) => e.attributes.class === "frame").map((e) => unescapeXml(e.attributes["data-function"] ?? ""));
-    expect(frames).toEqual(["all busy samples", "outer", "inner", "outer", "(garbage collector)"]);
+    expect(frames).toEqual(["all busy samples", "outer", "inner", "outer", "encode", "(garbage collector)"]);
     const widths = elements.filter((e) => e.name === "rect" && e.attributes.rx).map((e) => Number(e.attributes.width));
-    expect(widths[1]! / widths[0]!).toBeCloseTo(6 / 7, 3);
+    expect(widths[1]! / widths[0]!).toBeCloseTo(8 / 9, 3);
     expect(svg).toContain("a &lt;test&gt; &amp; more");
   });
 
