@@ -75,6 +75,9 @@ function sloChecks(definitions, routeSummaries, total) {
  * @param {string} o.bundle    path of the bundled micronode entry (see bundleWorker)
  * @param {Record<string,string>} [o.vars]  knob overrides for the target
  * @param {boolean} [o.ceiling]  also measure the hello-world ceiling (default true)
+ * @param {number} [o.inspectorPort]  expose workerd's inspector (0: any free port)
+ * @param {(target: {mf: object, url: string, pid: number|null}) => Promise<void>|void} [o.onMeasure]
+ *   called after the warm-up, just before the measured run (npm run profile starts its profile here)
  */
 export async function runScenario(o) {
   const definitions = loadDefinitions(o.root);
@@ -113,6 +116,7 @@ export async function runScenario(o) {
       if (result.error) s.recordError(result.error, latencyMs, second);
       else s.record(latencyMs, result.status, second);
     };
+    await o.onMeasure?.(target);
     const cpuBefore = cpuSeconds(target.pid);
     const generatorCpuBefore = process.cpuUsage();
     const run = o.max

@@ -93,7 +93,7 @@ export async function serve(workerOptions, { miniflareModule, persistDir, inspec
     cf: false,
     r2Persist: join(persist, "r2"),
     durableObjectsPersist: join(persist, "do"),
-    ...(inspectorPort ? { inspectorPort } : {}),
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}), // 0: any free port (mf.getInspectorURL)
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, ""), pid: workerdPid() };

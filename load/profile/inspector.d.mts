@@ -1,0 +1,3 @@
+import type { CpuProfile } from "./analyse.mjs";
+export function findWorkerTarget(port: number, name: string): Promise<{ id: string; url: string }>;
+export function startCpuProfile(o: { port: number; worker?: string; seconds: number; samplingIntervalUs?: number }): Promise<{ target: string; done: Promise<CpuProfile> }>;
