@@ -5,12 +5,12 @@
  * BLAKE3 of the decoded bytes computed on the way through. Failures are DecodeErrors (413, 400 at
  * the HTTP edge).
  */
-import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import type { Config } from "../config";
 import { DecodeError } from "../domain-errors";
 import type { ContentCoding } from "./content-coding";
 import { DecodedTooLarge, createDecoder } from "./decoders";
+import { hashEveryChunk, newHashedChunks, readUntilAborted } from "./hashed-read";
 import { readIdentityBody, wireCapError } from "./read-identity";
 
 export interface BodyLimits {
@@ -95,40 +95,29 @@ export async function readDecodedBody(
   const decoder = createDecoder(coding, decodedCap);
   pumpWire(source, decoder.writable, limits.maxWireBytes, tally);
   const reader = decoder.readable.getReader();
-  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", onAbort);
-
-  const hasher = blake3().createHasher();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
-      // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
-      if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-      hasher.update(value);
-      chunks.push(value);
-    }
-  } catch (error) {
-    void reader.cancel(error).catch(() => {});
-    if (signal.aborted) throw signal.reason;
-    if (tally.over) throw wireCapError(limits.maxWireBytes);
-    if (error instanceof DecodeError) throw error;
-    if (error instanceof DecodedTooLarge) {
-      throw total > limits.ratioCap * tally.bytes || error.limit < limits.maxDecodedBytes
-        ? ratioError(limits, tally.bytes)
-        : new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
-    }
-    throw new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-  if (signal.aborted) throw signal.reason;
-  if (total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-  return { bytes: joinChunks(chunks, total), hex: hasher.digestHex(), wireBytes: tally.bytes };
+  const read = newHashedChunks();
+  await readUntilAborted(
+    reader,
+    signal,
+    () =>
+      hashEveryChunk(reader, read, (total) => {
+        if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
+        // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
+        if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+      }),
+    (error) => {
+      if (tally.over) return wireCapError(limits.maxWireBytes);
+      if (error instanceof DecodeError) return error;
+      if (error instanceof DecodedTooLarge) {
+        return read.total > limits.ratioCap * tally.bytes || error.limit < limits.maxDecodedBytes
+          ? ratioError(limits, tally.bytes)
+          : new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
+      }
+      return new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
+    },
+  );
+  if (read.total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
+  return { bytes: joinChunks(read.chunks, read.total), hex: read.hasher.digestHex(), wireBytes: tally.bytes };
 }
 
 /** Read a body as-is (no decoding) under the wire cap, with the BLAKE3 of the wire bytes. */

@@ -13,6 +13,7 @@
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import { DecodeError } from "../domain-errors";
+import { decodeErrorOr, hashEveryChunk, newHashedChunks, readUntilAborted } from "./hashed-read";
 import type { DecodedBody } from "./read-body";
 
 /** The smallest read handed back (unless the body ends first): few promises, hashing still interleaved. */
@@ -50,12 +51,10 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
   } catch {
     return readChunks(source, cap, signal); // not a byte stream
   }
-  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", onAbort);
   const hasher = blake3().createHasher();
   const segments: Uint8Array[] = [];
   let filled = 0;
-  try {
+  await readUntilAborted(reader, signal, async () => {
     for (let done = false; !done; ) {
       let buffer = new ArrayBuffer(nextBufferSize(filled, cap, declared));
       let at = 0;
@@ -80,41 +79,15 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
       filled += at;
       if (filled > cap) throw wireCapError(cap);
     }
-  } catch (error) {
-    void reader.cancel(error).catch(() => {});
-    if (signal.aborted) throw signal.reason;
-    throw error instanceof DecodeError ? error : unreadable();
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-  if (signal.aborted) throw signal.reason;
+  }, decodeErrorOr(unreadable));
   return { bytes: assemble(segments, filled), hex: hasher.digestHex(), wireBytes: filled };
 }
 
 /** A stream that is not a byte stream: its chunks as they come, joined once. */
 async function readChunks(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal): Promise<DecodedBody> {
   const reader = source.getReader();
-  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", onAbort);
-  const hasher = blake3().createHasher();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > cap) throw wireCapError(cap);
-      hasher.update(value);
-      chunks.push(value);
-    }
-  } catch (error) {
-    void reader.cancel(error).catch(() => {});
-    if (signal.aborted) throw signal.reason;
-    throw error instanceof DecodeError ? error : unreadable();
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-  if (signal.aborted) throw signal.reason;
-  return { bytes: joinChunks(chunks, total), hex: hasher.digestHex(), wireBytes: total };
+  const read = await readUntilAborted(reader, signal, () => hashEveryChunk(reader, newHashedChunks(), (total) => {
+    if (total > cap) throw wireCapError(cap);
+  }), decodeErrorOr(unreadable));
+  return { bytes: joinChunks(read.chunks, read.total), hex: read.hasher.digestHex(), wireBytes: read.total };
 }
