@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run overlay -- hello [--pq hybrid|off]                open a session, print what was negotiated
 // npm run overlay -- fetch <b3:hex> [--out file]            fetch over a session (BLAKE3-verified)
-// npm run overlay -- sub <topic> [--count N] [--seconds S]  print deliveries as JSON lines
+// npm run overlay -- sub <topic> [--count N] [--seconds S]  {"subscribed":topic} once the server confirms,
+//                                                          then each delivery as a JSON line
 // npm run overlay -- pub <topic> <message> [--id ID]        publish, print {id,duplicate,subscribers}
 // Common: --url ws://127.0.0.1:8787/overlay (default from RON_URL, else 127.0.0.1:${PORT:-8787});
 // the session presents RON_TOKEN, else the dev token `npm start` wrote (.ron/dev-token), in HELLO.
@@ -56,16 +57,18 @@ try {
   } else {
     const limit = values.count ? Number(values.count) : Infinity;
     let seen = 0;
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, Number(values.seconds) * 1000);
-      session.subscribe(args[0], (event) => {
-        console.log(JSON.stringify({ topic: event.topic, id: event.id, data: new TextDecoder().decode(event.data) }));
-        if (++seen >= limit) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    let timer;
+    const finished = new Promise((resolve) => (timer = setTimeout(resolve, Number(values.seconds) * 1000)));
+    let finish;
+    const enough = new Promise((resolve) => (finish = resolve));
+    await session.subscribe(args[0], (event) => {
+      console.log(JSON.stringify({ topic: event.topic, id: event.id, data: new TextDecoder().decode(event.data) }));
+      if (++seen >= limit) finish();
     });
+    // the server confirmed the subscription: a publish from now on reaches this subscriber
+    console.log(JSON.stringify({ subscribed: args[0] }));
+    await Promise.race([finished, enough]);
+    clearTimeout(timer);
   }
 } catch (error) {
   console.error(JSON.stringify({ error: error.name, status: error.status, reason: error.reason, message: error.message }));

@@ -49,7 +49,7 @@ describe("the SDK outside workerd", () => {
         [ack] = await overlay("pub", "cli.test", "hello from the CLI", "--id", `cli-${attempt}`);
       }
       expect(ack).toMatchObject({ duplicate: false, subscribers: 1 });
-      expect(await subscriber).toEqual([{ topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
+      expect(await subscriber).toEqual([{ subscribed: "cli.test" }, { topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
     });
   });
 });
