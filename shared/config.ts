@@ -17,13 +17,16 @@ const MIB = 1024 * KIB;
  */
 const withDefault = <T extends number | boolean>(fallback: T, build: () => z.ZodMiniType<T, unknown>) => z._default(z.lazy(build), fallback);
 
+/** Plain decimal digits, as docs/CONFIG.md promises: "5000", "0.01"; not "1e6", "0x10" or "". */
+const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
+
 /** A whole number knob with bounds; accepts numbers or numeric strings ("5000"). */
 const integer = (fallback: number, min: number, max: number) =>
   withDefault(fallback, () =>
     z.preprocess(
-      (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
+      (value) => (typeof value === "string" && DECIMAL.test(value) ? Number(value) : value),
       z
-        .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
+        .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number in plain digits" : undefined) })
         .check(z.int({ error: "must be a whole number" }), z.gte(min, { error: `must be at least ${min}` }), z.lte(max, { error: `must be at most ${max}` })),
     ),
   );
@@ -32,8 +35,8 @@ const integer = (fallback: number, min: number, max: number) =>
 const fraction = (fallback: number) =>
   withDefault(fallback, () =>
     z.preprocess(
-      (value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value),
-      z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) }).check(z.gte(0, { error: "must be between 0 and 1" }), z.lte(1, { error: "must be between 0 and 1" })),
+      (value) => (typeof value === "string" && DECIMAL.test(value) ? Number(value) : value),
+      z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number in plain digits" : undefined) }).check(z.gte(0, { error: "must be between 0 and 1" }), z.lte(1, { error: "must be between 0 and 1" })),
     ),
   );
 
@@ -46,7 +49,7 @@ const flag = (fallback: boolean) =>
       if (["true", "1", "yes", "on"].includes(v)) return true;
       if (["false", "0", "no", "off"].includes(v)) return false;
       return value;
-    }, z.boolean({ error: "must be true or false" })),
+    }, z.boolean({ error: "must be true or false (also 1/0, yes/no, on/off)" })),
   );
 
 

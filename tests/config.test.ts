@@ -48,9 +48,12 @@ describe("configuration", () => {
   it.each([
     ["MAX_BODY_BYTES", "1.5", /whole number/],
     ["MAX_BODY_BYTES", "abc", /must be a number/],
+    ["MAX_BODY_BYTES", "1e6", /must be a number in plain digits/],
+    ["MAX_BODY_BYTES", "0x100000", /must be a number in plain digits/],
+    ["READY_SHED_RATE", "1e-1", /must be a number in plain digits/],
     ["REQUEST_TIMEOUT_MS", "0", /at least 10/],
     ["MAX_INFLIGHT", "1000000", /at most 100000/],
-    ["AMNESIA", "maybe", /true or false/],
+    ["AMNESIA", "maybe", /true or false \(also 1\/0, yes\/no, on\/off\)/],
     ["SENTRY_DSN", "nope", /DSN URL/],
   ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
     const result = parseConfig({ [name]: value });
