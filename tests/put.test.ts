@@ -126,6 +126,15 @@ describe("POST /put limits and bad input", () => {
     if (reason) expect(envelope.reason).toBe(reason);
   }
 
+  it("refuses a request with no body (400 empty_body) but stores a zero-byte body as the empty object (201, size 0)", async () => {
+    const none = await call("/put", { method: "POST", headers: { "Content-Type": "application/octet-stream" } });
+    expect(none.status).toBe(400);
+    expect(await envelopeOf(none)).toMatchObject({ code: "BAD_REQUEST", reason: "empty_body" });
+    const empty = await call("/put", { method: "POST", body: "", headers: { "Content-Type": "application/octet-stream", "Content-Length": "0" } });
+    expect([200, 201]).toContain(empty.status);
+    expect(await empty.json()).toMatchObject({ address: addressOf(new Uint8Array(0)), size: 0 });
+  });
+
   it("accepts a body of exactly MAX_BODY_BYTES and refuses one byte more (413) by Content-Length", async () => {
     expect((await putRaw(randomBytes(MIB))).status).toBe(201);
     await expectRefused(await putRaw(randomBytes(MIB + 1)), 413, "PAYLOAD_TOO_LARGE", "body_cap");
