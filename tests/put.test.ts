@@ -231,6 +231,19 @@ describe("POST /put limits and bad input", () => {
     await expectRefused(await post(JSON.stringify(["payload"])), 400, "BAD_REQUEST", "bad_envelope");
   });
 
+  it("accepts an upstream object kind in meta.type (\"blob\") and stores it as application/octet-stream", async () => {
+    const bytes = new TextEncoder().encode("an upstream blob");
+    const put = await call("/put", { method: "POST", body: JSON.stringify({ payload: base64(bytes), meta: { type: "blob" } }), headers: { "Content-Type": "application/json" } });
+    expect(put.status).toBeLessThan(300);
+    const { address } = await put.json<{ address: string }>();
+    expect(address).toBe(addressOf(bytes));
+    const got = await call(`/o/${address}`);
+    expect(got.headers.get("content-type")).toBe("application/octet-stream");
+    expect(await bytesOf(got)).toEqual(bytes);
+    const refused = await call("/put", { method: "POST", body: JSON.stringify({ payload: "aGk=", meta: { type: "Blob!" } }), headers: { "Content-Type": "application/json" } });
+    expect((await envelopeOf(refused)).message).toMatch(/upstream kind like blob/);
+  });
+
   it("stores the empty object", async () => {
     const response = await putRaw(new Uint8Array(0));
     expect([200, 201]).toContain(response.status);

@@ -10,7 +10,7 @@ import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
 import { decodeBase64 } from "../../shared/base64";
-import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf } from "./put-request";
+import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf, storedContentType } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { audit } from "../../shared/audit";
 import { mailboxLimits, sendMessages } from "../../shared/mailbox/client";
@@ -70,7 +70,7 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
     const envelope = parseEnvelope(new TextDecoder().decode(wire));
     const payload = decodeBase64(envelope.payload);
     coding = parseContentCoding(envelope.meta?.content_encoding);
-    contentType = envelope.meta?.type ?? DEFAULT_CONTENT_TYPE;
+    contentType = storedContentType(envelope.meta?.type);
     decoded = await readDecodedBody(new Blob([payload]).stream(), coding, limits, rc.signal, payload.length);
   }
 

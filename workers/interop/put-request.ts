@@ -17,12 +17,21 @@ const mediaType = () =>
       z.regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain"),
     );
 
+/**
+ * An upstream RustyOnions object kind (`"blob"`, …): a bare word, not a media type. Accepted so
+ * upstream clients work unchanged; such objects are stored as application/octet-stream.
+ */
+const upstreamKind = () => z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a media type like text/plain, or an upstream kind like blob"));
+
+/** The content type to store for `meta.type`: a media type as given, an upstream kind as octet-stream. */
+export const storedContentType = (type: string | undefined) => (type === undefined || !type.includes("/") ? DEFAULT_CONTENT_TYPE : type);
+
 // Built on first use (z.lazy): building zod schemas is a measurable part of an isolate's startup.
 export const putEnvelopeSchema = z.lazy(() => z.strictObject({
   payload: z.string({ error: "payload must be a base64 string" }),
   meta: z.optional(
     z.strictObject({
-      type: z.optional(mediaType()),
+      type: z.optional(z.union([mediaType(), upstreamKind()])),
       content_encoding: z.optional(z.enum(["identity", "gzip", "zstd"])),
       provider: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier"))),
     }),
