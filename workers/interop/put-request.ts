@@ -8,20 +8,18 @@ import * as z from "../../shared/zod";
 
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
-/** A media type such as `image/png` or `text/plain; charset=utf-8`, bounded in length. */
-const mediaType = () =>
-  z
-    .string()
-    .check(
-      z.maxLength(255),
-      z.regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, "must be a media type like text/plain"),
-    );
-
 /**
- * An upstream RustyOnions object kind (`"blob"`, …): a bare word, not a media type. Accepted so
- * upstream clients work unchanged; such objects are stored as application/octet-stream.
+ * `meta.type`: a media type such as `image/png` or `text/plain; charset=utf-8`, or an upstream
+ * RustyOnions object kind (`"blob"`, …), a bare word accepted so upstream clients work unchanged
+ * and stored as application/octet-stream.
  */
-const upstreamKind = () => z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a media type like text/plain, or an upstream kind like blob"));
+const UPSTREAM_KIND = /^[a-z][a-z0-9_-]{0,31}$/;
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+const typeOrKind = () =>
+  z.string().check(
+    z.maxLength(255),
+    z.refine((value) => MEDIA_TYPE.test(value) || UPSTREAM_KIND.test(value), "must be a media type like text/plain, or an upstream kind like blob"),
+  );
 
 /** The content type to store for `meta.type`: a media type as given, an upstream kind as octet-stream. */
 export const storedContentType = (type: string | undefined) => (type === undefined || !type.includes("/") ? DEFAULT_CONTENT_TYPE : type);
@@ -31,7 +29,7 @@ export const putEnvelopeSchema = z.lazy(() => z.strictObject({
   payload: z.string({ error: "payload must be a base64 string" }),
   meta: z.optional(
     z.strictObject({
-      type: z.optional(z.union([mediaType(), upstreamKind()])),
+      type: z.optional(typeOrKind()),
       content_encoding: z.optional(z.enum(["identity", "gzip", "zstd"])),
       provider: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9._-]+$/, "must be a short identifier"))),
     }),
