@@ -3,6 +3,11 @@
  * from the RateLimiter Durable Object and spent locally until it runs out or expires. One lease
  * request per key is in flight at a time (single flight); an empty bucket is remembered until its
  * next token is due, so a flood of refused requests does not become a flood of RPCs.
+ *
+ * Requests share only data here: the request that renews a lease makes the RPC and awaits it;
+ * others wait on the `renewing` flag with timers of their own. Awaiting the renewer's promise from
+ * another request broke under load ("Cannot perform I/O on behalf of a different request"), and
+ * that error escaped as a 500.
  */
 import type { BucketSpec, Lease } from "../../durable-objects/rate-limiter";
 
@@ -27,8 +32,12 @@ interface LocalLease {
   /** Tokens of an expired lease, handed back with the next request. */
   unused: number;
   deniedUntil: number;
-  pending: Promise<void> | null;
+  /** A lease RPC is in flight (made by one request; the others wait on this flag). */
+  renewing: boolean;
 }
+
+/** How often a request waiting for another's lease RPC looks again. */
+const WAIT_STEP_MS = 1;
 
 /** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
 export const batchSize = ({ spec, leaseMs }: LeaseOptions) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
@@ -38,7 +47,7 @@ export class TokenLeases {
 
   async take(key: string, source: () => LeaseSource, options: LeaseOptions): Promise<TakeResult> {
     let lease = this.#leases.get(key);
-    if (!lease) this.#leases.set(key, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, pending: null }));
+    if (!lease) this.#leases.set(key, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false }));
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       // Expire only before waiting: a batch that just arrived is spent even if this request
@@ -52,8 +61,16 @@ export class TokenLeases {
         return { admitted: true };
       }
       if (lease.deniedUntil > now) return { admitted: false, retryAfterMs: lease.deniedUntil - now };
-      lease.pending ??= this.#renew(lease, source(), options).finally(() => (lease.pending = null));
-      await lease.pending;
+      if (lease.renewing) {
+        await waitWhileRenewing(lease, options.timeoutMs);
+      } else {
+        lease.renewing = true;
+        try {
+          await this.#renew(lease, source(), options);
+        } finally {
+          lease.renewing = false;
+        }
+      }
     }
     // the fresh batch went to other waiting requests
     return { admitted: false, retryAfterMs: Math.ceil(1000 / options.spec.rate) };
@@ -80,5 +97,14 @@ export class TokenLeases {
     } finally {
       if (timer !== null) clearTimeout(timer);
     }
+  }
+}
+
+/** Wait, on this request's own timers, until no lease RPC is in flight (or the limiter's timeout). */
+async function waitWhileRenewing(lease: LocalLease, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (lease.renewing) {
+    if (Date.now() >= deadline) throw new LimiterUnavailable(`rate limiter did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
   }
 }
