@@ -97,6 +97,9 @@ describe("load harness smoke", () => {
     await target.mf.dispose();
     expect(report.totals.achieved_rps).toBeGreaterThan(50);
     expect(report.slo).toBeNull();
+    // no latency SLO in max mode, but the RSS ceiling is judged on every run
+    expect(report.server.rss_ceiling.what).toBe("workerd RSS max");
+    expect(report.server.rss_ceiling.ok).toBe(report.server.rss_max_bytes <= 512 * 1048576);
   });
 
   it("measures a cold start to the first /readyz 200", async () => {
