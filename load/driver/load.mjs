@@ -25,7 +25,7 @@ export function gitCommit(root = ROOT) {
 }
 
 /** Publish the edge assets once; returns their paths. */
-async function seedEdgeAssets(baseUrl, spec) {
+export async function seedEdgeAssets(baseUrl, spec) {
   const paths = [];
   for (let i = 0; i < spec.count; i++) {
     const path = `load/asset-${i}.bin`;
@@ -37,14 +37,14 @@ async function seedEdgeAssets(baseUrl, spec) {
 }
 
 /** Publish the load tile archive once. */
-async function seedTiles(baseUrl, spec) {
+export async function seedTiles(baseUrl, spec) {
   const body = await tileArchive(spec.max_zoom, spec.tile_bytes);
   const response = await fetch(`${baseUrl}/edge/assets/${spec.path}`, { method: "PUT", body, headers: authHeaders() });
   if (!response.ok) throw new Error(`seeding tiles failed: ${response.status} ${await response.text()}`);
 }
 
 /** PUT the hot objects once; returns their addresses. */
-async function seedHotObjects(client, baseUrl, spec) {
+export async function seedHotObjects(client, baseUrl, spec) {
   const addresses = [];
   for (let i = 0; i < spec.count; i++) {
     const body = textBytes(spec.sizes[i % spec.sizes.length]);
@@ -55,13 +55,21 @@ async function seedHotObjects(client, baseUrl, spec) {
   return addresses;
 }
 
-function sloChecks(definitions, routeSummaries, total) {
+/** The workerd RSS ceiling (load/scenarios.json slo.workerd_rss_max_mib) judged against a run's maximum. */
+export function rssCheck(definitions, rssMaxBytes) {
+  const limit = definitions.slo.workerd_rss_max_mib;
+  const mib = Math.round((rssMaxBytes / 1048576) * 10) / 10;
+  return { what: "workerd RSS max", actual: `${mib} MiB`, limit: `${limit} MiB`, ok: rssMaxBytes <= limit * 1048576 };
+}
+
+export function sloChecks(definitions, routeSummaries, total, rssMaxBytes) {
   const checks = [];
   for (const r of routeSummaries) {
     const limit = definitions.slo.p95_ms[r.route];
     if (limit !== undefined) checks.push({ what: `p95 ${r.route}`, actual: `${r.p95_ms} ms`, limit: `${limit} ms`, ok: r.p95_ms <= limit });
   }
   checks.push({ what: "failure rate", actual: `${(total.failure_rate * 100).toFixed(3)}%`, limit: `${definitions.slo.failure_rate_max * 100}%`, ok: total.failure_rate <= definitions.slo.failure_rate_max });
+  if (rssMaxBytes !== undefined) checks.push(rssCheck(definitions, rssMaxBytes));
   return { ok: checks.every((c) => c.ok), checks };
 }
 
@@ -150,7 +158,9 @@ export async function runScenario(o) {
         cpu_seconds: cpuBefore !== null && cpuAfter !== null ? round(cpuAfter - cpuBefore, 2) : null,
       },
     };
-    report.slo = o.max ? null : sloChecks(definitions, routes, total);
+    // the RSS ceiling is judged on every run, max mode included (where latency has no SLO)
+    report.server.rss_ceiling = rssCheck(definitions, report.server.rss_max_bytes);
+    report.slo = o.max ? null : sloChecks(definitions, routes, total, report.server.rss_max_bytes);
     return { report, target, client };
   } catch (error) {
     clearInterval(sampler);

@@ -3,7 +3,7 @@
 //                 [--var NAME=VALUE ...] [--no-ceiling] [--bundle path] [--inspect PORT] [--cold-start N]
 // Serves micronode with Miniflare on 127.0.0.1, drives the scenario, and writes a JSON and an
 // HTML report (default load/reports/<scenario>-<time>.{json,html}). Exits 1 when a fixed-rate run
-// misses the SLO.
+// misses the SLO, or any run passes the workerd RSS ceiling.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -70,6 +70,7 @@ if (report.gossip) {
 }
 if (report.cold_start) console.log(`cold start (process launch → first /readyz 200): median ${report.cold_start.ready_ms.median} ms over ${report.cold_start.runs} runs; first request ${report.cold_start.first_request_ms.median} ms; bundle ${report.bundle.raw_bytes} B raw / ${report.bundle.gzip_bytes} B gzip`);
 if (report.ceiling) console.log(`hello-world ceiling ${report.ceiling.rps} req/s → ratio ${report.ceiling.ratio}`);
+if (!report.slo) console.log(`${report.server.rss_ceiling.ok ? "ok  " : "MISS"} ${report.server.rss_ceiling.what}: ${report.server.rss_ceiling.actual} (limit ${report.server.rss_ceiling.limit})`);
 if (report.slo) for (const c of report.slo.checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what}: ${c.actual} (limit ${c.limit})`);
 console.log(`reports: ${out}\n         ${html}`);
-process.exit(report.slo && !report.slo.ok ? 1 : 0);
+process.exit((report.slo && !report.slo.ok) || !report.server.rss_ceiling.ok ? 1 : 0);

@@ -30,7 +30,9 @@ describe("load harness smoke", () => {
       expect(r.p99_ms).toBeGreaterThanOrEqual(r.p95_ms);
       expect(r.timeline.length).toBeGreaterThan(0);
     }
-    expect(report.slo.checks.length).toBe(4);
+    expect(report.slo.checks.length).toBe(5);
+    expect(report.slo.checks.map((c: any) => c.what)).toContain("workerd RSS max");
+    expect(report.server.rss_ceiling).toMatchObject({ what: "workerd RSS max", limit: "512 MiB" });
     expect(report.server.rss_max_bytes).toBeGreaterThan(10 * 1024 * 1024);
     const html = renderHtml(report);
     expect(html).toContain("<svg");
@@ -95,6 +97,9 @@ describe("load harness smoke", () => {
     await target.mf.dispose();
     expect(report.totals.achieved_rps).toBeGreaterThan(50);
     expect(report.slo).toBeNull();
+    // no latency SLO in max mode, but the RSS ceiling is judged on every run
+    expect(report.server.rss_ceiling.what).toBe("workerd RSS max");
+    expect(report.server.rss_ceiling.ok).toBe(report.server.rss_max_bytes <= 512 * 1048576);
   });
 
   it("measures a cold start to the first /readyz 200", async () => {

@@ -13,6 +13,11 @@ describe("load scenarios", () => {
     expect(definitions.slo.p95_ms["POST /webhooks/:provider"]).toBe(120);
   });
 
+  it("use the seeds' figure where it is stricter: overlay 1 MiB fetch 120 ms, workerd RSS 512 MiB", () => {
+    expect(definitions.slo.p95_ms["overlay fetch 1 MiB"]).toBe(120);
+    expect(definitions.slo.workerd_rss_max_mib).toBe(512);
+  });
+
   it("define mixed as 50% GET, 30% webhooks, 20% PUT of 4 KiB-1 MiB", () => {
     const mixed = definitions.scenarios.mixed;
     expect(mixed.mix.map((m: any) => [m.route, m.weight])).toEqual([
