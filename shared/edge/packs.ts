@@ -18,7 +18,7 @@ import type { ObjectStore } from "../store/object-store";
 import { objectStoreFor } from "../store";
 import { readVerified } from "../store/verified-read";
 import { assetIndexFor, type AssetEntry } from "./asset-index";
-import { tileCacheFor } from "./tile-cache";
+import { holdTileData, tileCacheFor } from "./tile-cache";
 
 export interface PackSpec {
   name: string;
@@ -83,7 +83,7 @@ async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Ui
   if (held?.kind === "pack") return held.bytes;
   if (entry.size > cache.capBytes / 4) return null;
   const { bytes } = await readVerified(rc, objectStoreFor(rc), entry.b3);
-  cache.set(key, { kind: "pack", bytes }, bytes.byteLength);
+  holdTileData(rc, key, { kind: "pack", bytes }, bytes.byteLength);
   return bytes;
 }
 

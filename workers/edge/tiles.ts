@@ -8,7 +8,7 @@ import { etagOf } from "../../shared/address";
 import { blake3 } from "../../shared/blake3";
 import { configOf, type RequestContext } from "../../shared/context";
 import { PackError, packFor, packSpecs, type MountedPack } from "../../shared/edge/packs";
-import { TILE_ENTRY_OVERHEAD_BYTES, tileCacheFor, tileKey, type HeldTileData } from "../../shared/edge/tile-cache";
+import { holdTileData, TILE_ENTRY_OVERHEAD_BYTES, tileCacheFor, tileKey, type HeldTileData } from "../../shared/edge/tile-cache";
 import { badRequest, HttpError, notFound } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
@@ -71,9 +71,8 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
 
 /** The tile from the isolate's cache (no store call), or read from the pack and kept there. */
 async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: number, y: number): Promise<Extract<HeldTileData, { kind: "tile" }>> {
-  const cache = tileCacheFor(rc);
   const key = tileKey(pack.spec.name, pack.entry.b3, z, x, y);
-  const held = cache.get(key);
+  const held = tileCacheFor(rc).get(key);
   if (held?.kind === "tile") {
     metrics.edgeTileCache.inc({ result: "hit" });
     return held;
@@ -82,7 +81,7 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
   const found = await (await pack.archive()).getZxy(z, x, y);
   const bytes = found ? new Uint8Array(found.data) : null;
   const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
-  cache.set(key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
+  holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
   return tile;
 }
 
