@@ -182,6 +182,10 @@ export const configSchema = z.object({
     ),
     [],
   ),
+  /** Edge: bytes of verified pack and tile data each isolate keeps for the tile API (0: none, every tile reads the store). */
+  EDGE_TILE_CACHE_BYTES: integer(8 * 1024 * 1024, 0, 256 * 1024 * 1024),
+  /** Edge: how long a pack's asset pointer is trusted before the index is read again (0: every request). */
+  EDGE_PACK_RECHECK_MS: integer(2_000, 0, 600_000),
   /** Edge: absolute http(s) base of public URLs the service writes into bodies (TileJSON); unset: relative paths, never the request's Host. */
   PUBLIC_BASE_URL: z.preprocess(
     (value) => (value === "" ? undefined : value),

@@ -1,7 +1,9 @@
 import { Compression, PMTiles, TileType, type RangeResponse, type Source } from "pmtiles";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
-import { addressOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
+import { addressOf, amnesiaStub, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
+import { metricValue } from "./overlay-helpers";
 
 const tile = (label: string) => new TextEncoder().encode(`vector tile ${label}`);
 const tiles = [
@@ -105,5 +107,102 @@ describe("PMTiles packs and the tile API", () => {
     const rightHash = await call("/readyz", {}, { EDGE_PACKS: `demo=maps/demo.pmtiles@${addressOf(archive).slice(3)}` });
     expect(rightHash.status).toBe(200);
     expect((await call("/readyz", {}, { EDGE_PACKS: "gone=maps/missing.pmtiles" })).status).toBe(503);
+  });
+
+  describe("the tile cache", () => {
+    let serial = 0;
+    const unique = () => `${Date.now().toString(36)}-${serial++}`;
+    const packOf = (label: string, size = 0) =>
+      writePmtiles(
+        [0, 1, 2, 3].map((i) => ({ z: 1, x: i % 2, y: i >> 1, data: size ? randomBytes(size) : tile(`${label} ${i}`) })),
+        { tileType: TileType.Mvt, tileCompression: Compression.None },
+      );
+    const objects = async (run: (objects: Map<string, { bytes: Uint8Array }>) => void) =>
+      runInDurableObject(amnesiaStub(), (instance) => run((instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects));
+    const tileStart = (pack: Uint8Array, data: Uint8Array) => {
+      outer: for (let i = 0; i <= pack.length - data.length; i++) {
+        for (let j = 0; j < data.length; j++) if (pack[i + j] !== data[j]) continue outer;
+        return i;
+      }
+      throw new Error("tile not in pack");
+    };
+
+    it("serves a warm tile from the cache: no store read, even after the stored pack is gone", async () => {
+      const path = `maps/warm-${unique()}.pmtiles`;
+      const pack = packOf("warm");
+      expect((await call(`/edge/assets/${path}`, { method: "PUT", body: pack })).status).toBe(201);
+      const knobs = { EDGE_PACKS: `warm=${path}` };
+      const first = await call("/edge/tiles/warm/1/1/0.mvt", {}, knobs);
+      expect(first.status).toBe(200);
+      const etag = first.headers.get("etag");
+      expect(await bytesOf(first)).toEqual(tile("warm 1"));
+
+      await objects((held) => held.delete(addressOf(pack).slice(3))); // any store read now fails
+      const hits = await metricValue("edge_tile_cache_total", { result: "hit" });
+      const again = await call("/edge/tiles/warm/1/1/0.mvt", {}, knobs);
+      expect(again.status).toBe(200);
+      expect(again.headers.get("etag")).toBe(etag);
+      expect(await bytesOf(again)).toEqual(tile("warm 1"));
+      expect(await metricValue("edge_tile_cache_total", { result: "hit" })).toBe(hits + 1);
+      // the pack was held verified, so its other tiles need no store read either
+      expect(await bytesOf(await call("/edge/tiles/warm/1/0/1.mvt", {}, knobs))).toEqual(tile("warm 2"));
+    });
+
+    it("serves the new tile once the pack is re-published at a new address", async () => {
+      const path = `maps/moved-${unique()}.pmtiles`;
+      const knobs = { EDGE_PACKS: `moved=${path}` };
+      await call(`/edge/assets/${path}`, { method: "PUT", body: packOf("old") });
+      expect(await bytesOf(await call("/edge/tiles/moved/1/0/0.mvt", {}, knobs))).toEqual(tile("old 0"));
+      expect((await call(`/edge/assets/${path}`, { method: "PUT", body: packOf("new") })).status).toBe(201);
+      expect(await bytesOf(await call("/edge/tiles/moved/1/0/0.mvt", {}, knobs))).toEqual(tile("new 0"));
+    });
+
+    it("re-reads a pointer moved elsewhere after EDGE_PACK_RECHECK_MS (0: every request)", async () => {
+      const path = `maps/elsewhere-${unique()}.pmtiles`;
+      const [before, after] = [packOf("before"), packOf("after")];
+      await call(`/edge/assets/${path}`, { method: "PUT", body: before });
+      await call(`/edge/assets/maps/staging-${unique()}.pmtiles`, { method: "PUT", body: after }); // stores the bytes
+      const knobs = { EDGE_PACKS: `elsewhere=${path}`, EDGE_PACK_RECHECK_MS: "600000" };
+      expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3"));
+      // another isolate's publish: the pointer moves in the index, this isolate is not told
+      const entry = JSON.stringify({ b3: addressOf(after).slice(3), size: after.length, type: "application/vnd.pmtiles" });
+      await runInDurableObject(amnesiaStub(), (instance) => (instance as unknown as { setPointer(n: string, v: string, b: number): Promise<unknown> }).setPointer(`edge:${path}`, entry, 1 << 30));
+      expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3")); // within the window
+      expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, { ...knobs, EDGE_PACK_RECHECK_MS: "0" }))).toEqual(tile("after 3"));
+    });
+
+    it("stays within EDGE_TILE_CACHE_BYTES, evicting the least recently used tiles", async () => {
+      const path = `maps/big-${unique()}.pmtiles`;
+      const pack = packOf("big", 1500); // over a quarter of the cap: range reads, tiles cached one by one
+      await call(`/edge/assets/${path}`, { method: "PUT", body: pack });
+      const knobs = { EDGE_PACKS: `big=${path}`, EDGE_TILE_CACHE_BYTES: "4096" };
+      const misses = () => metricValue("edge_tile_cache_total", { result: "miss" });
+      const before = await misses();
+      for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        expect((await call(`/edge/tiles/big/1/${x}/${y}.mvt`, {}, knobs)).status).toBe(200);
+        const held = await metricValue("edge_tile_cache_bytes");
+        expect(held).toBeGreaterThan(0);
+        expect(held).toBeLessThanOrEqual(4096);
+      }
+      expect(await misses()).toBe(before + 4);
+      expect((await call("/edge/tiles/big/1/1/1.mvt", {}, knobs)).status).toBe(200); // the newest: still held
+      expect(await misses()).toBe(before + 4);
+      expect((await call("/edge/tiles/big/1/0/0.mvt", {}, knobs)).status).toBe(200); // the oldest: evicted
+      expect(await misses()).toBe(before + 5);
+      expect(await metricValue("edge_tile_cache_bytes")).toBeLessThanOrEqual(4096);
+    });
+
+    it("never serves a cold tile from corrupted stored bytes", async () => {
+      const path = `maps/rot-${unique()}.pmtiles`;
+      const pack = packOf("rot");
+      await call(`/edge/assets/${path}`, { method: "PUT", body: pack });
+      const at = tileStart(pack, tile("rot 0"));
+      await objects((held) => {
+        held.get(addressOf(pack).slice(3))!.bytes[at]! ^= 1;
+      });
+      const response = await call("/edge/tiles/rot/1/0/0.mvt", {}, { EDGE_PACKS: `rot=${path}` });
+      expect(response.status).toBe(503);
+      expect((await envelopeOf(response)).message).toMatch(/do not hash/);
+    });
   });
 });

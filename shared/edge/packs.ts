@@ -3,16 +3,22 @@
  * the content-addressed store. A pack is mounted once per isolate and content address:
  * magic, version and section bounds are checked (and the whole archive re-hashed when the
  * config names an expected address). Header and directories are cached as resolved values for
- * the isolate, so a warm tile costs one range read. Only plain data is shared between requests:
- * workerd forbids one request from using another's I/O (a store stub, a pending read), so every
- * request reads through its own source.
+ * the isolate; the pack's pointer is re-read from the asset index at most every
+ * `EDGE_PACK_RECHECK_MS` (and at once after a publish in this isolate); a pack small enough for
+ * the tile cache is read whole once, verified against its address, and kept there, so its tiles
+ * are slices with no store call. Only plain data is shared between requests: workerd forbids one
+ * request from using another's I/O (a store stub, a pending read), so every request reads through
+ * its own source.
  */
 import type { Header, PMTiles, RangeResponse, ResolvedValueCache, Source } from "pmtiles";
 import { blake3 } from "../blake3";
 import { configOf, type RequestContext } from "../context";
+import { IntegrityError } from "../domain-errors";
 import type { ObjectStore } from "../store/object-store";
 import { objectStoreFor } from "../store";
+import { readVerified } from "../store/verified-read";
 import { assetIndexFor, type AssetEntry } from "./asset-index";
+import { holdTileData, tileCacheFor } from "./tile-cache";
 
 export interface PackSpec {
   name: string;
@@ -44,15 +50,42 @@ class StoreSource implements Source {
   }
 }
 
+/** A pmtiles Source over a pack's verified bytes, held in the isolate's tile cache. */
+class HeldSource implements Source {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly hex: string,
+  ) {}
+  getKey(): string {
+    return `b3:${this.hex}`;
+  }
+  async getBytes(offset: number, length: number): Promise<RangeResponse> {
+    const start = this.bytes.byteOffset + offset;
+    return { data: this.bytes.buffer.slice(start, start + Math.min(length, this.bytes.byteLength - offset)) as ArrayBuffer };
+  }
+}
+
 export interface MountedPack {
   spec: PackSpec;
   entry: AssetEntry;
   header: Header;
-  /** A reader for this request (its own source over the shared directory cache). */
-  archive: PMTiles;
+  /** A reader for this request (its own source over the shared directory cache), made on first use. */
+  archive(): Promise<PMTiles>;
 }
 
 type CheckedPack = Omit<MountedPack, "archive">;
+
+/** The verified bytes of a pack held in the tile cache, read whole (and hashed) if it fits a quarter of it. */
+async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Uint8Array | null> {
+  const cache = tileCacheFor(rc);
+  const key = `pack\u0000${entry.b3}`;
+  const held = cache.get(key);
+  if (held?.kind === "pack") return held.bytes;
+  if (entry.size > cache.capBytes / 4) return null;
+  const { bytes } = await readVerified(rc, objectStoreFor(rc), entry.b3);
+  holdTileData(rc, key, { kind: "pack", bytes }, bytes.byteLength);
+  return bytes;
+}
 
 export class PackError extends Error {}
 
@@ -67,24 +100,25 @@ const checked = new Map<string, CheckedPack>();
 let library: Promise<{ PMTiles: typeof PMTiles; directories: ResolvedValueCache }> | undefined;
 const loadPmtiles = () => (library ??= import("pmtiles").then((m) => ({ PMTiles: m.PMTiles, directories: new m.ResolvedValueCache(256) })));
 
-async function readerFor(rc: RequestContext<any>, hex: string): Promise<PMTiles> {
+async function readerFor(rc: RequestContext<any>, entry: AssetEntry): Promise<PMTiles> {
   const { PMTiles, directories } = await loadPmtiles();
-  return new PMTiles(new StoreSource(objectStoreFor(rc), hex), directories);
+  const held = await heldBytes(rc, entry);
+  return new PMTiles(held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3), directories);
 }
 
 async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
   if (!entry) throw new PackError(`pack ${spec.name}: no asset ${spec.path}`);
   if (spec.expectedHex && entry.b3 !== spec.expectedHex) throw new PackError(`pack ${spec.name}: ${spec.path} is b3:${entry.b3}, expected b3:${spec.expectedHex}`);
-  const store = objectStoreFor(rc);
-  if (spec.expectedHex) {
-    const whole = await store.get(entry.b3);
-    if (!whole || blake3().hashHex(whole.bytes) !== spec.expectedHex) throw new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${spec.expectedHex}`);
+  const corrupt = () => new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${entry.b3}`);
+  if (spec.expectedHex && entry.size > tileCacheFor(rc).capBytes / 4) {
+    const whole = await objectStoreFor(rc).get(entry.b3);
+    if (!whole || blake3().hashHex(whole.bytes) !== spec.expectedHex) throw corrupt();
   }
-  const reader = await readerFor(rc, entry.b3);
   let header: Header;
   try {
-    header = await reader.getHeader(); // checks the magic number and the spec version
+    header = await (await readerFor(rc, entry)).getHeader(); // checks the magic number and the spec version
   } catch (error) {
+    if (error instanceof IntegrityError) throw corrupt();
     throw new PackError(`pack ${spec.name}: not a PMTiles v3 archive (${(error as Error)?.message ?? error})`);
   }
   const within = (offset: number, length = 0) => offset >= 0 && length >= 0 && offset + length <= entry.size;
@@ -95,14 +129,31 @@ async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry 
   return { spec, entry, header };
 }
 
+/** Asset pointers of packs, by path, with when they were read (plain data). */
+const pointers = new Map<string, { entry: AssetEntry | null; readAt: number }>();
+
+/** A publish moved `path`: this isolate re-reads its pointer on the next tile request. */
+export function forgetPackPointer(path: string): void {
+  pointers.delete(path);
+}
+
+async function pointerOf(rc: RequestContext<any>, path: string): Promise<AssetEntry | null> {
+  const known = pointers.get(path);
+  if (known && Date.now() - known.readAt < configOf(rc).EDGE_PACK_RECHECK_MS) return known.entry;
+  const entry = await assetIndexFor(rc).get(path);
+  pointers.set(path, { entry, readAt: Date.now() });
+  return entry;
+}
+
 /** The pack, checked on first use per content address; throws PackError when it is bad. */
 export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPack> {
-  const entry = await assetIndexFor(rc).get(spec.path);
+  const entry = await pointerOf(rc, spec.path);
   const key = `${spec.name}\u0000${entry?.b3 ?? "missing"}\u0000${spec.expectedHex ?? ""}`;
   let pack = checked.get(key);
   if (!pack) {
     pack = await mount(rc, spec, entry);
     checked.set(key, pack);
   }
-  return { ...pack, archive: await readerFor(rc, pack.entry.b3) };
+  const { entry: checkedEntry } = pack;
+  return { ...pack, archive: () => readerFor(rc, checkedEntry) };
 }

@@ -45,6 +45,8 @@ export const metrics = {
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
   edgeHits: registry.counter("edge_cache_hits_total", "Edge requests served from stored bytes, by kind (asset, cas).", ["kind"]),
   edgeMisses: registry.counter("edge_cache_misses_total", "Edge requests with nothing stored to serve, by cause.", ["cause"]),
+  edgeTileCache: registry.counter("edge_tile_cache_total", "Tile requests answered from the isolate's tile cache (hit) or by reading the pack (miss).", ["result"]),
+  edgeTileCacheBytes: registry.gauge("edge_tile_cache_bytes", "Bytes this isolate's tile cache holds (verified packs and tiles), at most EDGE_TILE_CACHE_BYTES."),
   edgeRanges: registry.counter("edge_range_requests_total", "Edge requests with a Range header, by how it was answered.", ["result"]),
   edgeCasWrites: registry.counter("edge_cas_writes_total", "Edge publishes written to the content-addressed store, by outcome.", ["status"]),
   liveFillAttempts: registry.counter("edge_live_fill_attempts_total", "Upstream fetches made to fill an edge miss, by host.", ["host"]),

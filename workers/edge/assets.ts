@@ -10,6 +10,7 @@ import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
 import { configOf, type RequestContext } from "../../shared/context";
 import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
 import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
+import { forgetPackPointer } from "../../shared/edge/packs";
 import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
 import { needsBody, representationResponse, type Representation } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
@@ -87,6 +88,7 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
     if (indexed.status === "full") {
       throw new HttpError(503, "STORE_FULL", `object store is full (${indexed.usedBytes} of ${indexed.budgetBytes} bytes used, asset pointers included)`, { reason: "CAPACITY", retryable: false });
     }
+    forgetPackPointer(path); // a pack published here is served from its new address at once
   }
   audit(rc, { provider: null, decision: "allow", reason: unchanged ? "unchanged" : "published", b3: `b3:${body.hex}` });
   return new Response(JSON.stringify({ path, address: `b3:${body.hex}`, size: entry.size, type, corr_id: rc.corrId }), {

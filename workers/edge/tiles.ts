@@ -8,6 +8,7 @@ import { etagOf } from "../../shared/address";
 import { blake3 } from "../../shared/blake3";
 import { configOf, type RequestContext } from "../../shared/context";
 import { PackError, packFor, packSpecs, type MountedPack } from "../../shared/edge/packs";
+import { holdTileData, TILE_ENTRY_OVERHEAD_BYTES, tileCacheFor, tileKey, type HeldTileData } from "../../shared/edge/tile-cache";
 import { badRequest, HttpError, notFound } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
@@ -53,19 +54,35 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
     metrics.edgeMisses.inc({ cause: "tile_out_of_range" });
     throw notFound(`tile ${z}/${x}/${y} is outside the archive`);
   }
-  const tile = await pack.archive.getZxy(z, x, y);
-  if (!tile) {
+  const tile = await tileOf(rc, pack, z, x, y);
+  if (!tile.bytes) {
     metrics.edgeMisses.inc({ cause: "tile_missing" });
     if (pack.header.tileType === MVT) return new Response(null, { status: 204, headers: { "Cache-Control": TILE_CACHE } });
     throw notFound(`no tile ${z}/${x}/${y}`);
   }
   metrics.edgeHits.inc({ kind: "tile" });
-  const bytes = new Uint8Array(tile.data);
-  const headers = new Headers({ "Content-Type": format?.type ?? "application/octet-stream", "Cache-Control": TILE_CACHE, ETag: etagOf(blake3().hashHex(bytes)) });
+  const bytes = tile.bytes.slice(); // a copy: the cached bytes are shared by every request of the isolate
+  const headers = new Headers({ "Content-Type": format?.type ?? "application/octet-stream", "Cache-Control": TILE_CACHE, ETag: tile.etag });
   const encoding = ENCODINGS[pack.header.tileCompression];
   if (encoding) headers.set("Content-Encoding", encoding);
   if (request.headers.get("if-none-match") === headers.get("ETag")) return new Response(null, { status: 304, headers });
   return new Response(request.method === "HEAD" ? null : bytes, { status: 200, headers, encodeBody: encoding ? "manual" : "automatic" });
+}
+
+/** The tile from the isolate's cache (no store call), or read from the pack and kept there. */
+async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: number, y: number): Promise<Extract<HeldTileData, { kind: "tile" }>> {
+  const key = tileKey(pack.spec.name, pack.entry.b3, z, x, y);
+  const held = tileCacheFor(rc).get(key);
+  if (held?.kind === "tile") {
+    metrics.edgeTileCache.inc({ result: "hit" });
+    return held;
+  }
+  metrics.edgeTileCache.inc({ result: "miss" });
+  const found = await (await pack.archive()).getZxy(z, x, y);
+  const bytes = found ? new Uint8Array(found.data) : null;
+  const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
+  holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
+  return tile;
 }
 
 /**
@@ -74,6 +91,6 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
  */
 export async function getTileJson(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const pack = await mounted(rc, request.params.archive ?? "");
-  const tileJson = await pack.archive.getTileJson(`${configOf(rc).PUBLIC_BASE_URL ?? ""}/edge/tiles/${pack.spec.name}`);
+  const tileJson = await (await pack.archive()).getTileJson(`${configOf(rc).PUBLIC_BASE_URL ?? ""}/edge/tiles/${pack.spec.name}`);
   return Response.json(tileJson, { headers: { "Cache-Control": "public, max-age=300" } });
 }
