@@ -4,6 +4,7 @@
  * place. `errorResponse` renders the JSON envelope. Unknown throws become a 500 envelope (and
  * are reported) in `withErrorEnvelope`.
  */
+import { CapabilityDenied } from "./capability/errors";
 import { DecodeError, DomainError, IntegrityError, MissingObjectError, type DecodeErrorKind } from "./domain-errors";
 
 /** Why a request was shed; `Retry-After` accompanies every one of these. */
@@ -116,7 +117,22 @@ export function httpErrorOf(error: DomainError): HttpError | undefined {
   if (error instanceof DecodeError) return DECODE_STATUS[error.kind](error.message, error.reason);
   if (error instanceof IntegrityError) return new HttpError(502, "INTEGRITY_FAIL", error.message, { reason: error.reason, retryable: false, cause: error });
   if (error instanceof MissingObjectError) return notFound(error.message);
+  if (error instanceof CapabilityDenied) return capabilityHttpError(error);
   return undefined;
+}
+
+/** A refused capability: 401 (with `WWW-Authenticate`), 403 for a caveat, 503 without a root key. */
+function capabilityHttpError(denied: CapabilityDenied): HttpError {
+  switch (denied.reason) {
+    case "not_configured":
+      return new HttpError(503, "NOT_CONFIGURED", `${denied.message}; see docs/SECURITY.md`, { reason: "not_configured", retryable: false });
+    case "caveat":
+      return new HttpError(403, "FORBIDDEN", denied.message, { reason: "caveat", retryable: false });
+    case "missing_token":
+      return new HttpError(401, "UNAUTHORIZED", `${denied.message}: send Authorization: Bearer <token>`, { reason: "missing_token", retryable: false, headers: { "WWW-Authenticate": 'Bearer realm="ron-workers"' } });
+    default:
+      return new HttpError(401, "UNAUTHORIZED", denied.message, { reason: denied.reason, retryable: false, headers: { "WWW-Authenticate": `Bearer realm="ron-workers", error="invalid_token"` } });
+  }
 }
 
 /** Turn anything thrown into an `HttpError`; unknown errors become an opaque 500. */

@@ -6,7 +6,7 @@
  */
 import { authorize, CapabilityDenied, judgeOrThrow, keyringOf, type CapabilityNeed, type Keyring, type VerifiedToken } from "../capability";
 import { configOf, type RequestContext } from "../context";
-import { HttpError } from "../errors";
+import { httpErrorOf, type HttpError } from "../errors";
 import { metrics } from "../metrics";
 
 /** The bearer token of a request, or undefined when none was sent. */
@@ -25,22 +25,10 @@ export function declaredBodyBytes(request: Request): number | undefined {
   return request.body ? Number.POSITIVE_INFINITY : undefined;
 }
 
+/** Count the refusal, then translate it the one way the HTTP edge translates domain errors. */
 function toHttpError(denied: CapabilityDenied): HttpError {
   metrics.authDenied.inc({ reason: denied.reason });
-  switch (denied.reason) {
-    case "not_configured":
-      return new HttpError(503, "NOT_CONFIGURED", `${denied.message}; see docs/SECURITY.md`, { reason: "not_configured", retryable: false });
-    case "caveat":
-      return new HttpError(403, "FORBIDDEN", denied.message, { reason: "caveat", retryable: false });
-    case "missing_token":
-      return new HttpError(401, "UNAUTHORIZED", `${denied.message}: send Authorization: Bearer <token>`, { reason: "missing_token", retryable: false, headers: { "WWW-Authenticate": 'Bearer realm="ron-workers"' } });
-    default:
-      return new HttpError(401, "UNAUTHORIZED", denied.message, {
-        reason: denied.reason,
-        retryable: false,
-        headers: { "WWW-Authenticate": `Bearer realm="ron-workers", error="invalid_token"` },
-      });
-  }
+  return httpErrorOf(denied)!;
 }
 
 /** Authorize the request for `need`; returns the verified token for further checks. */
