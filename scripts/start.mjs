@@ -83,7 +83,7 @@ for (const knob of knobNames(readFileSync(join(root, "docs/CONFIG.md"), "utf8"))
 const envFile = join(LOCAL_DIR, "dev.env");
 writeSecret(envFile, Object.entries(vars).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n"));
 
-const args = ["dev", "-c", config, "--ip", host, "--port", port, "--show-interactive-dev-session=false", "--env-file", envFile];
+const args = ["dev", "-c", config, "--env", "", "--ip", host, "--port", port, "--show-interactive-dev-session=false", "--env-file", envFile];
 const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), args, {
   cwd: root,
   stdio: ["ignore", "inherit", "inherit"],

@@ -21,10 +21,13 @@ export const WORKER_CONFIGS = {
   edge: "workers/edge/wrangler.toml",
 };
 
-/** Bundle a worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the entry path. */
-export function bundleWorker({ root = ROOT, config = "wrangler.toml", outDir }) {
+/**
+ * Bundle a worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the entry path.
+ * `env` picks a wrangler environment; "" is the top level (what local runs use).
+ */
+export function bundleWorker({ root = ROOT, config = "wrangler.toml", outDir, env = "" }) {
   rmSync(outDir, { recursive: true, force: true });
-  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "-c", config, "--outdir", outDir], {
+  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "-c", config, "--env", env, "--outdir", outDir], {
     cwd: root,
     env: OFFLINE_ENV,
     stdio: ["ignore", "ignore", "inherit"],

@@ -2,8 +2,10 @@
 // file the local driver uses), so mixes, rates and SLO thresholds are defined once.
 // Run: k6 run -e BASE_URL=https://<worker> load/k6/mixed.js   (default http://127.0.0.1:8787)
 // Writes need a capability token: -e TOKEN=$(npm run -s cap -- mint --op put --op edge.put)
-// Optional: -e RATE=<arrivals/s> -e DURATION=<seconds> -e GITHUB_WEBHOOK_SECRET=<secret>
+// Optional: -e RATE=<arrivals/s> -e DURATION=<seconds> -e GITHUB_WEBHOOK_SECRET=<secret> -e LIMIT_RPS=<target's RATE_LIMIT_RPS>
 // The edge scenario needs the target to serve the published archive: EDGE_PACKS=load=load/tiles.pmtiles
+// Works against a target with default limits (load/k6/README.md): the default rate stays under its
+// rate limit, and a drain scenario consumes the webhooks' mailbox topic so it never fills.
 import http from "k6/http";
 import { check } from "k6";
 import crypto from "k6/crypto";
@@ -24,11 +26,34 @@ for (const entry of payloadManifest.put) {
 const webhookBodies = payloadManifest.webhooks.map((entry) => open(`./payloads/${entry.file}`));
 const tileArchiveBytes = open(`./payloads/${payloadManifest.tiles}`, "b");
 
+/** The target's token bucket (RATE_LIMIT_RPS, default 500/s): one k6 run is one client of it. */
+const LIMIT_RPS = Number(__ENV.LIMIT_RPS || 500);
+/** Messages one drain call receives (and then acks one by one). */
+const DRAIN_BATCH = 100;
+const WEBHOOK_TOPIC = "webhooks.github";
+
+/** Share of a scenario's requests that leave a message in a mailbox topic (each costs one ack to drain). */
+function webhookShare(scenario) {
+  const total = scenario.mix.reduce((n, item) => n + item.weight, 0);
+  return scenario.mix.filter((item) => item.route === "POST /webhooks/:provider").reduce((n, item) => n + item.weight, 0) / total;
+}
+
+/**
+ * The arrival rate: -e RATE when given, else the scenario's documented rate capped so that it,
+ * plus the acks that drain its webhooks, stays within 90% of the target's rate limit.
+ */
+export function rateFor(scenario) {
+  if (__ENV.RATE) return Number(__ENV.RATE);
+  return Math.min(scenario.rate, Math.floor((0.9 * LIMIT_RPS) / (1 + webhookShare(scenario))));
+}
+
 /** k6 options for a scenario: constant arrival rate, the seeds' thresholds tagged per route. */
 export function optionsFor(name) {
   const scenario = definitions.scenarios[name];
   if (!scenario || scenario.status !== "ready") throw new Error(`scenario ${name} is not ready`);
-  const rate = Number(__ENV.RATE || scenario.rate);
+  const rate = rateFor(scenario);
+  const duration = `${Number(__ENV.DURATION || scenario.duration_s)}s`;
+  const drains = webhookShare(scenario) > 0 && __ENV.DRAIN !== "0";
   const thresholds = { http_req_failed: [`rate<${definitions.slo.failure_rate_max}`] };
   for (const item of scenario.mix) thresholds[`http_req_duration{route:${item.route}}`] = [`p(95)<${definitions.slo.p95_ms[item.route]}`];
   return {
@@ -37,13 +62,29 @@ export function optionsFor(name) {
         executor: "constant-arrival-rate",
         rate,
         timeUnit: "1s",
-        duration: `${Number(__ENV.DURATION || scenario.duration_s)}s`,
+        duration,
         preAllocatedVUs: Math.max(10, Math.ceil(rate / 10)),
         maxVUs: Math.max(50, rate * 2),
       },
+      // A consumer, as a deployment has one: without it the topic fills at WORK_QUEUE_CAPACITY.
+      ...(drains
+        ? { drain: { executor: "constant-arrival-rate", exec: "drain", rate: Math.max(1, Math.ceil((rate * webhookShare(scenario) * 2) / DRAIN_BATCH)), timeUnit: "1s", duration, preAllocatedVUs: 2, maxVUs: 20 } }
+        : {}),
     },
     thresholds,
   };
+}
+
+/** The drain scenario: receive a batch from the webhooks' topic and ack each (token ops mailbox.recv, mailbox.ack). */
+export function drain() {
+  const res = http.post(`${BASE_URL}/mailbox/recv`, JSON.stringify({ topic: WEBHOOK_TOPIC, max_messages: DRAIN_BATCH }), {
+    headers: withToken({ "Content-Type": "application/json" }),
+    tags: { route: "drain" },
+  });
+  if (res.status !== 200) return;
+  for (const message of res.json("messages") || []) {
+    http.post(`${BASE_URL}/mailbox/ack/${message.msg_id}`, null, { headers: withToken({}), tags: { route: "drain" } });
+  }
 }
 
 /** setup(): PUT the hot objects once; returns their addresses. */
