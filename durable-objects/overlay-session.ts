@@ -56,6 +56,10 @@ const OVERLAY_OPS: readonly CapabilityOp[] = ["overlay.fetch", "overlay.publish"
 const MAX_TOPICS = 64;
 /** Buffered fetch bytes per session: this many times the largest fetchable object. */
 const FETCH_BUDGET_OBJECTS = 2;
+/** Frames a client may send behind CONFIRM before the server has read it. */
+const MAX_EARLY_FRAMES = 16;
+/** CONFIRM (and HELLO) are control requests; anything else during the handshake is early data. */
+const isControlRequest = (f: Frame) => f.appProtoId === APP.CONTROL && !!(f.flags & FLAGS.REQ);
 /** Gossip deliveries skipped in a row (per window slot) for want of credit before the subscriber may be evicted. */
 const EVICT_AFTER_SKIPS_PER_WINDOW = 4;
 
@@ -72,6 +76,8 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   #missed = new Map<string, number>();
   #seen = new Map<string, number>();
   #lastSeen = 0;
+  /** Frames received before CONFIRM, served once the session opens (memory only: a handshake never hibernates). */
+  #early: Frame[] = [];
   #work = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -116,9 +122,19 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       return this.#end(ws, state, kind === "FrameTooLarge" ? CLOSE.TOO_BIG : CLOSE.PROTOCOL, kind, kind === "FrameTooLarge" ? "frame_too_large" : "malformed_frame");
     }
     metrics.overlayFrames.inc({ dir: "rx", kind: frameKind(received) });
+    await this.#handle(ws, state, received);
+  }
+
+  /** One decoded frame, by phase; every failure ends here as a refusal or a close, never thrown. */
+  async #handle(ws: WebSocket, state: Attachment, received: Frame): Promise<void> {
     try {
       if (state.phase === "hello") return await this.#hello(ws, state, received);
-      if (state.phase === "confirm") return await this.#confirm(ws, state, received);
+      if (state.phase === "confirm") {
+        // a request sent right behind CONFIRM may be delivered before it: keep it until the
+        // session is open (or refused), as TLS keeps early data until the Finished message
+        if (!isControlRequest(received)) return this.#holdEarly(ws, received);
+        return await this.#confirm(ws, state, received);
+      }
       return await this.#dispatch(ws, state, received);
     } catch (error) {
       // the client's fault (input that does not decode, a refused handshake…): a refusal, never a
@@ -219,13 +235,21 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   }
 
   async #confirm(ws: WebSocket, state: Attachment, confirm: Frame): Promise<void> {
-    const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && (await confirmMatches(confirm.payload, state.pending));
+    // no await before the phase changes: a frame pipelined behind CONFIRM must find it settled
+    const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && confirmMatches(confirm.payload, state.pending);
     if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
     const now = Date.now();
     const open: Attachment = { ...state, phase: "open", pending: undefined, lastSeen: now };
     ws.serializeAttachment(open);
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: confirm.corrId, payload: jsonBytes({ op: "confirmed" }) }));
+    for (const early of this.#early.splice(0)) void this.#handle(ws, open, early);
     await this.#wakeAt(open, now + state.settings.limits.idle_timeout_ms);
+  }
+
+  /** Frames that arrived between READY and CONFIRM; bounded, dropped if CONFIRM is refused. */
+  #holdEarly(ws: WebSocket, received: Frame): void {
+    if (this.#early.length >= MAX_EARLY_FRAMES) return this.#reject(ws, received, 429, "peer_inflight", `at most ${MAX_EARLY_FRAMES} frames may wait for CONFIRM`);
+    this.#early.push(received);
   }
 
   /** A domain error from below: during the handshake it refuses the session, after it the request. */

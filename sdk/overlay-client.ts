@@ -35,6 +35,12 @@ export interface ConnectOptions extends ClientHandshakeOptions {
   manualCredit?: boolean;
   /** Replace the CONFIRM payload before it is sent (tests of key confirmation). */
   tamperConfirm?: (confirm: Uint8Array) => Uint8Array;
+  /**
+   * Wait for the server's answer to CONFIRM before `connectOverlay` resolves (one more round
+   * trip). Default false: the session is usable as soon as CONFIRM is sent, since the server
+   * checks CONFIRM before any frame behind it; `confirmed` settles when the answer arrives.
+   */
+  awaitConfirm?: boolean;
 }
 
 export interface GossipEvent {
@@ -111,6 +117,11 @@ export class OverlayClient {
   sessionKey!: Uint8Array;
   /** Resolves when the socket closes, with the server's code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /**
+   * Settles with the server's answer to CONFIRM: resolves when it accepted the client's key
+   * confirmation, rejects (e.g. 401 `bad_confirm`) when it refused it and closed the session.
+   */
+  confirmed: Promise<void> = Promise.resolve();
   /** Called when the server drops this session from a topic (it kept no credit for deliveries). */
   onEvicted?: (topic: string) => void;
 
@@ -140,7 +151,11 @@ export class OverlayClient {
     });
   }
 
-  /** HELLO → READY (MAC checked) → CONFIRM → confirmed. Called by `connectOverlay`. */
+  /**
+   * HELLO → READY (MAC checked) → CONFIRM. Called by `connectOverlay`. Two client round trips with
+   * the WebSocket upgrade: requests may follow CONFIRM at once (the server verifies CONFIRM before
+   * it reads anything behind it), so its answer is awaited only with `awaitConfirm`.
+   */
   async handshake(options: ConnectOptions, prepared?: ClientHandshake): Promise<void> {
     const timeout = options.handshakeTimeoutMs ?? 5_000;
     const handshake = prepared ?? (await startClientHandshake(options));
@@ -149,7 +164,9 @@ export class OverlayClient {
     this.session = established.ready;
     this.sessionKey = established.sessionKey;
     const confirm = options.tamperConfirm ? options.tamperConfirm(established.confirm) : established.confirm;
-    await this.#request(APP.CONTROL, FLAGS.REQ, confirm, timeout);
+    this.confirmed = this.#request(APP.CONTROL, FLAGS.REQ, confirm, timeout).then(() => undefined);
+    this.confirmed.catch(() => undefined); // a refusal also closes the session; never unhandled
+    if (options.awaitConfirm) await this.confirmed;
   }
 
   /** The object's bytes, streamed in chunks and checked against its BLAKE3 address. */

@@ -11,3 +11,11 @@ export function joinChunks(chunks: readonly Uint8Array[], total = chunks.reduce(
   }
   return out;
 }
+
+/** Whether two byte strings are equal, in time that depends only on their length (MACs, signatures). */
+export function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
+}

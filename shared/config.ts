@@ -207,7 +207,7 @@ export const configSchema = z.object({
   /** Overlay: frames per second a peer may send (token bucket, burst equal to the rate). */
   OVERLAY_PEER_RPS: integer(200, 1, 100_000),
   /** Overlay: data frames sent to a peer and not yet acknowledged (credit window). */
-  OVERLAY_SEND_WINDOW: integer(16, 1, 1_024),
+  OVERLAY_SEND_WINDOW: integer(32, 1, 1_024),
   /** Overlay: payload bytes per chunk frame of an object fetch. */
   OVERLAY_CHUNK_BYTES: integer(64 * KIB, 1 * KIB, 1 * MIB - 1 * KIB),
   /** Overlay: largest frame either side may send (the wire format caps it at 1 MiB). */

@@ -77,7 +77,7 @@ describe("fetch over a session", () => {
   });
 
   it("holds frames past the send window until the client gives credit", async () => {
-    const { client, log } = await openWatchedSession({ manualCredit: true });
+    const { client, log } = await openWatchedSession({ manualCredit: true }, { OVERLAY_SEND_WINDOW: "16" });
     const bytes = randomBytes(1_048_576); // START + 16 chunks = 17 frames, window 16
     const address = await stored(bytes);
     const streamed = () => log.frames.filter((f) => f.appProtoId === APP.OBJECT).length;

@@ -41,7 +41,7 @@ describe("handshake", () => {
     const client = await openSession({ pq: "hybrid" });
     expect(client.session.pq).toBe("hybrid");
     expect(client.session.version).toBe(1);
-    expect(client.session.limits).toEqual({ max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 30_000 });
+    expect(client.session.limits).toEqual({ max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 32, idle_timeout_ms: 30_000 });
     expect(client.session.key_shares.mlkem768_ct).toBeDefined();
     expect(client.sessionKey).toHaveLength(32);
     expect(await metricValue("overlay_pq_negotiations_total", { mode: "hybrid", outcome: "hybrid" })).toBe(before + 1);
@@ -115,17 +115,60 @@ describe("handshake", () => {
     socket.close(1000, "done");
   });
 
+  const wrongMac = (confirm: Uint8Array) => {
+    const mac = (parseJsonBytes(confirm) as { mac: string }).mac;
+    return new TextEncoder().encode(JSON.stringify({ op: "confirm", mac: (mac[0] === "A" ? "B" : "A") + mac.slice(1) }));
+  };
+
   it("refuses a client whose CONFIRM MAC is wrong: 401 bad_confirm, closed, counted", async () => {
     const before = await metricValue("overlay_handshake_failures_total", { reason: "bad_confirm" });
-    const error = await openSession({
-      tamperConfirm: (confirm) => {
-        const parsed = parseJsonBytes(confirm) as { mac: string };
-        const mac = parsed.mac;
-        return new TextEncoder().encode(JSON.stringify({ op: "confirm", mac: (mac[0] === "A" ? "B" : "A") + mac.slice(1) }));
-      },
-    }).catch((e) => e);
+    const error = await openSession({ tamperConfirm: wrongMac, awaitConfirm: true }).catch((e) => e);
     expect(error).toMatchObject({ status: 401, reason: "bad_confirm" });
     expect(await metricValue("overlay_handshake_failures_total", { reason: "bad_confirm" })).toBe(before + 1);
+  });
+
+  it("a session is usable right after CONFIRM is sent (two round trips); a refused CONFIRM fails what was sent behind it", async () => {
+    // the SDK's default: no wait for the answer to CONFIRM
+    const good = await openSession();
+    await expect(good.fetch(`b3:${"2".repeat(64)}`)).rejects.toMatchObject({ status: 404 });
+    await expect(good.confirmed).resolves.toBeUndefined();
+    good.close();
+
+    const bad = await openSession({ tamperConfirm: wrongMac });
+    const behind = bad.fetch(`b3:${"2".repeat(64)}`).catch((e) => e);
+    await expect(bad.confirmed).rejects.toMatchObject({ status: 401, reason: "bad_confirm" });
+    // the request behind a refused CONFIRM is never served: the session closed with the refusal
+    expect(await behind).not.toMatchObject({ status: 404 });
+    expect((await bad.closed).code).toBe(1008);
+  });
+
+  it("keeps requests that arrive before CONFIRM until it is checked: served after a good one, never after a bad one, at most 16", async () => {
+    const fetchFrame = (corr: bigint) => frame({ flags: FLAGS.REQ, appProtoId: APP.OBJECT, corrId: corr, payload: new TextEncoder().encode(`b3:${"1".repeat(64)}`) });
+    for (const good of [true, false]) {
+      const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
+      const socket = await openRawSocket();
+      const log = new FrameLog(socket);
+      socket.send(helloFrame(parseJsonBytes(client.hello), 1n));
+      await log.until(() => log.frames.length === 1);
+      const { confirm } = await client.finish(log.frames[0]!.payload);
+      // early data first (as a reordering network or a client racing ahead would deliver it)
+      for (let corr = 10n; corr < 27n; corr++) socket.send(fetchFrame(corr));
+      await log.until(() => log.frames.length === 2); // the 17th is over the bound
+      expect([Number(log.frames[1]!.corrId), log.frames[1]!.code]).toEqual([26, 429]);
+      const mac = (parseJsonBytes(confirm) as { mac: string }).mac;
+      const sent = good ? confirm : new TextEncoder().encode(JSON.stringify({ op: "confirm", mac: (mac[0] === "A" ? "B" : "A") + mac.slice(1) }));
+      socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.CONTROL, corrId: 2n, payload: sent }));
+      if (good) {
+        await log.until(() => log.frames.length === 19);
+        expect([Number(log.frames[2]!.corrId), log.frames[2]!.code]).toEqual([2, 200]);
+        expect(log.frames.slice(3).map((f) => [Number(f.corrId), f.code])).toEqual(Array.from({ length: 16 }, (_, i) => [10 + i, 404]));
+        socket.close(1000, "done");
+      } else {
+        await log.until(() => log.closed !== undefined);
+        expect(log.frames.slice(2).map((f) => [Number(f.corrId), f.code])).toEqual([[2, 401]]);
+        expect(log.closed).toMatchObject({ code: 1008 });
+      }
+    }
   });
 
   it("serves a request pipelined right behind CONFIRM, in order", async () => {

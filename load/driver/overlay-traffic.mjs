@@ -33,6 +33,7 @@ export async function overlayTraffic(scenario, baseUrl) {
         weight: item.weight,
         make: () => ({
           route: item.route,
+          handshake: item.pq,
           run: async () => {
             const session = await connect(item.pq);
             if (session.session.pq !== item.pq) throw Object.assign(new Error("negotiated another key exchange"), { reason: "wrong_pq" });
@@ -59,6 +60,8 @@ export async function overlayTraffic(scenario, baseUrl) {
 
   return {
     next: weightedPicker(entries),
+    /** A new session through the same URL (the round-trip probe times handshakes with it). */
+    connect,
     /** The engine's client: an operation's outcome as a status, or an error named by its reason. */
     client: { send: (op) => op.run().then(() => ({ status: 200 }), (error) => ({ error: error.reason ?? error.name ?? "error" })) },
     /** From now on, publishes are measured (warm-up traffic before this is not). */

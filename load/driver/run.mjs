@@ -25,11 +25,13 @@ const { values, positionals } = parseArgs({
     bundle: { type: "string" },
     inspect: { type: "string" },
     "cold-start": { type: "string", default: "3" },
+    "client-rtt": { type: "string" },
+    jitter: { type: "string" },
   },
 });
 const scenario = positionals[0];
 if (!scenario) {
-  console.error("usage: npm run load -- <scenario> [--rate N|--max] [--duration S] [--out file]");
+  console.error("usage: npm run load -- <scenario> [--rate N|--max] [--duration S] [--client-rtt MS [--jitter MS]] [--out file]");
   process.exit(2);
 }
 const vars = Object.fromEntries(values.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]));
@@ -45,6 +47,8 @@ const { report, target, client } = await runScenario({
   bundle,
   vars,
   inspectorPort: values.inspect ? Number(values.inspect) : undefined,
+  clientRttMs: values["client-rtt"] !== undefined ? Number(values["client-rtt"]) : undefined,
+  jitterMs: values.jitter !== undefined ? Number(values.jitter) : undefined,
 });
 client.close();
 await target.mf.dispose();
@@ -67,6 +71,10 @@ console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.to
 if (report.gossip) {
   const g = report.gossip;
   console.log(`gossip: ${g.delivered} of ${g.expected} deliveries arrived (${g.missing} missing, ${g.duplicated} duplicated; drain ${g.drain_ms} ms), ${Math.round(g.delivered / report.generator.elapsed_s)} deliveries/s; subscribers were told of ${g.told_missed} skipped and ${g.evictions} evictions; service counted ${g.server.delivered} written, dropped ${JSON.stringify(g.server.dropped)}`);
+}
+if (report.network) {
+  const trips = Object.entries(report.network.round_trips).map(([kind, r]) => `${kind} ${r.round_trips}`).join(", ");
+  console.log(`client network: RTT ${report.network.client_rtt_ms} ms, jitter ${report.network.jitter_ms} ms (latency proxy); round trips per request: ${trips}`);
 }
 if (report.cold_start) console.log(`cold start (process launch → first /readyz 200): median ${report.cold_start.ready_ms.median} ms over ${report.cold_start.runs} runs; first request ${report.cold_start.first_request_ms.median} ms; bundle ${report.bundle.raw_bytes} B raw / ${report.bundle.gzip_bytes} B gzip`);
 if (report.ceiling) console.log(`hello-world ceiling ${report.ceiling.rps} req/s → ratio ${report.ceiling.ratio}`);

@@ -12,6 +12,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { equalInConstantTime } from "../bytes";
 
 const FIELD_EOS = 0;
 const FIELD_LOCATION = 1;
@@ -48,13 +49,6 @@ export function createMacaroon(rootKey: Uint8Array, identifier: Uint8Array, loca
 /** A new macaroon with one more first-party caveat; the signature chains on. */
 export function addFirstPartyCaveat(macaroon: Macaroon, condition: Uint8Array): Macaroon {
   return { ...macaroon, caveats: [...macaroon.caveats, { identifier: condition }], signature: hmac(sha256, macaroon.signature, condition) };
-}
-
-function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
 }
 
 /** Whether a first-party-only macaroon's signature chain starts from `derived` (derivedKey(root key)). */

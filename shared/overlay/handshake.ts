@@ -7,7 +7,9 @@
  */
 import { decodeBase64, encodeBase64 } from "../base64";
 import { HandshakeError } from "../domain-errors";
-import { joinChunks } from "../bytes";
+import { equalInConstantTime, joinChunks } from "../bytes";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 as sha256Sync } from "@noble/hashes/sha2.js";
 import { confirmSchema, helloSchema, jsonBytes, parseJsonBytes, readySchema, SESSION_PROTOCOL_VERSION, type Hello, type PqMode, type PqOffer, type Ready, type SessionLimits } from "./protocol";
 
 /**
@@ -243,13 +245,21 @@ export async function acceptHello(helloPayload: Uint8Array, options: ServerHands
   return { ready, pq, limits: readyMessage.limits, pending: { transcript: encodeBase64(transcript), clientConfirmKey: encodeBase64(keys.clientConfirmKey) } };
 }
 
-/** Whether a CONFIRM payload carries the client's MAC over this transcript. */
-export async function confirmMatches(payload: Uint8Array, pending: PendingConfirm): Promise<boolean> {
+/**
+ * Whether a CONFIRM payload carries the client's MAC over this transcript. Synchronous on purpose:
+ * a client may send requests right behind CONFIRM, and the session must be open (or refused)
+ * before the next frame's handler runs; an await here would let that frame in while CONFIRM is
+ * still being checked.
+ */
+export function confirmMatches(payload: Uint8Array, pending: PendingConfirm): boolean {
   let parsed;
+  let given: Uint8Array;
   try {
     parsed = confirmSchema.parse(parseJsonBytes(payload));
+    given = decodeBase64(parsed.mac);
   } catch {
     return false;
   }
-  return macMatches(decodeBase64(pending.clientConfirmKey), "client finished", decodeBase64(pending.transcript), parsed.mac);
+  const expected = hmac(sha256Sync, decodeBase64(pending.clientConfirmKey), joinChunks([text.encode("client finished"), decodeBase64(pending.transcript)]));
+  return equalInConstantTime(given, expected);
 }

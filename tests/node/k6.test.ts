@@ -22,14 +22,14 @@ beforeAll(() => {
 describe("k6 against a target with default limits", () => {
   it("the drain scenario receives the webhooks' topic and acks what it got, with the token", async () => {
     const script = await import(join(k6Dir, "mixed.js"));
-    const drain = script.options.scenarios.drain;
-    expect(drain.exec).toBe("drain");
+    expect(script.options.scenarios.drain.exec).toBe("drain");
     expect(typeof script.drain).toBe("function");
     sent.length = 0;
     script.drain();
-    expect(sent[0].url).toBe("http://127.0.0.1:8787/mailbox/recv");
-    expect(JSON.parse(sent[0].body as string)).toEqual({ topic: "webhooks.github", max_messages: 100 });
-    expect(sent[0].params.headers.Authorization).toBe("Bearer k6-test-token");
+    const [recv] = sent;
+    expect(recv?.url).toBe("http://127.0.0.1:8787/mailbox/recv");
+    expect(JSON.parse(recv?.body as string)).toEqual({ topic: "webhooks.github", max_messages: 100 });
+    expect(recv?.params.headers.Authorization).toBe("Bearer k6-test-token");
   });
 
   it("-e RATE overrides the capped default", async () => {
