@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createProgress } from "../../scripts/progress.mjs";
 import { measureColdStart } from "./cold-start.mjs";
-import { measureCeiling, runScenario } from "./load.mjs";
+import { loadDefinitions, measureCeiling, runScenario } from "./load.mjs";
 import { renderHtml } from "./report-html.mjs";
 import { ROOT, bundleSize, bundleWorker } from "./targets.mjs";
 
@@ -62,7 +62,7 @@ const out = values.out ?? join(ROOT, "load/reports", `${scenario}-${report.start
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify(report, null, 2));
 const html = out.replace(/\.json$/, "") + ".html";
-writeFileSync(html, renderHtml(report));
+writeFileSync(html, renderHtml(report, { sloP95Ms: loadDefinitions().slo.p95_ms }));
 
 const missed = (report.slo?.checks ?? [report.server.rss_ceiling]).filter((c) => !c.ok);
 progress.done(`${report.totals.requests} requests at ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, worst p95 ${Math.max(0, ...report.routes.map((r) => r.p95_ms))} ms, ${missed.length ? `MISS ${missed.map((c) => c.what).join(", ")}` : report.slo ? "SLO met" : "RSS ceiling ok"}`);
