@@ -108,7 +108,8 @@ function lineChart({ id, title, width = 600, height = 300, x, y, series, lines =
     .join("");
   const blocks = stackLabels(
     lines.map((l) => ({ line: l, top: sy(l.value) - FONT / 2 - 2, height: FONT + 3 + (l.detail?.length ?? 0) * FONT })),
-    height - 4,
+    // beside the plot, not down among the x axis's labels
+    bottom + 4,
   );
   const refs = blocks
     .map(({ line: l, top: labelTop, height: h }) => {

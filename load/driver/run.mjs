@@ -65,7 +65,7 @@ const html = out.replace(/\.json$/, "") + ".html";
 writeFileSync(html, renderHtml(report, { sloP95Ms: loadDefinitions().slo.p95_ms }));
 
 const missed = (report.slo?.checks ?? [report.server.rss_ceiling]).filter((c) => !c.ok);
-progress.done(`${report.totals.requests} requests at ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, worst p95 ${Math.max(0, ...report.routes.map((r) => r.p95_ms))} ms, ${missed.length ? `MISS ${missed.map((c) => c.what).join(", ")}` : report.slo ? "SLO met" : "RSS ceiling ok"}`);
+progress.done(`${report.totals.requests} requests at ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, worst p95 ${Math.round(Math.max(0, ...report.routes.map((r) => r.p95_ms)))} ms, ${missed.length ? `MISS ${missed.map((c) => c.what).join(", ")}` : report.slo ? "SLO met" : "RSS ceiling ok"}`);
 console.log(`\n${report.scenario} — ${report.mode}, ${report.duration_s} s, commit ${report.commit}`);
 console.table(report.routes.map(({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate }) => ({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate })));
 console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s (generator ${report.generator.cpu_seconds} s)`);
