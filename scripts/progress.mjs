@@ -65,6 +65,8 @@ export function createProgress(label, { stream = process.stderr, env = process.e
       if (bar) {
         stream.write("\r\x1b[2K");
         console.log(line);
+        // cli-progress redraws only a changed line: forget the last one so the bar comes back now
+        bar.lastDrawnString = "";
         bar.render();
       } else {
         console.log(line);

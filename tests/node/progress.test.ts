@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 // @ts-expect-error: plain JS module of the scripts
 import { createProgress, progressWanted } from "../../scripts/progress.mjs";
 // @ts-expect-error: plain JS module of the load harness
@@ -64,13 +64,20 @@ describe("the progress module", () => {
     const phase = progress.phase("work", 4, "items");
     phase.increment(1, "first");
     phase.update(3, "third");
+    // a line for stdout clears the bar's line, and the bar is drawn again under it
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    const before = out.text().length;
+    progress.log("a line of the tool's own output");
+    expect(printed).toHaveBeenCalledWith("a line of the tool's own output");
+    printed.mockRestore();
+    expect(out.text().slice(before)).toMatch(/^\r\x1b\[2K[\s\S]*demo: work \[.*\] 3\/4 items/);
     progress.done("4 items, all fine");
     const text = out.text();
     expect(text).toMatch(ESCAPE);
     expect(text).toContain("demo: work [");
     expect(text).toMatch(/\d\/4 items/);
     // the last line is the summary, after the bar's line was cleared
-    expect(text.split("\n").filter(Boolean).at(-1)!.replace(/^.*\x1b\[2K/, "")).toMatch(SUMMARY("demo", "4 items, all fine"));
+    expect(text.split("\n").filter(Boolean).at(-1)!.replace(/^[\s\S]*\x1b\[2K/, "")).toMatch(SUMMARY("demo", "4 items, all fine"));
   });
 
   for (const [what, tty, env] of [
