@@ -5,7 +5,8 @@
  * a command: a command added to the README without one, or changed so no check matches it, fails.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,7 +96,9 @@ interface Step {
 async function runAsWritten(commands: string[], port: number, timeoutMs: number): Promise<Step[]> {
   const mark = (i: number) => `printf '\\n@@ron-step ${i}\\n'; printf '\\n@@ron-step ${i}\\n' >&2`;
   const script = commands.map((command, i) => `${mark(i)}\n${command}\nprintf '\\n@@ron-rc %d\\n' $?`).join("\n") + "\n";
-  const bash = spawn("bash", ["-c", script], { cwd: root, env: readerEnv(port), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // the commands' temporary files (mktemp) go to a directory of this run, removed after it
+  const scratch = mkdtempSync(join(tmpdir(), "ron-try-it-"));
+  const bash = spawn("bash", ["-c", script], { cwd: root, env: { ...readerEnv(port), TMPDIR: scratch }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   bash.stdout!.on("data", (chunk) => (stdout += chunk));
@@ -106,6 +109,8 @@ async function runAsWritten(commands: string[], port: number, timeoutMs: number)
   } finally {
     clearTimeout(timer);
     await stopGroup(bash);
+    scratchFiles = readdirSync(scratch);
+    rmSync(scratch, { recursive: true, force: true });
   }
   const pieces = (text: string) => text.split(/\n@@ron-step \d+\n/).slice(1);
   const outs = pieces(stdout);
@@ -223,6 +228,8 @@ const commands = tryItCommands(readmeText);
 let service: ChildProcess | undefined;
 let port = 0;
 let steps: Step[] = [];
+/** What the commands left in their temporary directory (the gossip example's subscriber log). */
+let scratchFiles: string[] = [];
 
 beforeAll(async () => {
   port = await freePort();
@@ -260,6 +267,10 @@ describe("README Try it", () => {
     expect(unmatched).toEqual([]);
     const unused = checks.filter((c) => !commands.some((command) => c.command.test(command))).map((c) => String(c.command));
     expect(unused).toEqual([]);
+  });
+
+  it("keeps its temporary files where the run can remove them", () => {
+    expect(scratchFiles).toHaveLength(1);
   });
 
   it("every command runs as written (exit 0) and answers as the README says", () => {
