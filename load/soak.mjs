@@ -19,6 +19,7 @@ import { overlayTraffic } from "./driver/overlay-traffic.mjs";
 import { RouteStats, isSuccess, round, totals } from "./driver/stats.mjs";
 import { ROOT, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
 import { WEBHOOK_SECRET, requestFactory } from "./driver/traffic.mjs";
+import { createProgress, every } from "../scripts/progress.mjs";
 
 const SCENARIOS = ["mixed", "edge", "overlay"];
 // the drill's limiter: every client (x-load-client) has its own bucket of this size; steady
@@ -52,6 +53,7 @@ const intervals = Math.max(1, Math.round((minutes * 60) / intervalS));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const definitions = loadDefinitions();
+const progress = createProgress("soak");
 const bundle = values.bundle ?? bundleWorker({ outDir: join(ROOT, "load/.build/micronode") });
 const { $comment: _why, ...targetVars } = definitions.target_vars;
 const vars = { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...targetVars, RATE_LIMIT_KEY: `header:${CLIENT_HEADER}`, RATE_LIMIT_RPS: String(BUCKET_RPS), RATE_LIMIT_BURST: String(BUCKET_BURST) };
@@ -108,7 +110,9 @@ try {
   const rates = {};
   const capacity = {};
   const overrides = Object.fromEntries((values.rate ?? "").split(",").filter(Boolean).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+  const probing = progress.phase("capacity probes", SCENARIOS.length, "scenarios");
   for (const name of SCENARIOS) {
+    probing.increment(0, name);
     const lane = lanes[name];
     if (overrides[name] !== undefined) {
       rates[name] = overrides[name];
@@ -121,15 +125,19 @@ try {
     capacity[name] = round(ok / probe.elapsedS, 1);
     // together the three fill rateFactor of the machine: each gets its share of its own capacity
     rates[name] = Math.max(1, Math.round((capacity[name] * rateFactor) / SCENARIOS.length));
+    probing.increment(1, `${name} ${capacity[name]}/s`);
   }
   for (const name of SCENARIOS) lanes[name].setRate(rates[name]);
-  console.log(`soak: ${intervals} × ${intervalS} s; capacity ${JSON.stringify(capacity)} → rates ${JSON.stringify(rates)} per s`);
+  progress.log(`soak: ${intervals} × ${intervalS} s; capacity ${JSON.stringify(capacity)} → rates ${JSON.stringify(rates)} per s`);
   await sleep(1500); // probe queues drain, probe buckets refill
   for (const lane of Object.values(lanes)) await lane.overlay?.begin();
 
   const all = new Map(); // route → RouteStats over the whole soak
   const table = [];
   const drills = [];
+  const soaking = progress.phase("soaking", intervals * intervalS, "s");
+  let lastInterval = "";
+  const stopBar = every(500, (s) => soaking.update(Math.floor(s), lastInterval));
   for (let i = 0; i < intervals; i++) {
     const stats = new Map();
     const record = (route, result, ms, second) => {
@@ -161,8 +169,11 @@ try {
       p95_ms: Object.fromEntries(routes.map((r) => [r.route, r.p95_ms])),
     };
     table.push(row);
-    console.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
+    lastInterval = `#${row.interval}: ${row.failures} failed, RSS ${row.rss_mib} MiB`;
+    progress.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
   }
+  stopBar();
+  progress.phase("draining", 1).update(0);
   for (const lane of Object.values(lanes)) {
     if (lane.overlay) {
       lanes.gossip = await lane.overlay.finish((route, result, ms, second) => {
@@ -209,6 +220,8 @@ try {
   const out = values.out ?? join(ROOT, "load/reports", `soak-${startedAt.replace(/[:.]/g, "-")}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2));
+  const misses = checks.filter((c) => !c.ok).map((c) => c.what);
+  progress.done(`${intervals} intervals, ${total.requests} requests, error budget spent ${round(budget.spent * 100, 1)}%, RSS slope ${slope} MiB/min, ${drills.length} drill${drills.length === 1 ? "" : "s"}, ${misses.length ? `MISS ${misses.join(", ")}` : "all checks ok"}`);
   console.table(table.map(({ p95_ms, failed_as: _f, ...row }) => ({ ...row, ...p95_ms })));
   console.log(`RSS slope ${slope} MiB/min (first ${report.rss.first_mib}, last ${report.rss.last_mib}, max ${round(rssMax / 1048576, 1)} MiB); error budget spent ${round(budget.spent * 100, 1)}% (${budget.failures} of ${budget.requests}); load average ${report.load_average.join(" ")}`);
   for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"} ${c.what}: ${c.actual} (limit ${c.limit})`);

@@ -3,12 +3,19 @@
 // Puts a file in place as an edge asset: PUT <base>/edge/assets/<path> (default base RON_URL, else
 // http://127.0.0.1:${PORT:-8787}, a local `npm start`; give a deployed worker's URL to publish there).
 // Sends the capability token in RON_TOKEN, else the dev token `npm start` wrote (.ron/dev-token);
-// it needs op `edge.put` for the path. Prints the JSON answer.
+// it needs op `edge.put` for the path. Prints the JSON answer; a one-line summary on stderr, and
+// for a large file (≥ 4 MiB) a progress bar of the upload while stderr is a terminal.
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { baseUrl, devToken, fetchOrExit } from "./local-dev.mjs";
+import { createProgress } from "./progress.mjs";
+
+/** From this size an upload takes long enough (remote, or a slow link) to be worth a bar. */
+const LARGE_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = 256 * 1024;
+const mib = (n) => `${(n / 1048576).toFixed(n < 1048576 ? 3 : 1)} MiB`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,10 +37,28 @@ if (values.gzip) {
   headers["content-encoding"] = "gzip";
 }
 const target = `${values.url.replace(/\/$/, "")}/edge/assets/${path.split("/").map(encodeURIComponent).join("/")}`;
-const response = await fetchOrExit(target, { method: "PUT", body, headers });
+const progress = createProgress("publish");
+const init = { method: "PUT", body, headers };
+if (progress.enabled && body.length >= LARGE_BYTES) {
+  // stream the body so the bar follows the bytes as the connection takes them
+  const bar = progress.phase(path, Math.ceil(body.length / CHUNK_BYTES), "chunks of 256 KiB");
+  let offset = 0;
+  init.body = new ReadableStream({
+    pull(controller) {
+      if (offset >= body.length) return controller.close();
+      controller.enqueue(body.subarray(offset, offset + CHUNK_BYTES));
+      offset += CHUNK_BYTES;
+      bar.increment(1, `${mib(Math.min(offset, body.length))} of ${mib(body.length)}`);
+    },
+  });
+  init.duplex = "half";
+  headers["content-length"] = String(body.length);
+}
+const response = await fetchOrExit(target, init);
 const text = await response.text();
 console.log(text);
 if (!response.ok) {
   console.error(`publish failed: ${response.status} ${target}`);
   process.exit(1);
 }
+progress.done(`${path}: ${mib(body.length)}${values.gzip ? ` gzip (${mib(bytes.length)} raw)` : ""} → ${response.status}`);

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { machineInfo, gitCommit } from "../driver/load.mjs";
 import { round } from "../driver/stats.mjs";
 import { ROOT, bundleWorker, serve } from "../driver/targets.mjs";
+import { createProgress } from "../../scripts/progress.mjs";
 
 // --rounds N runs the whole plan N times, case after case (interleaved, so load from other work on
 // the machine falls on every case alike), and reports each case's median ns/op with its range
@@ -62,12 +63,16 @@ const bundle = bundleWorker({ config: "load/bench/wrangler.toml", outDir: join(R
 const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRoot: dirname(bundle), modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
 const results = [];
 const rounds = Math.max(1, Number(values.rounds) || 1);
+const progress = createProgress("bench");
+const chosen = plan.filter(([name]) => !only || only.has(name));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const samples = new Map(); // "name size" → ns/op per round
+  const bar = progress.phase("cases", rounds * chosen.reduce((n, [, sizes]) => n + sizes.length, 0), "cases");
   for (let roundNo = 0; roundNo < rounds; roundNo++) {
-    for (const [name, sizes] of plan.filter(([name]) => !only || only.has(name))) {
+    for (const [name, sizes] of chosen) {
       for (const size of sizes) {
+        bar.increment(0, `round ${roundNo + 1}: ${name} ${size}`);
         const response = await fetch(`${target.url}/bench/${name}?size=${size}&ms=${values.ms}`);
         const r = await response.json();
         if (!response.ok) throw new Error(JSON.stringify(r));
@@ -76,6 +81,7 @@ try {
         const sample = samples.get(key);
         sample.ns.push(r.ns_per_op);
         sample.iterations += r.iterations;
+        bar.increment(1, `round ${roundNo + 1}: ${name} ${size}`);
       }
     }
   }
@@ -108,4 +114,5 @@ const report = { kind: "bench", started_at: new Date().toISOString(), commit: gi
 const out = values.out ?? join(ROOT, "load/reports", `bench-${report.started_at.replace(/[:.]/g, "-")}.json`);
 execFileSync("mkdir", ["-p", join(ROOT, "load/reports")]);
 writeFileSync(out, JSON.stringify(report, null, 2));
+progress.done(`${results.length} cases × ${rounds} round${rounds === 1 ? "" : "s"}${Number.isFinite(handshake.full_overhead_pct) ? `, hybrid handshake +${handshake.full_overhead_pct}%` : ""}, report ${out}`);
 console.log(`report: ${out}`);

@@ -48,10 +48,14 @@ async function oneRun(bundle) {
   }
 }
 
-/** `runs` cold starts of `bundle`; medians and ranges. */
-export async function measureColdStart(bundle, runs = 7) {
+/** `runs` cold starts of `bundle`; medians and ranges. `progress` (scripts/progress.mjs) counts the runs. */
+export async function measureColdStart(bundle, runs = 7, progress) {
   const results = [];
-  for (let i = 0; i < runs; i++) results.push(await oneRun(bundle));
+  const bar = progress?.phase("cold starts", runs, "runs");
+  for (let i = 0; i < runs; i++) {
+    results.push(await oneRun(bundle));
+    bar?.increment(1, `last ready ${Math.round(results.at(-1).ready_ms)} ms`);
+  }
   const stat = (key) => ({ median: round(median(results.map((r) => r[key]))), min: round(Math.min(...results.map((r) => r[key]))), max: round(Math.max(...results.map((r) => r[key]))) });
   return {
     runs,

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { closedLoop, createClient, openLoop } from "./engine.mjs";
-import { RouteStats, totals, round } from "./stats.mjs";
+import { every } from "../../scripts/progress.mjs";
+import { RouteStats, isSuccess, totals, round } from "./stats.mjs";
 import { ROOT, authHeaders, cpuSeconds, helloOptions, micronodeOptions, rssBytes, serve } from "./targets.mjs";
 import { overlayTraffic } from "./overlay-traffic.mjs";
 import { startLatencyProxy } from "./latency-proxy.mjs";
@@ -103,6 +104,7 @@ export function sloChecks(definitions, routeSummaries, total, rssMaxBytes, netwo
  * @param {number} [o.jitterMs]     its jitter (each one-way delay varies by up to ±jitter/2)
  * @param {(target: {mf: object, url: string, pid: number|null}) => Promise<void>|void} [o.onMeasure]
  *   called after the warm-up, just before the measured run (npm run profile starts its profile here)
+ * @param {ReturnType<import("../../scripts/progress.mjs").createProgress>} [o.progress]  shows the measured run's seconds
  */
 export async function runScenario(o) {
   const definitions = loadDefinitions(o.root);
@@ -139,7 +141,11 @@ export async function runScenario(o) {
     await overlay?.begin();
 
     const stats = new Map();
+    let answered = 0;
+    let failed = 0;
     const record = (route, result, latencyMs, second) => {
+      answered++;
+      if (result.error || !isSuccess(result.status)) failed++;
       let s = stats.get(route);
       if (!s) stats.set(route, (s = new RouteStats(route)));
       if (result.error) s.recordError(result.error, latencyMs, second);
@@ -148,9 +154,9 @@ export async function runScenario(o) {
     await o.onMeasure?.(target);
     const cpuBefore = cpuSeconds(target.pid);
     const generatorCpuBefore = process.cpuUsage();
-    const run = o.max
-      ? await closedLoop({ client: sender, next, connections, durationS, record })
-      : await openLoop({ client: sender, next, rate, durationS, record });
+    const bar = o.progress?.phase(`${o.scenario} ${o.max ? `max ×${connections}` : `${rate}/s`}`, durationS, "s");
+    const stopBar = bar ? every(250, (s) => bar.update(Math.floor(s), `${answered} answered, ${failed} failed`)) : () => {};
+    const run = await (o.max ? closedLoop({ client: sender, next, connections, durationS, record }) : openLoop({ client: sender, next, rate, durationS, record })).finally(stopBar);
     const gossip = (await overlay?.finish(record)) ?? null;
     if (network) network.round_trips = overlay ? await probeOverlayRoundTrips(proxy, overlay) : await probeHttpRoundTrips(proxy, next);
     overlay?.close();
@@ -196,14 +202,16 @@ export async function runScenario(o) {
 }
 
 /** Maximum throughput of the hello-world worker on the same runtime: the ceiling. */
-export async function measureCeiling({ durationS = 5, connections = 32 } = {}) {
+export async function measureCeiling({ durationS = 5, connections = 32, progress } = {}) {
   const hello = await serve(helloOptions());
   const client = createClient(hello.url, connections);
   const next = () => ({ route: "GET /", method: "GET", path: "/", headers: {} });
   try {
     await closedLoop({ client, next, connections, durationS: 1, record: () => {} });
     const stats = new RouteStats("GET /");
-    const run = await closedLoop({ client, next, connections, durationS, record: (_r, result, ms, second) => stats.record(ms, result.status ?? "error", second) });
+    const bar = progress?.phase("hello-world ceiling", durationS, "s");
+    const stopBar = bar ? every(250, (s) => bar.update(Math.floor(s))) : () => {};
+    const run = await closedLoop({ client, next, connections, durationS, record: (_r, result, ms, second) => stats.record(ms, result.status ?? "error", second) }).finally(stopBar);
     const summary = stats.summary(run.elapsedS);
     return { rps: summary.rps, p50_ms: summary.p50_ms, p95_ms: summary.p95_ms, connections, duration_s: durationS };
   } finally {

@@ -7,8 +7,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { createProgress } from "../../scripts/progress.mjs";
 import { measureColdStart } from "./cold-start.mjs";
-import { measureCeiling, runScenario } from "./load.mjs";
+import { loadDefinitions, measureCeiling, p95LimitOf, runScenario } from "./load.mjs";
 import { renderHtml } from "./report-html.mjs";
 import { ROOT, bundleSize, bundleWorker } from "./targets.mjs";
 
@@ -36,6 +37,7 @@ if (!scenario) {
 }
 const vars = Object.fromEntries(values.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]));
 
+const progress = createProgress(`load ${scenario}`);
 const buildDir = join(ROOT, "load/.build/micronode");
 const bundle = values.bundle ?? bundleWorker({ outDir: buildDir });
 const { report, target, client } = await runScenario({
@@ -49,13 +51,14 @@ const { report, target, client } = await runScenario({
   inspectorPort: values.inspect ? Number(values.inspect) : undefined,
   clientRttMs: values["client-rtt"] !== undefined ? Number(values["client-rtt"]) : undefined,
   jitterMs: values.jitter !== undefined ? Number(values.jitter) : undefined,
+  progress,
 });
 client.close();
 await target.mf.dispose();
 report.bundle = bundleSize(dirname(bundle));
-if (Number(values["cold-start"]) > 0) report.cold_start = await measureColdStart(bundle, Number(values["cold-start"]));
+if (Number(values["cold-start"]) > 0) report.cold_start = await measureColdStart(bundle, Number(values["cold-start"]), progress);
 if (!values["no-ceiling"]) {
-  report.ceiling = await measureCeiling({ durationS: Math.min(report.duration_s, 10), connections: values.max ? (Number(values.connections) || 32) : 32 });
+  report.ceiling = await measureCeiling({ durationS: Math.min(report.duration_s, 10), connections: values.max ? (Number(values.connections) || 32) : 32, progress });
   report.ceiling.ratio = Math.round((report.totals.achieved_rps / report.ceiling.rps) * 1000) / 1000;
 }
 
@@ -63,8 +66,13 @@ const out = values.out ?? join(ROOT, "load/reports", `${scenario}-${report.start
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify(report, null, 2));
 const html = out.replace(/\.json$/, "") + ".html";
-writeFileSync(html, renderHtml(report));
+// the SLO lines drawn are the limits the run was judged by (inter-region ones with --client-rtt)
+const definitions = loadDefinitions();
+const sloP95Ms = Object.fromEntries(Object.keys(definitions.slo.p95_ms).map((route) => [route, p95LimitOf(definitions, route, report.network ?? null)]));
+writeFileSync(html, renderHtml(report, { sloP95Ms }));
 
+const missed = (report.slo?.checks ?? [report.server.rss_ceiling]).filter((c) => !c.ok);
+progress.done(`${report.totals.requests} requests at ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, worst p95 ${Math.round(Math.max(0, ...report.routes.map((r) => r.p95_ms)))} ms, ${missed.length ? `MISS ${missed.map((c) => c.what).join(", ")}` : report.slo ? "SLO met" : "RSS ceiling ok"}`);
 console.log(`\n${report.scenario} — ${report.mode}, ${report.duration_s} s, commit ${report.commit}`);
 console.table(report.routes.map(({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate }) => ({ route, requests, rps, p50_ms, p95_ms, p99_ms, max_ms, failure_rate, shed_rate })));
 console.log(`achieved ${report.totals.achieved_rps} req/s, failures ${(report.totals.failure_rate * 100).toFixed(3)}%, workerd RSS max ${(report.server.rss_max_bytes / 1048576).toFixed(1)} MiB, CPU ${report.server.cpu_seconds} s (generator ${report.generator.cpu_seconds} s)`);

@@ -4,6 +4,13 @@ import hdr from "hdr-histogram-js";
 
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
 
+/**
+ * A percentile of `histogram` in ms, never above its recorded maximum: HDR answers a percentile with
+ * the highest value of its bucket (up to 0.1% above what was recorded), while `maxValue` is exact,
+ * so an unclamped p99 or p100 could read above the max.
+ */
+export const percentileMs = (histogram, p) => Math.min(histogram.getValueAtPercentile(p), histogram.maxValue) / 1000;
+
 export class RouteStats {
   constructor(route) {
     this.route = route;
@@ -30,7 +37,7 @@ export class RouteStats {
   }
 
   summary(durationS) {
-    const ms = (p) => this.histogram.getValueAtPercentile(p) / 1000;
+    const ms = (p) => percentileMs(this.histogram, p);
     const ok = Object.entries(this.statuses).reduce((n, [s, c]) => (isSuccess(s) ? n + c : n), 0);
     const shed = (this.statuses["429"] ?? 0) + (this.statuses["503"] ?? 0);
     return {
@@ -49,7 +56,7 @@ export class RouteStats {
       errors: this.errors,
       timeline: [...this.timeline.entries()]
         .sort(([a], [b]) => a - b)
-        .map(([second, h]) => ({ second, count: h.totalCount, p50_ms: round(h.getValueAtPercentile(50) / 1000), p95_ms: round(h.getValueAtPercentile(95) / 1000), p99_ms: round(h.getValueAtPercentile(99) / 1000) })),
+        .map(([second, h]) => ({ second, count: h.totalCount, p50_ms: round(percentileMs(h, 50)), p95_ms: round(percentileMs(h, 95)), p99_ms: round(percentileMs(h, 99)), max_ms: round(h.maxValue / 1000) })),
       percentiles: [50, 75, 90, 95, 99, 99.9, 100].map((p) => ({ p, ms: round(ms(p)) })),
     };
   }

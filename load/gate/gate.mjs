@@ -16,6 +16,7 @@ import { measureColdStart } from "../driver/cold-start.mjs";
 import { loadDefinitions, machineInfo, runScenario } from "../driver/load.mjs";
 import { ROOT, bundleWorker } from "../driver/targets.mjs";
 import { compareRuns } from "./compare.mjs";
+import { createProgress } from "../../scripts/progress.mjs";
 
 const { values } = parseArgs({ options: { base: { type: "string" }, head: { type: "string" }, "no-baseline": { type: "boolean", default: false }, baseline: { type: "string", default: "local-2core" }, rounds: { type: "string" }, out: { type: "string" } } });
 const stored = values["no-baseline"] ? null : JSON.parse(readFileSync(join(ROOT, "load/baselines", `${values.baseline}.json`), "utf8"));
@@ -28,6 +29,10 @@ const gate = loadDefinitions().gate;
 const rounds = Number(values.rounds ?? gate.rounds);
 const scratch = mkdtempSync(join(tmpdir(), "ron-gate-"));
 const worktrees = [];
+const progress = createProgress("perf gate");
+/** The bar of measuring steps (each scenario, the throughput pass and the cold starts of one side in one round). */
+let steps = { increment() {} };
+const stepsPerSide = gate.latency.scenarios.length + 2;
 
 /** A checkout of `ref` with dependencies: node_modules shared when the lock file is the same. */
 function checkout(ref, label) {
@@ -54,7 +59,8 @@ function build(root, label) {
   return { label, root, commit: dirty ? `${commit}+changes` : commit, bundle };
 }
 
-async function measure(side) {
+async function measure(side, round) {
+  const step = (what) => steps.increment(1, `round ${round} ${side.label}: ${what}`);
   const p95 = {};
   const cpu = {};
   const shed = {};
@@ -66,9 +72,11 @@ async function measure(side) {
       latency = await runScenario({ scenario: spec.scenario, rate: spec.rate, durationS: spec.duration_s, bundle: side.bundle });
     } catch (error) {
       // an older build without this service (edge, overlay) is compared on what it has
-      console.log(`${side.label}: scenario ${spec.scenario} not measured (${String(error.message).slice(0, 120)})`);
+      progress.log(`${side.label}: scenario ${spec.scenario} not measured (${String(error.message).slice(0, 120)})`);
+      step(`${spec.scenario} not measured`);
       continue;
     }
+    step(spec.scenario);
     latency.client.close();
     await latency.target.mf.dispose();
     const { report } = latency;
@@ -82,7 +90,9 @@ async function measure(side) {
   const throughput = await runScenario({ scenario: gate.throughput.scenario, max: true, connections: gate.throughput.connections, durationS: gate.throughput.duration_s, bundle: side.bundle });
   throughput.client.close();
   await throughput.target.mf.dispose();
+  step("throughput");
   const cold = await measureColdStart(side.bundle, gate.cold_start_runs);
+  step("cold start");
   return {
     p95_ms: p95,
     cpu_ms_per_request: cpu,
@@ -113,11 +123,12 @@ try {
   const against = [base && `base ${values.base} (${base.commit})`, stored && `stored baseline ${values.baseline} (${stored.commit}, measured ${stored.measured_at.slice(0, 10)})`].filter(Boolean).join(" and ");
   console.log(`perf gate: head ${values.head ?? "working tree"} (${head.commit}) against ${against}, ${rounds} interleaved rounds`);
   const runs = Object.fromEntries(sides.map((s) => [s.label, []]));
+  steps = progress.phase("measuring", rounds * sides.length * stepsPerSide, "steps");
   for (let round = 1; round <= rounds; round++) {
     for (const side of sides) {
-      const result = await measure(side);
+      const result = await measure(side, round);
       runs[side.label].push(result);
-      console.log(`round ${round} ${side.label}: throughput ${result.throughput_rps} req/s, CPU ms/request ${JSON.stringify(result.cpu_ms_per_request)}, RSS ${(result.rss_max_bytes / 1048576).toFixed(1)} MiB, cold start ${result.cold_start_ms} ms`);
+      progress.log(`round ${round} ${side.label}: throughput ${result.throughput_rps} req/s, CPU ms/request ${JSON.stringify(result.cpu_ms_per_request)}, RSS ${(result.rss_max_bytes / 1048576).toFixed(1)} MiB, cold start ${result.cold_start_ms} ms`);
     }
   }
   const verdicts = {};
@@ -126,6 +137,7 @@ try {
   if (verdicts.base) printVerdict(`against base ${values.base}`, verdicts.base);
   if (verdicts.baseline) printVerdict(`against the stored baseline (${stored.commit})`, verdicts.baseline);
   const verdict = { ok: Object.values(verdicts).every((v) => v.ok) };
+  progress.done(`${verdict.ok ? "PASS" : "FAIL"}: head ${head.commit} against ${against}, ${rounds} rounds${Object.values(verdicts).some((v) => !v.ok) ? `; failed: ${Object.values(verdicts).flatMap((v) => v.checks.filter((c) => !c.ok).map((c) => c.metric)).join(", ")}` : ""}`);
   console.log(verdict.ok ? "perf gate: PASS" : "perf gate: FAIL");
   const report = { kind: "perf-gate", started_at: new Date().toISOString(), machine: machineInfo(), base: base && { ref: values.base, commit: base.commit }, baseline: stored && { profile: values.baseline, commit: stored.commit }, head: { ref: values.head ?? "working tree", commit: head.commit }, gate, runs, verdicts };
   const out = values.out ?? join(ROOT, "load/reports", `gate-${report.started_at.replace(/[:.]/g, "-")}.json`);

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +51,19 @@ describe("the SDK outside workerd", () => {
       }
       expect(ack).toMatchObject({ duplicate: false, subscribers: 1 });
       expect(await subscriber).toEqual([{ subscribed: "cli.test" }, { topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
+    });
+
+    it("docs/SDK.md's gossip example (two sessions) runs on this Node with the command the page gives, and prints what its comments say", async () => {
+      const example = readFileSync(join(root, "sdk/examples/gossip.ts"), "utf8");
+      const doc = readFileSync(join(root, "docs/SDK.md"), "utf8");
+      // the page shows the file as it is, and says how to run it
+      expect(doc).toContain("```ts\n" + example + "```");
+      expect(doc).toContain("npm run -s ts -- sdk/examples/gossip.ts");
+      expect(example.match(/await open\(\)/g)).toHaveLength(2);
+      const { stdout } = await run("npm", ["run", "-s", "ts", "--", "sdk/examples/gossip.ts"], { cwd: root, env: { ...process.env, RON_URL: target.url, RON_TOKEN: HARNESS_TOKEN } });
+      const [published, delivered] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+      expect(published).toEqual({ id: expect.stringMatching(/^[0-9a-f]{32}$/), duplicate: false, subscribers: 1 });
+      expect(delivered).toEqual({ delivered: "hello from another session" });
     });
   });
 });
