@@ -18,7 +18,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Most tests send bursts far above 500 rps and provoke 5xx on purpose; admission tests
             // set these knobs back to real values per request (tests/admission.test.ts).
-            miniflare: { bindings: { CAP_ROOT_KEY: TEST_ROOT_KEY, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
+            miniflare: { bindings: { CAP_ROOT_KEY: TEST_ROOT_KEY, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", RATE_LIMIT_SERVICE_RPS: "1000000", RATE_LIMIT_SERVICE_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
           }),
         ],
         test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"], testTimeout: 20_000 },

@@ -84,11 +84,16 @@ export const configSchema = z.object({
   REQUEST_TIMEOUT_MS: integer(5_000, 10, 600_000),
   /** Requests in flight per isolate before new ones are shed with 503 BACKPRESSURE. */
   MAX_INFLIGHT: integer(512, 1, 100_000),
-  /** Token bucket: requests per second admitted, and the burst above it. */
+  /** Token bucket per client: requests per second admitted, and the burst above it. */
   RATE_LIMIT_RPS: integer(500, 1, 1_000_000),
   RATE_LIMIT_BURST: integer(250, 1, 1_000_000),
-  /** One bucket per `service` (default), per client IP (`ip`: CF-Connecting-IP), or per `header:<name>`. */
-  RATE_LIMIT_KEY: z._default(z.string().check(z.regex(/^(service|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be service, ip or header:<name>" })), "service"),
+  /** Which buckets a request draws from: its client's, the service-wide one, or both (default). */
+  RATE_LIMIT_SCOPE: z._default(z.enum(["client", "service", "both"], { error: "must be client, service or both" }), "both"),
+  /** Who a client is: `auto` (its capability token's id when valid, else CF-Connecting-IP), `ip`, or `header:<name>`. */
+  RATE_LIMIT_KEY: z._default(z.string().check(z.regex(/^(auto|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be auto, ip or header:<name>" })), "auto"),
+  /** The service-wide bucket (scope `service` or `both`): all clients together. */
+  RATE_LIMIT_SERVICE_RPS: integer(5_000, 1, 10_000_000),
+  RATE_LIMIT_SERVICE_BURST: integer(2_500, 1, 10_000_000),
   /** How long an isolate may spend a batch of leased tokens before handing the rest back. */
   RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
   /** How long a lease request may take before the limiter counts as unavailable. */

@@ -1,13 +1,15 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { batchSize } from "../shared/admission/token-leases";
-import { amnesiaStub, call, envelopeOf, putRaw, randomBytes, trickle } from "./helpers";
+import { amnesiaStub, ANONYMOUS, call, envelopeOf, putRaw, randomBytes, tokenFor, trickle } from "./helpers";
+import { attenuateToken } from "../shared/capability";
 
 /** Real admission knobs (the test config lifts them for other files), one bucket per client. */
 const limited = (rps: number, burst: number, extra: Record<string, string> = {}) => ({
   RATE_LIMIT_RPS: String(rps),
   RATE_LIMIT_BURST: String(burst),
   RATE_LIMIT_KEY: "header:x-client",
+  RATE_LIMIT_SCOPE: "client",
   ...extra,
 });
 const client = () => ({ "x-client": crypto.randomUUID() });
@@ -68,6 +70,52 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     for (let i = 0; i < 6; i++) await call(missing, { headers: greedy }, knobs);
     expect((await call(missing, { headers: greedy }, knobs)).status).toBe(429);
     expect((await call(missing, { headers: client() }, knobs)).status).toBe(404);
+  });
+
+  it("keys a client by its token's id when the token verifies, else by its IP: one flooding client does not limit another", async () => {
+    const knobs = { RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "3", RATE_LIMIT_SCOPE: "client" }; // RATE_LIMIT_KEY: auto (default)
+    const flood = async (headers: Record<string, string>) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await call(missing, { headers }, knobs)).status);
+      return statuses;
+    };
+    // by token: a flood from one token, from any IP, spends only that token's bucket
+    const greedy = tokenFor();
+    expect(await flood({ authorization: `Bearer ${greedy}`, "cf-connecting-ip": "198.51.100.1" })).toContain(429);
+    expect((await call(missing, { headers: { authorization: `Bearer ${greedy}`, "cf-connecting-ip": "198.51.100.2" } }, knobs)).status).toBe(429);
+    // an attenuation of it is the same client (it cannot escape its limit by attenuating)
+    const narrower = attenuateToken(greedy, { ops: ["put"] });
+    expect((await call(missing, { headers: { authorization: `Bearer ${narrower}`, "cf-connecting-ip": "198.51.100.3" } }, knobs)).status).toBe(429);
+    // another token is another client
+    expect((await call(missing, { headers: { authorization: `Bearer ${tokenFor()}`, "cf-connecting-ip": "198.51.100.1" } }, knobs)).status).toBe(404);
+    // without a token (or with one that does not verify) the client is its IP
+    expect(await flood({ ...ANONYMOUS, "cf-connecting-ip": "203.0.113.7" })).toContain(429);
+    expect((await call(missing, { headers: { authorization: "Bearer not-a-token", "cf-connecting-ip": "203.0.113.7" } }, knobs)).status).toBe(429);
+    expect((await call(missing, { headers: { ...ANONYMOUS, "cf-connecting-ip": "203.0.113.8" } }, knobs)).status).toBe(404);
+    expect(await (await call("/metrics")).text()).toMatch(/^rate_limited_total\{scope="client"\} [1-9]\d*$/m);
+  });
+
+  it("scope both: every client draws on its own bucket and on the service's, which caps them all together", async () => {
+    // generous client buckets, a tiny service bucket: the service runs dry first
+    const knobs = { RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", RATE_LIMIT_SERVICE_RPS: "1", RATE_LIMIT_SERVICE_BURST: "4", RATE_LIMIT_SCOPE: "both", RATE_LIMIT_KEY: "header:x-client" };
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call(missing, { headers: client() }, knobs)).status); // 8 different clients
+    expect(statuses.filter((s) => s === 404).length).toBeGreaterThanOrEqual(4);
+    expect(statuses.filter((s) => s === 404).length).toBeLessThanOrEqual(5); // the burst + what refilled
+    const refused = await call(missing, { headers: client() }, knobs);
+    expect(refused.status).toBe(429);
+    expect(await envelopeOf(refused)).toMatchObject({ reason: "RATE_LIMIT", message: "rate limit exceeded for the service" });
+    expect(await (await call("/metrics")).text()).toMatch(/^rate_limited_total\{scope="service"\} [1-9]\d*$/m);
+    // scope client alone ignores the service bucket
+    expect((await call(missing, { headers: client() }, { ...knobs, RATE_LIMIT_SCOPE: "client" })).status).toBe(404);
+  });
+
+  it("refuses an unknown scope or client key, naming the knob", async () => {
+    for (const bad of [{ RATE_LIMIT_SCOPE: "global" }, { RATE_LIMIT_KEY: "service" }] as Record<string, string>[]) {
+      const response = await call("/readyz", {}, bad);
+      expect(response.status).toBe(503);
+      expect(JSON.stringify(await response.json())).toContain(Object.keys(bad)[0]);
+    }
   });
 
   it("leases a batch of tokens from the DO for the first request instead of one", async () => {

@@ -10,6 +10,7 @@
  * that error escaped as a 500.
  */
 import type { BucketSpec, Lease } from "../../durable-objects/rate-limiter";
+import { metrics } from "../metrics";
 
 export interface LeaseSource {
   lease(wanted: number, returned: number, spec: BucketSpec): Promise<Lease>;
@@ -42,12 +43,37 @@ const WAIT_STEP_MS = 1;
 /** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
 export const batchSize = ({ spec, leaseMs }: LeaseOptions) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
 
+/** Buckets an isolate keeps leases for; every client has one, so the oldest go past this. */
+export const MAX_LOCAL_LEASES = 10_000;
+
 export class TokenLeases {
   readonly #leases = new Map<string, LocalLease>();
 
+  constructor(private readonly maxLeases = MAX_LOCAL_LEASES) {}
+
+  /** Leases held (at most maxLeases). */
+  get size(): number {
+    return this.#leases.size;
+  }
+
+  /** Make room for one more: drop the oldest leases not being renewed (their tokens go unspent). */
+  #makeRoom(): void {
+    for (const [name, lease] of this.#leases) {
+      if (this.#leases.size < this.maxLeases) return;
+      if (lease.renewing) continue;
+      this.#leases.delete(name);
+      metrics.rateLimitLeaseEvictions.inc();
+    }
+  }
+
   async take(key: string, source: () => LeaseSource, options: LeaseOptions): Promise<TakeResult> {
-    let lease = this.#leases.get(key);
-    if (!lease) this.#leases.set(key, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false }));
+    // a lease holds tokens of one bucket spec: new limits start from a fresh lease
+    const local = `${key}|${options.spec.rate}|${options.spec.burst}`;
+    let lease = this.#leases.get(local);
+    if (!lease) {
+      this.#makeRoom();
+      this.#leases.set(local, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false }));
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       // Expire only before waiting: a batch that just arrived is spent even if this request

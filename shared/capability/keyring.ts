@@ -57,6 +57,15 @@ function verifiedToken(token: string, keyring: Keyring): VerifiedToken {
   return fresh;
 }
 
+/** The id of a token that verifies under `keyring` (cached like every verification), else null; rate limits key clients on it. */
+export function verifiedTokenId(token: string, keyring: Keyring): string | null {
+  try {
+    return verifiedToken(token, keyring).id;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Authenticate a presented token and judge one need against it. Throws CapabilityDenied with
  * the reason the edges translate (401/403/503 over HTTP, an error frame on a session).

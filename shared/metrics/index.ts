@@ -43,6 +43,8 @@ export const metrics = {
   backgroundBatches: registry.counter("background_batches_total", "Background Durable Object calls by kind (audit, put_notify); each carries every record of its kind the isolate made within BACKGROUND_BATCH_MS.", ["kind"]),
   busyRejections: registry.counter("busy_rejections_total", "Requests shed for BACKPRESSURE, by route template.", ["endpoint"]),
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
+  rateLimitLeaseEvictions: registry.counter("rate_limit_lease_evictions_total", "Client buckets whose local lease an isolate dropped to stay within its 10,000 (the oldest first; the client's next request leases again)."),
+  rateLimited: registry.counter("rate_limited_total", "Requests refused 429 RATE_LIMIT, by the bucket that ran dry (client or service).", ["scope"]),
   edgeHits: registry.counter("edge_cache_hits_total", "Edge requests served from stored bytes, by kind (asset, cas).", ["kind"]),
   edgeMisses: registry.counter("edge_cache_misses_total", "Edge requests with nothing stored to serve, by cause.", ["cause"]),
   edgeTileCache: registry.counter("edge_tile_cache_total", "Tile requests answered from the isolate's tile cache (hit) or by reading the pack (miss).", ["result"]),

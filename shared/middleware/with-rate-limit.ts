@@ -1,15 +1,20 @@
 /**
- * @module Token-bucket admission (RATE_LIMIT_RPS, RATE_LIMIT_BURST) through leased batches from
- * the RateLimiter Durable Object: over the rate → 429 RATE_LIMIT with Retry-After. When the
- * limiter errors or is slow (LIMITER_TIMEOUT_MS): reads are admitted, writes get 503 NOT_READY
- * (docs/DECISIONS.md), and /readyz reports `limiter`.
+ * @module Token-bucket admission through leased batches from RateLimiter Durable Objects: one
+ * bucket per client (RATE_LIMIT_RPS, RATE_LIMIT_BURST), keyed by its capability token's id when it
+ * presents a valid one, else its IP, and a service-wide bucket over all clients
+ * (RATE_LIMIT_SERVICE_RPS, RATE_LIMIT_SERVICE_BURST); RATE_LIMIT_SCOPE picks which apply (both by
+ * default). Over either → 429 RATE_LIMIT with Retry-After. When the limiter errors or is slow
+ * (LIMITER_TIMEOUT_MS): reads are admitted, writes get 503 NOT_READY (docs/DECISIONS.md), and
+ * /readyz reports `limiter`.
  */
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { isRead } from "../admission/brownout";
-import { LimiterUnavailable, TokenLeases } from "../admission/token-leases";
+import { LimiterUnavailable, TokenLeases, type TakeResult } from "../admission/token-leases";
+import { keyringOfEnv, verifiedTokenId } from "../capability";
 import { configOf, type Middleware, type RequestContext } from "../context";
 import { shed, resourceBusy } from "../errors";
 import { metrics } from "../metrics";
+import { bearerToken } from "./require-capability";
 
 export interface RateLimiterEnv {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
@@ -17,11 +22,32 @@ export interface RateLimiterEnv {
 
 const leases = new TokenLeases();
 
-/** The bucket a request draws from: per service, or per client within the service. */
-export function bucketKey(service: string, keyKnob: string, headers: Headers): string {
-  if (keyKnob === "service") return service;
-  const value = keyKnob === "ip" ? headers.get("cf-connecting-ip") : headers.get(keyKnob.slice("header:".length));
-  return `${service}:client:${(value ?? "anonymous").slice(0, 128)}`;
+/** Longest client identity kept in a bucket name. */
+const MAX_CLIENT_KEY = 128;
+
+/**
+ * Who the client is, for its bucket: with `auto`, the id of the capability token it presents when
+ * the token verifies (attenuations share it, so a client cannot escape its limit by attenuating),
+ * else its IP; or the IP, or a header's value. Unknown → "anonymous" (one bucket for all of them).
+ */
+export function clientKeyOf(request: Request, rc: RequestContext<any>, keyKnob: string): string {
+  if (keyKnob.startsWith("header:")) return (request.headers.get(keyKnob.slice("header:".length)) ?? "anonymous").slice(0, MAX_CLIENT_KEY);
+  if (keyKnob === "auto") {
+    const token = bearerToken(request);
+    const keyring = token ? keyringOfEnv(rc.env) : null;
+    // an invalid token is refused by the route later; until then the client is its IP
+    const id = token && keyring ? verifiedTokenId(token, keyring) : null;
+    if (id) return `token:${id}`;
+  }
+  const ip = request.headers.get("cf-connecting-ip");
+  return ip ? `ip:${ip.slice(0, MAX_CLIENT_KEY)}` : "anonymous";
+}
+
+/** The bucket names a request draws from, in order: the client's, then the service's. */
+export function bucketsOf(service: string, scope: "client" | "service" | "both", clientKey: string): { name: string; scope: "client" | "service" }[] {
+  const client = { name: `${service}:client:${clientKey}`, scope: "client" as const };
+  const whole = { name: service, scope: "service" as const };
+  return scope === "client" ? [client] : scope === "service" ? [whole] : [client, whole];
 }
 
 export function limiterFor(rc: RequestContext<any>, key: string) {
@@ -33,23 +59,25 @@ export function withRateLimit(): Middleware {
   return (next) =>
     async function withRateLimit(request, rc) {
       const c = configOf(rc);
-      const key = bucketKey(rc.service, c.RATE_LIMIT_KEY, request.headers);
-      let result;
-      try {
-        result = await leases.take(key, () => limiterFor(rc, key), {
-          spec: { rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST },
-          leaseMs: c.RATE_LIMIT_LEASE_MS,
-          timeoutMs: c.LIMITER_TIMEOUT_MS,
-        });
-      } catch (error) {
-        if (!(error instanceof LimiterUnavailable)) throw error;
-        metrics.limiterErrors.inc();
-        console.error(JSON.stringify({ level: "warn", msg: "rate limiter unavailable", corr_id: rc.corrId, error: error.message }));
-        if (isRead(request.method)) return await next(request, rc); // fail open for reads
-        throw shed(503, "NOT_READY", "rate limiter unavailable: writes are refused until it answers", 1_000);
+      const clientKey = c.RATE_LIMIT_SCOPE === "service" ? "" : clientKeyOf(request, rc, c.RATE_LIMIT_KEY);
+      for (const bucket of bucketsOf(rc.service, c.RATE_LIMIT_SCOPE, clientKey)) {
+        const spec = bucket.scope === "client" ? { rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST } : { rate: c.RATE_LIMIT_SERVICE_RPS, burst: c.RATE_LIMIT_SERVICE_BURST };
+        let result: TakeResult;
+        try {
+          result = await leases.take(bucket.name, () => limiterFor(rc, bucket.name), { spec, leaseMs: c.RATE_LIMIT_LEASE_MS, timeoutMs: c.LIMITER_TIMEOUT_MS });
+        } catch (error) {
+          if (!(error instanceof LimiterUnavailable)) throw error;
+          metrics.limiterErrors.inc();
+          console.error(JSON.stringify({ level: "warn", msg: "rate limiter unavailable", corr_id: rc.corrId, error: error.message }));
+          if (isRead(request.method)) return await next(request, rc); // fail open for reads
+          throw shed(503, "NOT_READY", "rate limiter unavailable: writes are refused until it answers", 1_000);
+        }
+        // a quota refusal, not the node shedding: it does not count towards /readyz `shedding`
+        if (!result.admitted) {
+          metrics.rateLimited.inc({ scope: bucket.scope });
+          throw resourceBusy("RATE_LIMIT", bucket.scope === "client" ? "rate limit exceeded for this client" : "rate limit exceeded for the service", result.retryAfterMs);
+        }
       }
-      // a quota refusal, not the node shedding: it does not count towards /readyz `shedding`
-      if (!result.admitted) throw resourceBusy("RATE_LIMIT", "rate limit exceeded", result.retryAfterMs);
       return await next(request, rc);
     };
 }
