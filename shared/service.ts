@@ -25,6 +25,7 @@ import {
 } from "./middleware";
 import { admissionChecks } from "./admission/readiness";
 import { createOpsRouter } from "./ops/routes";
+import type { ReadinessCheck } from "./ops/readiness";
 import { serve } from "./worker";
 
 export interface ServiceOptions {
@@ -34,9 +35,14 @@ export interface ServiceOptions {
   facets: Facet[];
 }
 
+/** The readiness checks a service's /readyz runs besides `config` and `auth`: admission's and its facets', each once. */
+export function facetChecks(facets: Facet[]): ReadinessCheck[] {
+  return [...admissionChecks, ...facets.flatMap((f) => f.checks ?? [])].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
+}
+
 export function hardenedService<E extends ConfigEnv>({ service, facets }: ServiceOptions) {
   const ops = createOpsRouter({
-    checks: [...admissionChecks, ...facets.flatMap((f) => f.checks ?? [])].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i),
+    checks: facetChecks(facets),
     features: (rc) => [...new Set(facets.flatMap((f) => f.features?.(rc) ?? []))],
     beforeScrape: async (rc) => {
       await Promise.all(facets.map((f) => f.beforeScrape?.(rc)));

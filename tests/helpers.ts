@@ -26,15 +26,19 @@ export async function call(path: string, init: RequestInit = {}, overrides: Reco
   return callWorker(worker, path, init, overrides);
 }
 
-/** `call`, into another worker entry (the standalone interop or edge worker). */
-export async function callWorker(target: { fetch: Function }, path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
+/** A worker's default export: a handler object (micronode) or a WorkerEntrypoint class (the macronode's services). */
+type WorkerEntry = { fetch: Function } | (new (ctx: ExecutionContext, env: any) => { fetch(request: Request): Promise<Response> });
+
+/** `call`, into another worker entry (the standalone interop, overlay or edge worker). */
+export async function callWorker(target: WorkerEntry, path: string, init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   // Authorization: "" (ANONYMOUS) means no token; absent means the all-ops test token
   if (!headers.has("authorization")) headers.set("authorization", `Bearer ${TOKEN}`);
   else if (headers.get("authorization") === "") headers.delete("authorization");
   const request = new Request(new URL(path, BASE), { ...init, headers });
   const ctx = createExecutionContext();
-  const response: Response = await target.fetch(request, { ...env, ...overrides } as any, ctx);
+  const workerEnv = { ...env, ...overrides };
+  const response: Response = typeof target === "function" ? await new target(ctx, workerEnv).fetch(request) : await target.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -1,20 +1,17 @@
 /**
- * @module edge as its own worker (the macronode shape): assets over R2. Deploy with
- * `wrangler deploy -c workers/edge/wrangler.toml`. Only wires.
+ * @module edge as its own worker, one of the macronode's (docs/DEPLOY.md): assets over R2, with
+ * the interop worker's Durable Objects. Only wires.
  */
 import type { AuditEnv } from "../../shared/audit";
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
-import { hardenedService } from "../../shared/service";
+import { serviceEntrypoint } from "../../shared/service-entrypoint";
 import type { StoreEnv } from "../../shared/store";
 import { edgeFacet } from "./facet";
 
-export { AmnesiaStore } from "../../durable-objects/amnesia-store";
-export { AuditLog } from "../../durable-objects/audit-log";
-export { RateLimiter } from "../../durable-objects/rate-limiter";
+// Its Durable Objects (AmnesiaStore, AuditLog, RateLimiter) are interop's, bound by script_name.
 
 export type EdgeEnv = ConfigEnv & StoreEnv & AuditEnv & RateLimiterEnv;
 
-const fetch = hardenedService<EdgeEnv>({ service: "edge", facets: [edgeFacet] });
-
-export default { fetch } satisfies ExportedHandler<EdgeEnv>;
+/** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
+export default serviceEntrypoint<EdgeEnv>({ service: "edge", facets: [edgeFacet] });

@@ -1,9 +1,10 @@
 /**
- * @module interop as its own worker (the macronode shape): content-addressed objects over R2
- * by default. Deploy with `wrangler deploy -c workers/interop/wrangler.toml`. Only wires.
+ * @module interop as its own worker, one of the macronode's (docs/DEPLOY.md): content-addressed
+ * objects over R2 by default. It defines the Durable Objects the other services bind by
+ * script_name. Only wires.
  */
 import type { ConfigEnv } from "../../shared/config";
-import { hardenedService } from "../../shared/service";
+import { serviceEntrypoint } from "../../shared/service-entrypoint";
 import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
@@ -17,6 +18,5 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv;
 
-const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet] });
-
-export default { fetch } satisfies ExportedHandler<InteropEnv>;
+/** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
+export default serviceEntrypoint<InteropEnv>({ service: "interop", facets: [interopFacet] });

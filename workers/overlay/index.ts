@@ -1,20 +1,18 @@
 /**
- * @module overlay as its own worker (the macronode shape): sessions and gossip over WebSockets,
- * objects fetched from R2. Deploy with `wrangler deploy -c workers/overlay/wrangler.toml`. Only wires.
+ * @module overlay as its own worker, one of the macronode's (docs/DEPLOY.md): sessions and gossip
+ * over WebSockets, objects from the shared store. Only wires.
  */
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
-import { hardenedService } from "../../shared/service";
+import { serviceEntrypoint } from "../../shared/service-entrypoint";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 import { overlayFacet } from "./facet";
 
-export { AmnesiaStore } from "../../durable-objects/amnesia-store";
+// AmnesiaStore and RateLimiter are interop's, bound by script_name; the session objects are its own.
 export { GossipHub } from "../../durable-objects/gossip-hub";
 export { OverlaySession } from "../../durable-objects/overlay-session";
-export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type OverlayEnv = ConfigEnv & OverlaySessionEnv & RateLimiterEnv;
 
-const fetch = hardenedService<OverlayEnv>({ service: "overlay", facets: [overlayFacet] });
-
-export default { fetch } satisfies ExportedHandler<OverlayEnv>;
+/** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
+export default serviceEntrypoint<OverlayEnv>({ service: "overlay", facets: [overlayFacet] });
