@@ -16,7 +16,8 @@ export interface MailboxEnv {
   MAILBOX: DurableObjectNamespace<Mailbox>;
 }
 
-export const TOPIC = /^[a-z0-9._-]{1,64}$/;
+export { TOPIC } from "./topic";
+import { TOPIC } from "./topic";
 
 /** The service's own topics: a fixed few, so they never count against MAILBOX_MAX_TOPICS. */
 const SERVICE_TOPICS = new Set(["put", "webhooks.github", "webhooks.stripe", "webhooks.slack"]);

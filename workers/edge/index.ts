@@ -6,6 +6,7 @@ import type { AuditEnv } from "../../shared/audit";
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import { hardenedService } from "../../shared/service";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { StoreEnv } from "../../shared/store";
 import { edgeFacet } from "./facet";
 
@@ -15,6 +16,6 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type EdgeEnv = ConfigEnv & StoreEnv & AuditEnv & RateLimiterEnv;
 
-const fetch = hardenedService<EdgeEnv>({ service: "edge", facets: [edgeFacet] });
+const fetch = hardenedService<EdgeEnv>({ service: "edge", facets: [edgeFacet], document: API_DOCUMENT });
 
 export default { fetch } satisfies ExportedHandler<EdgeEnv>;

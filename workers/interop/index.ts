@@ -4,6 +4,7 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
@@ -17,6 +18,6 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv;
 
-const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet] });
+const fetch = hardenedService<InteropEnv>({ service: "interop", facets: [interopFacet], document: API_DOCUMENT });
 
 export default { fetch } satisfies ExportedHandler<InteropEnv>;

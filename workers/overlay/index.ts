@@ -5,6 +5,7 @@
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import { hardenedService } from "../../shared/service";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 import { overlayFacet } from "./facet";
 
@@ -15,6 +16,6 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type OverlayEnv = ConfigEnv & OverlaySessionEnv & RateLimiterEnv;
 
-const fetch = hardenedService<OverlayEnv>({ service: "overlay", facets: [overlayFacet] });
+const fetch = hardenedService<OverlayEnv>({ service: "overlay", facets: [overlayFacet], document: API_DOCUMENT });
 
 export default { fetch } satisfies ExportedHandler<OverlayEnv>;
