@@ -253,7 +253,7 @@ export const interopApi: OperationSpec[] = [
     capability: "audit.read",
     admission: "read",
     parameters: [{ name: "limit", in: "query", description: "How many records (1–512).", schema: { json: { type: "integer", minimum: 1, maximum: 512, default: 50 } } }],
-    responses: [{ status: 200, description: "Oldest first.", headers: ["Cache-Control"], body: jsonBody("AuditRecords", z.strictObject({ records: z.array(auditRecord) }), { records: [] }) }],
+    responses: [{ status: 200, description: "The newest `limit` records, oldest first.", headers: ["Cache-Control"], body: jsonBody("AuditRecords", z.strictObject({ records: z.array(auditRecord) }), { records: [] }) }],
     errors: [{ status: 400, code: "BAD_REQUEST", reason: "bad_limit", when: "limit is not a whole number in 1..512" }],
     samplePath: "/audit/tail?limit=5",
   },
