@@ -17,7 +17,7 @@ import edge from "../workers/edge/index";
 import interop from "../workers/interop/index";
 import micronode from "../workers/micronode/index";
 import overlay from "../workers/overlay/index";
-import { ANONYMOUS, base64, call, callWorker, TOKEN, tokenFor } from "./helpers";
+import { ANONYMOUS, base64, call, callWorker, tokenFor } from "./helpers";
 
 type Json = Record<string, any>;
 const WORKERS: Record<WorkerName, { fetch: Function & { routes: readonly { method: string; template: string }[] } }> = { micronode, interop, edge, overlay };
@@ -235,6 +235,5 @@ describe("answers match the document", () => {
     await conforms("openApiDocument", await call("/openapi.json", { headers: ANONYMOUS }));
     await conforms("openApiDocumentHead", await call("/openapi.json", { method: "HEAD", headers: ANONYMOUS }));
     await conforms("apiPage", await call("/docs", { headers: ANONYMOUS }));
-    expect(TOKEN).toBeTruthy();
   });
 });

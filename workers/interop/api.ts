@@ -61,7 +61,7 @@ const JSON_BODY_ERRORS: ErrorSpec[] = [
 ];
 const NO_MESSAGE: ErrorSpec = { status: 404, code: "NOT_FOUND", when: "no such in-flight message (unknown, or its visibility expired)" };
 const msgIdParameter = { name: "msg_id", in: "path", description: "A message id as received: `<topic>:<uuid>`.", example: "jobs:6f1c2d4e-8a9b-4c3d-9e2f-1a2b3c4d5e6f" } as const;
-const jsonBody = <T>(name: string, schema: z.ZodMiniType, example: T) => ({ content: { "application/json": { schema: { name, schema }, example } } });
+const jsonBody = (name: string, schema: z.ZodMiniType, example: unknown) => ({ content: { "application/json": { schema: { name, schema }, example } } });
 
 export const interopApi: OperationSpec[] = [
   {
