@@ -229,6 +229,25 @@ describe("answers match the document", () => {
     await conforms("getTileJson", await call("/edge/tiles/nowhere.json", { headers: ANONYMOUS }, packs));
   });
 
+  it("admission refusals, as every route documents them", async () => {
+    const limited = { RATE_LIMIT_RPS: "1", RATE_LIMIT_BURST: "1", RATE_LIMIT_KEY: "header:x-openapi-client" };
+    const headers = { ...ANONYMOUS, "x-openapi-client": crypto.randomUUID() };
+    let refused: Response | undefined;
+    for (let i = 0; i < 5 && !refused; i++) {
+      const response = await call("/openapi.json", { headers }, limited);
+      if (response.status === 429) refused = response;
+      else await conforms("openApiDocument", response);
+    }
+    expect(refused?.status).toBe(429);
+    await conforms("openApiDocument", refused!);
+    const notReady = await call(`/o/b3:${"0".repeat(64)}`, { headers: ANONYMOUS }, { MAX_INFLIGHT: "0" }); // an invalid knob
+    expect(notReady.status).toBe(503);
+    await conforms("getObject", notReady);
+    const badLength = await call("/put", { method: "POST", body: "x", headers: { "Content-Length": "ten" } });
+    expect(badLength.status).toBe(400);
+    await conforms("putObject", badLength);
+  });
+
   it("overlay and the document's own routes", async () => {
     await conforms("openOverlaySession", await call("/overlay", { headers: ANONYMOUS }));
     await conforms("openOverlaySession", await call("/overlay", { headers: { ...ANONYMOUS, Upgrade: "websocket" } }, { CAP_ROOT_KEY: "" }));
