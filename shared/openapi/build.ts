@@ -152,7 +152,10 @@ export function buildDocument({ service, version, operations }: DocumentOptions)
       description: INFO_DESCRIPTION,
       license: { name: "See the repository", identifier: "NOASSERTION" },
     },
-    servers: [{ url: "http://127.0.0.1:8787", description: "local (`npm start`)" }],
+    servers: [
+      { url: "/", description: "the origin serving this document" },
+      { url: "http://127.0.0.1:8787", description: "local (`npm start`)" },
+    ],
     tags,
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
