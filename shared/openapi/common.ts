@@ -7,12 +7,12 @@ import type { Admission, ErrorSpec } from "./spec";
 
 /** shared/errors.ts `ErrorEnvelope`, as a schema (tests parse real refusals with it). */
 export const errorEnvelopeSchema = z.strictObject({
-  code: z.string(),
-  message: z.string(),
-  retryable: z.boolean(),
-  corr_id: z.string(),
-  reason: z.optional(z.string()),
-  retry_after_ms: z.optional(z.number().check(z.int(), z.gte(0))),
+  code: z.string().check(z.describe("Stable UPPER_SNAKE class of the refusal (`NOT_FOUND`, `TOO_MANY_REQUESTS`, …).")),
+  message: z.string().check(z.describe("For people; may change.")),
+  retryable: z.boolean().check(z.describe("Whether the same request may succeed later.")),
+  corr_id: z.string().check(z.describe("The request's correlation id, as in `X-Corr-ID`.")),
+  reason: z.optional(z.string().check(z.describe("Stable machine-readable cause (`body_cap`, `RATE_LIMIT`, `caveat`, …)."))),
+  retry_after_ms: z.optional(z.number().check(z.int(), z.gte(0), z.describe("On shed answers: when to retry, in ms (`Retry-After` has it in whole seconds)."))),
 });
 
 const header = (description: string, schema: Record<string, unknown> = { type: "string" }) => ({ description, schema });
