@@ -14,6 +14,9 @@ export function serviceEntrypoint<E extends ConfigEnv>(options: ServiceOptions) 
   const handle = hardenedService<E>(options);
   const checks = [configCheck, authCheck, ...facetChecks(options.facets)];
   return class ServiceEntrypoint extends WorkerEntrypoint<E> implements ServiceRpc {
+    /** Every route the service's routers registered (the API document's test reads it). */
+    static readonly routes = handle.routes;
+
     override fetch(request: Request): Promise<Response> {
       return handle(request, this.env, this.ctx);
     }

@@ -26,6 +26,8 @@ import {
 import { admissionChecks } from "./admission/readiness";
 import { createOpsRouter } from "./ops/routes";
 import type { ReadinessCheck } from "./ops/readiness";
+import type { RouteEntry } from "./middleware/router";
+import { createApiDocsRouter } from "./openapi/serve";
 import { serve } from "./worker";
 
 export interface ServiceOptions {
@@ -33,6 +35,8 @@ export interface ServiceOptions {
   service: string;
   /** Facets, whose routers are tried in order (first Response wins, else 404). */
   facets: Facet[];
+  /** The worker's OpenAPI document (JSON), generated at build time (`npm run openapi`): served at /openapi.json and /docs. */
+  document: string;
 }
 
 /** The readiness checks a service's /readyz runs besides `config` and `auth`: admission's and its facets', each once. */
@@ -40,7 +44,10 @@ export function facetChecks(facets: Facet[]): ReadinessCheck[] {
   return [...admissionChecks, ...facets.flatMap((f) => f.checks ?? [])].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
 }
 
-export function hardenedService<E extends ConfigEnv>({ service, facets }: ServiceOptions) {
+/** A worker's fetch, which also lists every route its routers registered (the API document's test reads it). */
+export type ServiceFetch<E> = ((request: Request, env: E, exec: ExecutionContext) => Promise<Response>) & { readonly routes: readonly RouteEntry[] };
+
+export function hardenedService<E extends ConfigEnv>({ service, facets, document }: ServiceOptions): ServiceFetch<E> {
   const ops = createOpsRouter({
     checks: facetChecks(facets),
     features: (rc) => [...new Set(facets.flatMap((f) => f.features?.(rc) ?? []))],
@@ -48,6 +55,7 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
       await Promise.all(facets.map((f) => f.beforeScrape?.(rc)));
     },
   });
+  const routers = [...facets.map((f) => f.routes), createApiDocsRouter(document)];
   const handle: Handler = pipeline(
     withNosniff(), //                      X-Content-Type-Options: nosniff on every answer
     withCorrId(), //                       prepare: X-Corr-ID in and out
@@ -62,6 +70,6 @@ export function hardenedService<E extends ConfigEnv>({ service, facets }: Servic
     withInflightLimit(), //                in-flight cap → 503 BACKPRESSURE
     withTimeout(), //                      deadline for everything below
     withBodyCap(), //                      declared Content-Length over the cap → 413
-  )(firstMatch(facets.map((f) => f.routes), routeNotFound));
-  return serve<E>(service, handle);
+  )(firstMatch(routers, routeNotFound));
+  return Object.assign(serve<E>(service, handle), { routes: [ops, ...routers].flatMap((r) => r.routes) });
 }

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { machineInfo, gitCommit } from "../driver/load.mjs";
 import { round } from "../driver/stats.mjs";
-import { ROOT, bundleWorker, serve } from "../driver/targets.mjs";
+import { MODULE_RULES, ROOT, bundleWorker, serve } from "../driver/targets.mjs";
 import { createProgress } from "../../scripts/progress.mjs";
 
 // --rounds N runs the whole plan N times, case after case (interleaved, so load from other work on
@@ -60,7 +60,7 @@ function b3sumMiBps(size) {
 }
 
 const bundle = bundleWorker({ config: "load/bench/wrangler.toml", outDir: join(ROOT, "load/.build/bench") });
-const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRoot: dirname(bundle), modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }], compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
+const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRoot: dirname(bundle), modulesRules: MODULE_RULES, compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
 const results = [];
 const rounds = Math.max(1, Number(values.rounds) || 1);
 const progress = createProgress("bench");

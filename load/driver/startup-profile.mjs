@@ -20,6 +20,7 @@ function modulesOf(outDir, entry) {
   for (const name of readdirSync(outDir)) {
     if (name.endsWith(".js")) modules.push({ type: "ESModule", path: join(outDir, name), contents: readFileSync(join(outDir, name)) });
     else if (name.endsWith(".wasm")) modules.push({ type: "CompiledWasm", path: join(outDir, name), contents: readFileSync(join(outDir, name)) });
+    else if (/\.(txt|html)$/.test(name)) modules.push({ type: "Text", path: join(outDir, name), contents: readFileSync(join(outDir, name), "utf8") });
   }
   return modules;
 }

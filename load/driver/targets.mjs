@@ -59,6 +59,12 @@ const capability = await importTs("shared/capability/index.ts");
 export const HARNESS_TOKEN = capability.mintToken(capability.rootKeyOf(capability.decodeRootKey(HARNESS_ROOT_KEY)));
 export const authHeaders = (headers = {}) => ({ ...headers, authorization: `Bearer ${HARNESS_TOKEN}` });
 
+/** The module types wrangler's bundle holds besides JS: WASM, and Text (the API document and its page). */
+export const MODULE_RULES = [
+  { type: "CompiledWasm", include: ["**/*.wasm"] },
+  { type: "Text", include: ["**/*.txt", "**/*.html"] },
+];
+
 /** Miniflare options for the micronode bundle, mirroring wrangler.toml's bindings. */
 export function micronodeOptions(scriptPath, vars = {}) {
   return {
@@ -66,7 +72,7 @@ export function micronodeOptions(scriptPath, vars = {}) {
     modules: true,
     scriptPath,
     modulesRoot: dirname(scriptPath), // module names must not climb out of this root
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    modulesRules: MODULE_RULES,
     ...COMPATIBILITY,
     bindings: { AMNESIA: "true", CAP_ROOT_KEY: HARNESS_ROOT_KEY, ...vars },
     r2Buckets: ["OBJECTS"],

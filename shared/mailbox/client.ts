@@ -11,12 +11,13 @@ import { badRequest } from "../errors";
 import { metrics } from "../metrics";
 import { observeTopic, topicLabel, type TopicMetricLimits } from "./topic-metrics";
 import { directoryName } from "./topic-registry";
+import { TOPIC } from "./topic";
 
 export interface MailboxEnv {
   MAILBOX: DurableObjectNamespace<Mailbox>;
 }
 
-export const TOPIC = /^[a-z0-9._-]{1,64}$/;
+export { TOPIC } from "./topic";
 
 /** The service's own topics: a fixed few, so they never count against MAILBOX_MAX_TOPICS. */
 const SERVICE_TOPICS = new Set(["put", "webhooks.github", "webhooks.stripe", "webhooks.slack"]);

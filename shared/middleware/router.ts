@@ -9,6 +9,15 @@ import { methodNotAllowed, notFound } from "../errors";
 export type RouteRequest = Request & { params: Record<string, string>; route: string };
 export type RoutedHandler = (request: RouteRequest, rc: RequestContext<any>) => Promise<Response>;
 
+/** One route a router serves: the method and the template it was registered under. */
+export interface RouteEntry {
+  method: string;
+  template: string;
+}
+
+/** A facet router, which also lists the routes it registered (for the API document's check). */
+export type Router = RouteHandler & { readonly routes: readonly RouteEntry[] };
+
 export interface RouteTable {
   [template: string]: Partial<Record<"GET" | "HEAD" | "POST" | "PUT" | "DELETE", RoutedHandler>>;
 }
@@ -27,7 +36,7 @@ export function routeTemplateOf(pathname: string): string {
 }
 
 /** Build a RouteHandler from `{ "/o/:addr": { GET: getObject, HEAD: headObject } }`. */
-export function createRouter(table: RouteTable): RouteHandler {
+export function createRouter(table: RouteTable): Router {
   const router = IttyRouter();
   for (const [template, methods] of Object.entries(table)) {
     knownTemplates.push({ pattern: templatePattern(template), template });
@@ -43,7 +52,10 @@ export function createRouter(table: RouteTable): RouteHandler {
       throw methodNotAllowed(allowed);
     });
   }
-  return (request, rc) => router.fetch(request, rc);
+  // read back from itty's own table ([method, regex, handlers, template]): what it will match, not what we meant
+  const routes = router.routes.filter(([method]) => method !== "ALL").map(([method, , , template]) => ({ method, template: template ?? "" }));
+  const handle: RouteHandler = (request, rc) => router.fetch(request, rc);
+  return Object.assign(handle, { routes });
 }
 
 /** Final fallback: the 404 envelope for paths no router owns. */

@@ -3,10 +3,10 @@
  * These bypass admission, so they answer even while the service sheds load.
  */
 import packageJson from "../../package.json";
-import type { RequestContext, RouteHandler } from "../context";
+import type { RequestContext } from "../context";
 import { JSON_CONTENT_TYPE } from "../errors";
 import { PROMETHEUS_CONTENT_TYPE, registry } from "../metrics";
-import { createRouter } from "../middleware/router";
+import { createRouter, type Router } from "../middleware/router";
 import { authCheck, configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
 import { keyringOf } from "../capability";
 import { parseKnobs } from "../config";
@@ -30,7 +30,7 @@ const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
     headers: { "Content-Type": JSON_CONTENT_TYPE, "Cache-Control": "no-store", ...headers },
   });
 
-export function createOpsRouter(options: OpsOptions = {}): RouteHandler {
+export function createOpsRouter(options: OpsOptions = {}): Router {
   const checks = [configCheck, authCheck, ...(options.checks ?? [])];
   return createRouter({
     "/healthz": { GET: async () => json({ ok: true }), HEAD: async () => new Response(null, { status: 200 }) },

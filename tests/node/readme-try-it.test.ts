@@ -207,6 +207,7 @@ const checks: Array<{ command: RegExp; check: (step: Step, seen: Map<string, unk
     command: /^curl -s \$S\/version$/,
     check: (step) => expect(json(step.out)).toMatchObject({ version: JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version, features: expect.arrayContaining(["overlay", "edge"]) }),
   },
+  { command: /^curl -s \$S\/openapi\.json \| head -c 200$/, check: (step) => expect(step.out).toMatch(/^\{"openapi":"3\.1\.\d+"/) },
   {
     command: /^curl -s -H "\$AUTH" \$S\/metrics$/,
     // the writes above answered as the README's comments say: 201 for a new object, 200 for one already stored

@@ -6,6 +6,7 @@ import type { AuditEnv } from "../../shared/audit";
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import { serviceEntrypoint } from "../../shared/service-entrypoint";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { StoreEnv } from "../../shared/store";
 import { edgeFacet } from "./facet";
 
@@ -14,4 +15,4 @@ import { edgeFacet } from "./facet";
 export type EdgeEnv = ConfigEnv & StoreEnv & AuditEnv & RateLimiterEnv;
 
 /** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
-export default serviceEntrypoint<EdgeEnv>({ service: "edge", facets: [edgeFacet] });
+export default serviceEntrypoint<EdgeEnv>({ service: "edge", facets: [edgeFacet], document: API_DOCUMENT });

@@ -5,6 +5,7 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { serviceEntrypoint } from "../../shared/service-entrypoint";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
@@ -19,4 +20,4 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 export type InteropEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv;
 
 /** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
-export default serviceEntrypoint<InteropEnv>({ service: "interop", facets: [interopFacet] });
+export default serviceEntrypoint<InteropEnv>({ service: "interop", facets: [interopFacet], document: API_DOCUMENT });

@@ -6,28 +6,11 @@
 import type { RequestContext } from "../../shared/context";
 import { notFound, resourceBusy } from "../../shared/errors";
 import { readJson } from "../../shared/json-body";
-import { ackMessage, deadLetters, nackMessage, parseMessageId, receiveMessages, sendMessage, TOPIC } from "../../shared/mailbox/client";
+import { ackMessage, deadLetters, nackMessage, parseMessageId, receiveMessages, sendMessage } from "../../shared/mailbox/client";
 import { declaredBodyBytes, requireAlso, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
 import { decodeBase64 } from "../../shared/base64";
-import * as z from "../../shared/zod";
-
-// Built on first use (z.lazy): building zod schemas is a measurable part of an isolate's startup.
-const topic = () => z.string().check(z.regex(TOPIC, "must match [a-z0-9._-]{1,64}"));
-const maxMessages = () => z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 10);
-const sendSchema = z.lazy(() => z.strictObject({
-  topic: topic(),
-  idem_key: z.string().check(z.minLength(1), z.maxLength(255)),
-  payload_b64: z.string(),
-  attrs: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(1024))).check(z.refine((a: Record<string, string>) => Object.keys(a).length <= 32, "at most 32 attrs"))),
-}));
-const recvSchema = z.lazy(() => z.strictObject({
-  topic: topic(),
-  visibility_ms: z._default(z.number().check(z.int(), z.gte(1), z.lte(12 * 3600 * 1000)), 30_000),
-  max_messages: maxMessages(),
-}));
-const nackSchema = z.lazy(() => z.strictObject({ reason: z.optional(z.string().check(z.maxLength(256))) }));
-const dlqSchema = z.lazy(() => z.strictObject({ topic: topic(), max_messages: maxMessages() }));
+import { dlqSchema, nackSchema, recvSchema, sendSchema } from "./mailbox-request";
 
 /** The topic a message id names; an id that names none matches no topic caveat. */
 const topicOfMessage = (msgId: string | undefined) => parseMessageId(msgId ?? "")?.topic;

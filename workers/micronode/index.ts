@@ -4,6 +4,7 @@
  */
 import type { ConfigEnv } from "../../shared/config";
 import { hardenedService } from "../../shared/service";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { AuditEnv } from "../../shared/audit";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
@@ -22,6 +23,6 @@ export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 export type MicronodeEnv = ConfigEnv & StoreEnv & MailboxEnv & AuditEnv & RateLimiterEnv & OverlaySessionEnv;
 
-const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet, overlayFacet, edgeFacet] });
+const fetch = hardenedService<MicronodeEnv>({ service: "micronode", facets: [interopFacet, overlayFacet, edgeFacet], document: API_DOCUMENT });
 
 export default { fetch } satisfies ExportedHandler<MicronodeEnv>;

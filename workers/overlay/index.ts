@@ -5,6 +5,7 @@
 import type { ConfigEnv } from "../../shared/config";
 import type { RateLimiterEnv } from "../../shared/middleware/with-rate-limit";
 import { serviceEntrypoint } from "../../shared/service-entrypoint";
+import API_DOCUMENT from "./openapi.json.txt";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 import { overlayFacet } from "./facet";
 
@@ -15,4 +16,4 @@ export { OverlaySession } from "../../durable-objects/overlay-session";
 export type OverlayEnv = ConfigEnv & OverlaySessionEnv & RateLimiterEnv;
 
 /** A WorkerEntrypoint: `fetch`, plus `readiness()` over RPC for the macronode gateway. */
-export default serviceEntrypoint<OverlayEnv>({ service: "overlay", facets: [overlayFacet] });
+export default serviceEntrypoint<OverlayEnv>({ service: "overlay", facets: [overlayFacet], document: API_DOCUMENT });
