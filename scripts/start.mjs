@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start [-- <wrangler config>]`: runs a worker locally with `wrangler dev` on
-// 127.0.0.1:${PORT:-8787}, fully offline (default: micronode, wrangler.toml). Every knob and secret
+// 127.0.0.1:${PORT:-8787}, fully offline (default: micronode, wrangler.toml).
+// `npm run start:macronode` (`--macronode`) runs the gateway with the interop, overlay and edge
+// workers behind it in one wrangler dev (service bindings and shared Durable Objects). Every knob and secret
 // listed in docs/CONFIG.md can be set by an environment variable of the same name
 // (`AMNESIA=false MAX_BODY_BYTES=2097152 npm start`).
 //
@@ -12,15 +14,18 @@
 // configuration is printed and the process exits 1.
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { importTs, ROOT as root } from "./import-ts.mjs";
 import { DEV_TOKEN_FILE, LOCAL_DIR, ROOT_KEY_FILE, writeSecret } from "./local-dev.mjs";
 
 const port = process.env.PORT ?? "8787";
 const host = "127.0.0.1";
-const config = process.argv[2] ?? "wrangler.toml";
+const macronode = process.argv[2] === "--macronode";
+/** The macronode's configs: the gateway first (it gets the port), then the services it binds. */
+const MACRONODE_CONFIGS = ["workers/gateway/wrangler.toml", "workers/interop/wrangler.toml", "workers/overlay/wrangler.toml", "workers/edge/wrangler.toml"];
+const config = macronode ? MACRONODE_CONFIGS[0] : (process.argv[2] ?? "wrangler.toml");
 
 /** Knob names are the first column of docs/CONFIG.md's tables, e.g. | `MAX_BODY_BYTES` | ... */
 export function knobNames(markdown) {
@@ -64,7 +69,7 @@ function localRootKey() {
   return readFileSync(ROOT_KEY_FILE, "utf8").trim();
 }
 
-const name = workerName();
+const name = macronode ? "macronode (gateway + interop, overlay, edge)" : workerName();
 await checkPortFree();
 
 const rootKey = localRootKey();
@@ -83,7 +88,14 @@ for (const knob of knobNames(readFileSync(join(root, "docs/CONFIG.md"), "utf8"))
 const envFile = join(LOCAL_DIR, "dev.env");
 writeSecret(envFile, Object.entries(vars).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n"));
 
-const args = ["dev", "-c", config, "--env", "", "--ip", host, "--port", port, "--show-interactive-dev-session=false", "--env-file", envFile];
+// wrangler dev gives --env-file to the first worker only: the macronode's services read the same
+// knobs from a .dev.vars beside their config (git-ignored, 0600, removed on exit)
+const serviceVarFiles = macronode ? MACRONODE_CONFIGS.slice(1).map((c) => join(root, dirname(c), ".dev.vars")) : [];
+for (const file of serviceVarFiles) writeSecret(file, readFileSync(envFile, "utf8"));
+const removeServiceVars = () => serviceVarFiles.forEach((file) => rmSync(file, { force: true }));
+process.on("exit", removeServiceVars);
+const configArgs = (macronode ? MACRONODE_CONFIGS : [config]).flatMap((c) => ["-c", c]);
+const args = ["dev", ...configArgs, "--env", "", "--ip", host, "--port", port, "--show-interactive-dev-session=false", "--env-file", envFile];
 const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), args, {
   cwd: root,
   stdio: ["ignore", "inherit", "inherit"],

@@ -19,6 +19,7 @@ export const WORKER_CONFIGS = {
   interop: "workers/interop/wrangler.toml",
   overlay: "workers/overlay/wrangler.toml",
   edge: "workers/edge/wrangler.toml",
+  gateway: "workers/gateway/wrangler.toml",
 };
 
 /**
