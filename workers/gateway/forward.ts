@@ -20,7 +20,7 @@ const BINDINGS: Record<ServiceName, keyof Pick<GatewayEnv, "INTEROP" | "OVERLAY"
 
 export const forwardToService: Handler<GatewayEnv> = async (request, rc) => {
   const service = serviceFor(new URL(request.url).pathname);
-  if (!service) return routeNotFound(request, rc);
+  if (!service) return await routeNotFound(request, rc);
   rc.route = `${service}:*`;
   const headers = new Headers(request.headers);
   headers.set("X-Corr-ID", rc.corrId);
