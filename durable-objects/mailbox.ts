@@ -13,6 +13,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { forgetIsolateMemory, isolateMemory, peekIsolateMemory } from "../shared/isolate-memory";
+import { singletonStub } from "../shared/singleton-stub";
+import type { ConfigEnv } from "../shared/config";
 import { MemoryMessageTable, SqlMessageTable, type Message, type MessageTable } from "../shared/mailbox/message-table";
 import { directoryName, MemoryTopicRegistry, SqlTopicRegistry, type TopicRegistry } from "../shared/mailbox/topic-registry";
 import { storeSend, tidy, type DeadCounts, type SendInput } from "../shared/mailbox/send-rules";
@@ -54,7 +56,7 @@ export const nackBackoffMs = (attempt: number) => Math.min(60_000, 1_000 * 2 ** 
 /** A full directory asks its topics whether they emptied at most this often. */
 const SWEEP_EVERY_MS = 1_000;
 
-export interface MailboxEnv {
+export interface MailboxEnv extends ConfigEnv {
   MAILBOX: DurableObjectNamespace<Mailbox>;
 }
 
@@ -85,7 +87,7 @@ export class Mailbox extends DurableObject<MailboxEnv> {
   }
 
   #directory(limits: MailboxLimits): DurableObjectStub<Mailbox> {
-    return this.env.MAILBOX.get(this.env.MAILBOX.idFromName(directoryName(limits.persistent)));
+    return singletonStub(this.env.MAILBOX, directoryName(limits.persistent), this.env);
   }
 
   /** Purge what expired, and drop the oldest dead letters past the capacity. */

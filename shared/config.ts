@@ -98,6 +98,8 @@ export const configSchema = z.object({
   RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
   /** How long a lease request may take before the limiter counts as unavailable. */
   LIMITER_TIMEOUT_MS: integer(250, 10, 10_000),
+  /** Where the deployment-wide single objects live (service rate bucket, mailbox directory, audit anchors); unset: near their first caller. */
+  DO_LOCATION_HINT: z.optional(z.enum(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"], { error: "must be one of wnam, enam, sam, weur, eeur, apac, oc, afr, me" })),
   /** Brownout: past this 5xx rate (or p95) over the window, writes get 503 BROWNOUT; reads stay served. */
   BROWNOUT_ERROR_RATE: fraction(0.01),
   BROWNOUT_P95_MS: integer(1_000, 1, 600_000),

@@ -110,8 +110,15 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     expect((await call(missing, { headers: client() }, { ...knobs, RATE_LIMIT_SCOPE: "client" })).status).toBe(404);
   });
 
-  it("refuses an unknown scope or client key, naming the knob", async () => {
-    for (const bad of [{ RATE_LIMIT_SCOPE: "global" }, { RATE_LIMIT_KEY: "service" }] as Record<string, string>[]) {
+  it("places the service-wide bucket and the mailbox directory with DO_LOCATION_HINT (accepted by the runtime)", async () => {
+    const hinted = { DO_LOCATION_HINT: "weur", RATE_LIMIT_SCOPE: "service" };
+    expect((await call(missing, { headers: client() }, hinted)).status).toBe(404);
+    const sent = await call("/mailbox/send", { method: "POST", body: JSON.stringify({ topic: `hint.${crypto.randomUUID()}`, idem_key: "k1", payload_b64: btoa("x") }), headers: { "content-type": "application/json" } }, hinted);
+    expect(sent.status).toBe(200);
+  });
+
+  it("refuses an unknown scope, client key or location hint, naming the knob", async () => {
+    for (const bad of [{ RATE_LIMIT_SCOPE: "global" }, { RATE_LIMIT_KEY: "service" }, { DO_LOCATION_HINT: "mars" }] as Record<string, string>[]) {
       const response = await call("/readyz", {}, bad);
       expect(response.status).toBe(503);
       expect(JSON.stringify(await response.json())).toContain(Object.keys(bad)[0]);

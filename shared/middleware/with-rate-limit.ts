@@ -15,6 +15,7 @@ import { configOf, type Middleware, type RequestContext } from "../context";
 import { shed, resourceBusy } from "../errors";
 import { metrics } from "../metrics";
 import { bearerToken } from "./require-capability";
+import { singletonStub } from "../singleton-stub";
 
 export interface RateLimiterEnv {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
@@ -52,7 +53,8 @@ export function bucketsOf(service: string, scope: "client" | "service" | "both",
 
 export function limiterFor(rc: RequestContext<any>, key: string) {
   const namespace = (rc.env as RateLimiterEnv).RATE_LIMITER;
-  return namespace.get(namespace.idFromName(key));
+  // the service-wide bucket is one object for the deployment: DO_LOCATION_HINT places it
+  return key === rc.service ? singletonStub(namespace, key, rc.env) : namespace.get(namespace.idFromName(key));
 }
 
 export function withRateLimit(): Middleware {
