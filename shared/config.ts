@@ -89,6 +89,8 @@ export const configSchema = z.object({
   RATE_LIMIT_BURST: integer(250, 1, 1_000_000),
   /** One bucket per `service` (default), per client IP (`ip`: CF-Connecting-IP), or per `header:<name>`. */
   RATE_LIMIT_KEY: z._default(z.string().check(z.regex(/^(service|ip|header:[A-Za-z0-9-]{1,64})$/, { error: "must be service, ip or header:<name>" })), "service"),
+  /** Bucket keys (clients, with RATE_LIMIT_KEY=ip or header:) an isolate keeps a local lease for; past it idle ones go first. */
+  RATE_LIMIT_MAX_KEYS: integer(4_096, 1, 1_000_000),
   /** How long an isolate may spend a batch of leased tokens before handing the rest back. */
   RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
   /** How long a lease request may take before the limiter counts as unavailable. */

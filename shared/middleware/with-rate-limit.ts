@@ -40,7 +40,9 @@ export function withRateLimit(): Middleware {
           spec: { rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST },
           leaseMs: c.RATE_LIMIT_LEASE_MS,
           timeoutMs: c.LIMITER_TIMEOUT_MS,
+          maxKeys: c.RATE_LIMIT_MAX_KEYS,
         });
+        metrics.limiterLeases.set({}, leases.size);
       } catch (error) {
         if (!(error instanceof LimiterUnavailable)) throw error;
         metrics.limiterErrors.inc();
