@@ -46,7 +46,7 @@ interface LocalLease {
 const WAIT_STEP_MS = 1;
 
 /** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
-export const batchSize = ({ spec, leaseMs }: Pick<LeaseOptions, "spec" | "leaseMs">) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
+export const batchSize = ({ spec, leaseMs }: Pick<LeaseOptions, "spec" | "leaseMs"> & Partial<LeaseOptions>) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
 
 export class TokenLeases {
   readonly #leases = new Map<string, LocalLease>();
