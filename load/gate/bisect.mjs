@@ -2,6 +2,8 @@
 // npm run perf:bisect -- --good <ref> --bad <ref> [--scenario mixed] [--rate 150] [--duration 8]
 //                        [--rounds 3] [--points 7] [--threshold 0.03] [--max-commits 16] [--out file]
 //                        [--commits a,b,c] [--var NAME=VALUE ...]
+// --commits measures just those commits (any, in the order given), interleaved, e.g. the range's
+// ends next to today's main: --commits 2ab385b,482a9ca,main,HEAD.
 // Where did the cost of a scenario come from between two commits? Walks the first-parent history
 // from --good to --bad, builds each commit it measures (its own temporary git worktree), and
 // measures the micronode bundle under the scenario at a fixed rate below the knee: workerd's user-
@@ -190,8 +192,12 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => (removeWork
 let exitCode = 1;
 try {
   console.log(`perf bisect: ${values.scenario} at ${opts.rate}/s for ${opts.durationS} s, ${history.length} first-parent commits ${history[0]}..${history.at(-1)}; measure: ${perfWorks ? "user-space instructions per request (perf stat)" : "workerd CPU ms per request (perf stat unavailable)"}`);
+  let order = history; // the table's rows: measured commits in this order
   if (values.commits) {
+    // any commits, in the order given (e.g. good, bad, and later ones such as main and a branch)
     const chosen = values.commits.split(",").map((c) => git("rev-parse", "--short", `${c}^{commit}`));
+    for (const c of chosen) if (!subjects.has(c)) subjects.set(c, git("log", "-1", "--format=%s", c));
+    order = chosen;
     await measurePass(chosen);
   } else {
     const spread = Math.min(opts.points, history.length);
@@ -216,7 +222,7 @@ try {
   }
   const rows = [];
   let previous = null;
-  for (const c of history.filter((h) => samples.has(h))) {
+  for (const c of order.filter((h) => samples.has(h))) {
     const s = valid(c);
     const row = {
       commit: c,
