@@ -30,6 +30,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { machineInfo, runScenario } from "../driver/load.mjs";
 import { ROOT, bundleWorker } from "../driver/targets.mjs";
+import { segmentsToSplit, spreadPoints } from "./bisect-plan.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -200,19 +201,9 @@ try {
     order = chosen;
     await measurePass(chosen);
   } else {
-    const spread = Math.min(opts.points, history.length);
-    let measured = [...new Set(Array.from({ length: spread }, (_, i) => history[Math.round((i * (history.length - 1)) / Math.max(1, spread - 1))]))];
-    await measurePass(measured);
+    await measurePass(spreadPoints(history, opts.points));
     for (;;) {
-      measured = history.filter((c) => samples.has(c));
-      const splits = [];
-      for (let i = 1; i < measured.length; i++) {
-        const [a, b] = [measured[i - 1], measured[i]];
-        const [ia, ib] = [history.indexOf(a), history.indexOf(b)];
-        if (ib - ia < 2) continue;
-        const [ma, mb] = [metric(a), metric(b)];
-        if (ma !== null && mb !== null && Math.abs(mb - ma) / ma > opts.threshold) splits.push([a, history[Math.floor((ia + ib) / 2)], b]);
-      }
+      const splits = segmentsToSplit(history, samples, metric, opts.threshold);
       if (splits.length === 0 || samples.size >= opts.maxCommits) break;
       const room = opts.maxCommits - samples.size;
       const pass = [...new Set(splits.slice(0, room).flat())].sort((x, y) => history.indexOf(x) - history.indexOf(y));
