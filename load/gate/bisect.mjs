@@ -48,7 +48,7 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
-if (!values.good) {
+if (!values.good && !values.commits) {
   console.error("usage: npm run perf:bisect -- --good <ref> --bad <ref> [--scenario mixed] [--rate 150] [--duration 8] [--rounds 3] [--points 7] [--threshold 0.03] [--max-commits 16] [--commits a,b,c]");
   process.exit(2);
 }
@@ -65,7 +65,7 @@ const vars = { BROWNOUT_P95_MS: "600000", BROWNOUT_ERROR_RATE: "1", MAX_INFLIGHT
 const MAX_FAILURE_RATE = 0.01;
 const git = (...args) => execFileSync("git", args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
 // oldest first: good, every first-parent commit after it, bad
-const history = [git("rev-parse", "--short", `${values.good}^{commit}`), ...git("log", "--first-parent", "--reverse", "--format=%h", `${values.good}..${values.bad}`).split("\n").filter(Boolean)];
+const history = values.good ? [git("rev-parse", "--short", `${values.good}^{commit}`), ...git("log", "--first-parent", "--reverse", "--format=%h", `${values.good}..${values.bad}`).split("\n").filter(Boolean)] : [];
 const subjects = new Map(history.map((c) => [c, git("log", "-1", "--format=%s", c)]));
 const scratch = mkdtempSync(join(tmpdir(), "ron-bisect-"));
 const builds = new Map(); // commit → bundle path
@@ -192,7 +192,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => (removeWork
 
 let exitCode = 1;
 try {
-  console.log(`perf bisect: ${values.scenario} at ${opts.rate}/s for ${opts.durationS} s, ${history.length} first-parent commits ${history[0]}..${history.at(-1)}; measure: ${perfWorks ? "user-space instructions per request (perf stat)" : "workerd CPU ms per request (perf stat unavailable)"}`);
+  console.log(`perf bisect: ${values.scenario} at ${opts.rate}/s for ${opts.durationS} s, ${values.commits ? `commits ${values.commits}` : `${history.length} first-parent commits ${history[0]}..${history.at(-1)}`}; measure: ${perfWorks ? "user-space instructions per request (perf stat)" : "workerd CPU ms per request (perf stat unavailable)"}`);
   let order = history; // the table's rows: measured commits in this order
   if (values.commits) {
     // any commits, in the order given (e.g. good, bad, and later ones such as main and a branch)
