@@ -7,7 +7,7 @@
  * (WORK_QUEUE_CAPACITY) so a burst is refused with backpressure instead of piling up.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isolateMemory } from "../shared/isolate-memory";
+import { forgetIsolateMemory, isolateMemory } from "../shared/isolate-memory";
 import { metrics } from "../shared/metrics";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { relay, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
@@ -54,6 +54,9 @@ export class GossipHub extends DurableObject<GossipHubEnv> {
   async unsubscribe(sessionId: string, settings: GossipSettings): Promise<void> {
     const subscribers = await this.#loadSubscribers(settings);
     if (subscribers.delete(sessionId) && settings.persistent) await this.ctx.storage.delete(SUBSCRIBER_PREFIX + sessionId);
+    // amnesia: a topic nobody follows holds nothing, or every topic name ever used would stay in
+    // isolate memory (the next subscribe starts a new set; no await since the delete, so no race)
+    if (!settings.persistent && subscribers.size === 0) forgetIsolateMemory(this.ctx, "gossip-subscribers");
   }
 
   async subscriberCount(settings: GossipSettings): Promise<number> {

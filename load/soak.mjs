@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run soak -- [--minutes N] [--interval-s S] [--drill-every K] [--rate-factor F]
 //                 [--rate mixed=N,edge=N,overlay=N] [--probe-s S] [--out file] [--bundle path]
+//                 [--scenarios mixed,edge,overlay] [--inspect PORT [--snapshots DIR]] [--var NAME=VALUE ...]
 // The seeds' 24 h soak, time-compressed: one micronode served by Miniflare on 127.0.0.1 takes the
 // mixed, edge and overlay scenarios concurrently for --minutes (default 30). Each scenario's rate
 // is a share of a capacity measured at the start (a closed-loop probe of each on the same target),
@@ -9,6 +10,10 @@
 // --drill-every intervals a 10x burst from one client must be shed with 429 RATE_LIMIT and
 // recover. At the end: RSS slope (least squares, MiB per minute), error budget spent (failures
 // against the 0.1% SLO), the RSS ceiling, and a JSON report in load/reports/. Exits 1 on a miss.
+// --scenarios runs some of them alone (which one grows?); --inspect PORT also records, every
+// interval, the micronode isolate's V8 heap after a full GC (workerd's inspector on 127.0.0.1:PORT),
+// so a growing JavaScript heap can be told apart from native memory; --snapshots DIR writes a heap
+// snapshot after the first interval and after the last (load/heap-diff.mjs compares them).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -16,12 +21,13 @@ import { parseArgs } from "node:util";
 import { closedLoop, createClient, openLoop } from "./driver/engine.mjs";
 import { gitCommit, loadDefinitions, machineInfo, rssCheck, seedEdgeAssets, seedHotObjects, seedTiles } from "./driver/load.mjs";
 import { overlayTraffic } from "./driver/overlay-traffic.mjs";
+import { openHeapReader } from "./profile/inspector.mjs";
 import { RouteStats, isSuccess, round, totals } from "./driver/stats.mjs";
-import { ROOT, bundleWorker, micronodeOptions, rssBytes, serve } from "./driver/targets.mjs";
+import { ROOT, bundleWorker, micronodeOptions, rssBytes, rssParts, serve } from "./driver/targets.mjs";
 import { WEBHOOK_SECRET, requestFactory } from "./driver/traffic.mjs";
 import { createProgress, every } from "../scripts/progress.mjs";
 
-const SCENARIOS = ["mixed", "edge", "overlay"];
+const ALL_SCENARIOS = ["mixed", "edge", "overlay"];
 // the drill's limiter: every client (x-load-client) has its own bucket of this size; steady
 // traffic is spread over enough clients to stay under a quarter of it (arrivals bunch up behind a
 // stall), the drill's one client offers 10x. Small, so the burst tests the limiter rather than
@@ -43,8 +49,25 @@ const { values } = parseArgs({
     "probe-s": { type: "string", default: "3" },
     out: { type: "string" },
     bundle: { type: "string" },
+    scenarios: { type: "string", default: ALL_SCENARIOS.join(",") },
+    inspect: { type: "string" },
+    snapshots: { type: "string" },
+    var: { type: "string", multiple: true, default: [] },
   },
 });
+const SCENARIOS = values.scenarios.split(",").filter(Boolean);
+for (const name of SCENARIOS) {
+  if (!ALL_SCENARIOS.includes(name)) {
+    console.error(`--scenarios: unknown "${name}"; known: ${ALL_SCENARIOS.join(", ")}`);
+    process.exit(2);
+  }
+}
+const inspectorPort = values.inspect === undefined ? undefined : Number(values.inspect);
+if (inspectorPort !== undefined && !(Number.isInteger(inspectorPort) && inspectorPort > 0 && inspectorPort < 65536)) {
+  console.error(`--inspect must be a port number, got "${values.inspect}"`);
+  process.exit(2);
+}
+const extraVars = Object.fromEntries(values.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]));
 const minutes = Number(values.minutes);
 const intervalS = Number(values["interval-s"]);
 const drillEvery = Number(values["drill-every"]);
@@ -56,8 +79,15 @@ const definitions = loadDefinitions();
 const progress = createProgress("soak");
 const bundle = values.bundle ?? bundleWorker({ outDir: join(ROOT, "load/.build/micronode") });
 const { $comment: _why, ...targetVars } = definitions.target_vars;
-const vars = { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...targetVars, RATE_LIMIT_KEY: `header:${CLIENT_HEADER}`, RATE_LIMIT_RPS: String(BUCKET_RPS), RATE_LIMIT_BURST: String(BUCKET_BURST) };
-const target = await serve(micronodeOptions(bundle, vars));
+const vars = { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET, ...targetVars, RATE_LIMIT_KEY: `header:${CLIENT_HEADER}`, RATE_LIMIT_RPS: String(BUCKET_RPS), RATE_LIMIT_BURST: String(BUCKET_BURST), ...extraVars };
+const target = await serve(micronodeOptions(bundle, vars), { inspectorPort });
+const heap = inspectorPort === undefined ? null : await openHeapReader({ port: inspectorPort });
+/** MiB of V8 heap of the micronode isolate: committed, and retained after a full GC (null without --inspect or an answer). */
+const heapMib = async () => {
+  const usage = heap ? await heap.usage() : null;
+  const mib = (bytes) => (bytes === null ? null : round(bytes / 1048576, 1));
+  return usage ? { total: mib(usage.totalSize), retained: mib(usage.collected) } : null;
+};
 const startedAt = new Date().toISOString();
 const http = createClient(target.url, 512);
 const rssSamples = []; // [seconds since start, bytes]
@@ -155,6 +185,11 @@ try {
     await Promise.all(runs);
     const elapsed = (performance.now() - started) / 1000;
     const rss = sampleRss();
+    const heapUsed = await heapMib();
+    if (heap && heapUsed?.retained != null && values.snapshots && (i === 0 || i === intervals - 1)) {
+      mkdirSync(values.snapshots, { recursive: true });
+      writeFileSync(join(values.snapshots, `soak-${i + 1}.heapsnapshot`), await heap.snapshot());
+    }
     const routes = [...stats.values()].map((s) => s.summary(elapsed)).sort((a, b) => a.route.localeCompare(b.route));
     const total = totals(routes, elapsed);
     const row = {
@@ -166,11 +201,13 @@ try {
       shed: routes.reduce((n, r) => n + r.shed, 0),
       failed_as: failedAs(routes),
       rss_mib: round((rss ?? 0) / 1048576, 1),
+      rss_anon_mib: round((rssParts(target.pid)?.anon ?? 0) / 1048576, 1),
+      ...(heapUsed === null ? {} : { heap_total_mib: heapUsed.total, heap_mib: heapUsed.retained }),
       p95_ms: Object.fromEntries(routes.map((r) => [r.route, r.p95_ms])),
     };
     table.push(row);
     lastInterval = `#${row.interval}: ${row.failures} failed, RSS ${row.rss_mib} MiB`;
-    progress.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
+    progress.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB${heapUsed === null ? "" : `, heap ${heapUsed.total} MiB committed, ${heapUsed.retained} retained`}, anon ${row.rss_anon_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
   }
   stopBar();
   progress.phase("draining", 1).update(0);
@@ -205,11 +242,12 @@ try {
     commit: gitCommit(),
     machine: machineInfo(),
     load_average: os.loadavg().map((v) => round(v, 2)),
-    config: { minutes, interval_s: intervalS, intervals, drill_every: drillEvery, rate_factor: rateFactor, probe_s: Number(values["probe-s"]), limiter: { key: `header:${CLIENT_HEADER}`, rps: BUCKET_RPS, burst: BUCKET_BURST } },
+    config: { scenarios: SCENARIOS, vars: extraVars, minutes, interval_s: intervalS, intervals, drill_every: drillEvery, rate_factor: rateFactor, probe_s: Number(values["probe-s"]), limiter: { key: `header:${CLIENT_HEADER}`, rps: BUCKET_RPS, burst: BUCKET_BURST } },
     capacity_rps: capacity,
     rates,
     intervals: table,
     rss: { slope_mib_per_min: slope, max_bytes: rssMax, first_mib: table[0]?.rss_mib ?? null, last_mib: table.at(-1)?.rss_mib ?? null },
+    ...(heap ? { heap: { slope_mib_per_min: rssSlope(table.filter((row) => typeof row.heap_mib === "number").map((row) => [row.at_s / 60, row.heap_mib])), first_mib: table[0]?.heap_mib ?? null, last_mib: table.at(-1)?.heap_mib ?? null } } : {}),
     error_budget: budget,
     drills,
     totals: total,
@@ -267,6 +305,7 @@ try {
   exitCode = 2;
 } finally {
   clearInterval(sampler);
+  heap?.close();
   http.close();
   await target.mf.dispose();
 }

@@ -94,6 +94,8 @@ export const configSchema = z.object({
   /** The service-wide bucket (scope `service` or `both`): all clients together. */
   RATE_LIMIT_SERVICE_RPS: integer(5_000, 1, 10_000_000),
   RATE_LIMIT_SERVICE_BURST: integer(2_500, 1, 10_000_000),
+  /** Bucket keys (clients) an isolate keeps a local lease for; past it idle ones go first. */
+  RATE_LIMIT_MAX_KEYS: integer(4_096, 1, 1_000_000),
   /** How long an isolate may spend a batch of leased tokens before handing the rest back. */
   RATE_LIMIT_LEASE_MS: integer(50, 5, 10_000),
   /** How long a lease request may take before the limiter counts as unavailable. */

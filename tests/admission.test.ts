@@ -136,6 +136,21 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     expect(left).toBeLessThan(991); // 10 tokens left the bucket, not 1
     expect(left).toBeGreaterThanOrEqual(990);
   });
+
+  it("holds local leases for at most RATE_LIMIT_MAX_KEYS client keys, and a dropped key is still limited", async () => {
+    const knobs = limited(1, 3, { RATE_LIMIT_MAX_KEYS: "8" });
+    const leases = async () => Number(/^rate_limit_leases (\d+)$/m.exec(await (await call("/metrics")).text())?.[1]);
+    const greedy = client();
+    for (let i = 0; i < 4; i++) await (await call(missing, { headers: greedy }, knobs)).arrayBuffer();
+    expect((await call(missing, { headers: greedy }, knobs)).status).toBe(429);
+    // 40 new clients (a header anyone can set): each one a key
+    for (let i = 0; i < 40; i++) expect((await call(missing, { headers: client() }, knobs)).status).toBe(404);
+    const held = await leases();
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(8);
+    // the bucket lives in its RateLimiter object: dropping the local lease did not refill it
+    expect((await call(missing, { headers: greedy }, knobs)).status).toBe(429);
+  });
 });
 
 describe("when the rate limiter fails", () => {

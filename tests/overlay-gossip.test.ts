@@ -5,7 +5,9 @@
  * worth waits), one that gives no credit is skipped (told how many it missed), then evicted,
  * without holding anyone else up.
  */
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { peekIsolateMemory } from "../shared/isolate-memory";
 import type { GossipEvent, OverlayClient, OverlayError } from "../sdk";
 import { metricValue, openSession, sleep } from "./overlay-helpers";
 
@@ -232,6 +234,22 @@ describe("gossip", () => {
     await sleep(200);
     expect(subs[0]!.events.length).toBe(0);
     closeAll([subs[0]!, subs[2]!], publisher);
+  });
+
+  it("keeps nothing in isolate memory for a topic whose last subscriber left (amnesia), and a new subscriber starts afresh", async () => {
+    const topic = freshTopic();
+    const hub = (env as unknown as { GOSSIP_HUB: DurableObjectNamespace }).GOSSIP_HUB;
+    const held = () => runInDurableObject(hub.get(hub.idFromName(topic)), (_instance, state) => peekIsolateMemory<Set<string>>(state, "gossip-subscribers")?.size ?? null);
+    const subs = await subscribers(topic, 2);
+    expect(await held()).toBe(2);
+    for (const s of subs) await s.client.unsubscribe(topic);
+    // every topic name a client ever used would otherwise stay here for the life of the isolate
+    expect(await held()).toBeNull();
+    const [again] = await subscribers(topic, 1);
+    const publisher = await openSession();
+    expect((await publisher.publish(topic, text("back"), { id: "back" })).subscribers).toBe(1);
+    await until(() => again!.events.length === 1);
+    closeAll(subs, again!.client, publisher);
   });
 
   it("refuses publishes with 429 gossip_backpressure while the hub has WORK_QUEUE_CAPACITY relays in progress, and relays the rest", async () => {

@@ -3,7 +3,7 @@ import { LimiterUnavailable, TokenLeases, batchSize } from "../shared/admission/
 import type { BucketSpec, Lease } from "../durable-objects/rate-limiter";
 
 /** Lease sources are the seam to the RateLimiter DO; these exercise the isolate-side rules. */
-const options = (over: Partial<{ leaseMs: number; timeoutMs: number }> = {}) => ({ spec: { rate: 100, burst: 50 }, leaseMs: 1000, timeoutMs: 50, ...over });
+const options = (over: Partial<{ leaseMs: number; timeoutMs: number; maxKeys: number }> = {}) => ({ spec: { rate: 100, burst: 50 }, leaseMs: 1000, timeoutMs: 50, maxKeys: 1000, ...over });
 
 function countingSource(grant: (wanted: number, returned: number) => Lease) {
   const calls: { wanted: number; returned: number }[] = [];

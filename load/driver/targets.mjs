@@ -140,6 +140,17 @@ export function rssBytes(pid) {
   }
 }
 
+/** Resident memory split by kind (bytes): anonymous (heaps, malloc), file-backed, shared; null when gone. */
+export function rssParts(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kib("RssAnon"), file: kib("RssFile"), shmem: kib("RssShmem") };
+  } catch {
+    return null;
+  }
+}
+
 /** CPU seconds (user + system) a process has used. */
 export function cpuSeconds(pid) {
   try {

@@ -19,7 +19,7 @@ export async function findWorkerTarget(port, name) {
 }
 
 /** A DevTools protocol session: `send(method, params)` resolves with the result or rejects. */
-async function openSession(url) {
+async function openSession(url, onEvent = () => {}) {
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1024 * 1024 * 1024 });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`inspector did not accept a connection within 5 s: ${url}`)), 5_000);
@@ -31,7 +31,10 @@ async function openSession(url) {
   ws.on("message", (data) => {
     const message = JSON.parse(data.toString());
     const waiter = message.id !== undefined ? pending.get(message.id) : undefined;
-    if (!waiter) return; // events (console messages, script parses) are not needed here
+    if (!waiter) {
+      if (message.method) onEvent(message.method, message.params);
+      return;
+    }
     pending.delete(message.id);
     clearTimeout(waiter.timer);
     if (message.error) waiter.reject(new Error(`${waiter.method}: ${message.error.message}`));
@@ -73,4 +76,50 @@ export async function startCpuProfile({ port, worker = "micronode", seconds, sam
     .finally(() => session.close());
   done.catch(() => {}); // the caller awaits it after the load run; don't crash on an early failure
   return { target: target.id, done };
+}
+
+/**
+ * A V8 heap reader for worker `name` behind inspector `port`: `usage()` collects garbage first
+ * (so what is left is retained, not garbage waiting for a collection) and resolves with the
+ * isolate's `{ usedSize, totalSize }` in bytes (Runtime.getHeapUsage). RSS alone cannot tell a
+ * growing JavaScript heap from native memory (workerd, SQLite, the allocator).
+ */
+export async function openHeapReader({ port, worker = "micronode" }) {
+  const target = await findWorkerTarget(port, worker);
+  let chunks = null;
+  const session = await openSession(target.url, (method, params) => {
+    if (method === "HeapProfiler.addHeapSnapshotChunk" && chunks) chunks.push(params.chunk);
+  });
+  return {
+    /**
+     * `{ usedSize, totalSize }` before a GC (what the heap holds, garbage included, and has
+     * committed), then `collected` (used after a full GC), each null when the inspector does not
+     * answer within 10 s: measured, never a reason to stop.
+     */
+    async usage() {
+      const within = (promise) => Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 10 s")), 10_000))]);
+      const read = async (what) => {
+        try {
+          return await what();
+        } catch (error) {
+          console.error(`heap usage not read: ${error.message}`);
+          return null;
+        }
+      };
+      const before = await read(() => within(session.send("Runtime.getHeapUsage")));
+      const after = await read(async () => (await within(session.send("HeapProfiler.collectGarbage")), await within(session.send("Runtime.getHeapUsage"))));
+      return before || after ? { usedSize: before?.usedSize ?? null, totalSize: before?.totalSize ?? null, collected: after?.usedSize ?? null } : null;
+    },
+    /** A heap snapshot (the .heapsnapshot JSON text DevTools' Memory panel opens). */
+    async snapshot() {
+      chunks = [];
+      try {
+        await session.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+        return chunks.join("");
+      } finally {
+        chunks = null;
+      }
+    },
+    close: () => session.close(),
+  };
 }

@@ -8,9 +8,12 @@
  * others wait on the `renewing` flag with timers of their own. Awaiting the renewer's promise from
  * another request broke under load ("Cannot perform I/O on behalf of a different request"), and
  * that error escaped as a 500.
+ *
+ * Keys come from clients (their token's id, IP or a header), so the table is bounded
+ * (`maxKeys`): past it, leases with nothing left to spend, hand back or wait for are dropped
+ * first, then the oldest others. A dropped lease only means the key's next request leases anew.
  */
 import type { BucketSpec, Lease } from "../../durable-objects/rate-limiter";
-import { metrics } from "../metrics";
 
 export interface LeaseSource {
   lease(wanted: number, returned: number, spec: BucketSpec): Promise<Lease>;
@@ -20,6 +23,8 @@ export interface LeaseOptions {
   spec: BucketSpec;
   leaseMs: number;
   timeoutMs: number;
+  /** Keys with a local lease at most (RATE_LIMIT_MAX_KEYS). */
+  maxKeys: number;
 }
 
 export type TakeResult = { admitted: true } | { admitted: false; retryAfterMs: number };
@@ -41,29 +46,14 @@ interface LocalLease {
 const WAIT_STEP_MS = 1;
 
 /** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
-export const batchSize = ({ spec, leaseMs }: LeaseOptions) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
-
-/** Buckets an isolate keeps leases for; every client has one, so the oldest go past this. */
-export const MAX_LOCAL_LEASES = 10_000;
+export const batchSize = ({ spec, leaseMs }: Pick<LeaseOptions, "spec" | "leaseMs"> & Partial<LeaseOptions>) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
 
 export class TokenLeases {
   readonly #leases = new Map<string, LocalLease>();
 
-  constructor(private readonly maxLeases = MAX_LOCAL_LEASES) {}
-
-  /** Leases held (at most maxLeases). */
+  /** Keys holding a local lease now. */
   get size(): number {
     return this.#leases.size;
-  }
-
-  /** Make room for one more: drop the oldest leases not being renewed (their tokens go unspent). */
-  #makeRoom(): void {
-    for (const [name, lease] of this.#leases) {
-      if (this.#leases.size < this.maxLeases) return;
-      if (lease.renewing) continue;
-      this.#leases.delete(name);
-      metrics.rateLimitLeaseEvictions.inc();
-    }
   }
 
   async take(key: string, source: () => LeaseSource, options: LeaseOptions): Promise<TakeResult> {
@@ -71,7 +61,7 @@ export class TokenLeases {
     const local = `${key}|${options.spec.rate}|${options.spec.burst}`;
     let lease = this.#leases.get(local);
     if (!lease) {
-      this.#makeRoom();
+      if (this.#leases.size >= options.maxKeys) this.#makeRoom(options.maxKeys);
       this.#leases.set(local, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false }));
     }
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -100,6 +90,23 @@ export class TokenLeases {
     }
     // the fresh batch went to other waiting requests
     return { admitted: false, retryAfterMs: Math.ceil(1000 / options.spec.rate) };
+  }
+
+  /**
+   * Bring the table under `maxKeys` with room to spare (down to 3/4 of it), so a stream of new
+   * keys sweeps once per quarter of the cap, not on every request: idle leases first (expired,
+   * not refused, no RPC in flight), then the oldest of the rest.
+   */
+  #makeRoom(maxKeys: number, now = Date.now()): void {
+    const target = Math.floor((maxKeys * 3) / 4);
+    for (const [key, lease] of this.#leases) {
+      if (this.#leases.size <= target) return;
+      if (!lease.renewing && lease.expiresAt <= now && lease.deniedUntil <= now) this.#leases.delete(key);
+    }
+    for (const key of this.#leases.keys()) {
+      if (this.#leases.size <= target) return;
+      this.#leases.delete(key); // a request still holding it finishes with its own reference
+    }
   }
 
   async #renew(lease: LocalLease, source: LeaseSource, options: LeaseOptions): Promise<void> {

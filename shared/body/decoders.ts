@@ -1,14 +1,18 @@
 /**
- * @module Streaming decoders for request bodies: a TransformStream from wire bytes to decoded
- * bytes that stops itself once its output passes `maxOutput`, so a bomb is never inflated into
- * memory.
+ * @module Decoding a whole encoded body (gzip, zstd) under an output cap, so a bomb is never
+ * inflated past it.
  *
- * Both use the runtime's native zlib/zstd through `node:zlib` (nodejs_compat), which checks the
- * gzip CRC and is the fastest decoder in workerd. Not DecompressionStream: on corrupt input it
- * leaks an unhandled rejection even when every promise is observed, and it has no zstd
- * (workerd 2026-04-26). docs/DECISIONS.md has the details.
+ * The runtime's native zlib/zstd through `node:zlib` (nodejs_compat), which checks the gzip CRC
+ * and is the fastest decoder in workerd. Not DecompressionStream: on corrupt input it leaks an
+ * unhandled rejection even when every promise is observed, and it has no zstd (workerd
+ * 2026-04-26). docs/DECISIONS.md has the details.
+ *
+ * The one-shot `*Sync` calls, on a wire body already read under MAX_BODY_BYTES, not node:zlib's
+ * streams: in workerd a streaming decompressor's output stays allocated for good (measured 1.2–1.5
+ * MiB of RSS per 1 MiB body decoded, zstd and gzip alike, with close() or destroy() or not; a
+ * soak's RSS grew ~32 KiB per mixed request), while the one-shot calls' memory is reused (RSS
+ * flat after the first few hundred bodies). docs/PERFORMANCE.md, *Soak*, has the measurements.
  */
-import type { Gunzip } from "node:zlib";
 
 /**
  * node:zlib, imported on the first encoded body rather than at startup: importing it evaluates
@@ -17,55 +21,31 @@ import type { Gunzip } from "node:zlib";
 let zlib: Promise<typeof import("node:zlib")> | undefined;
 const loadZlib = () => (zlib ??= import("node:zlib"));
 
-/** Thrown inside a decoder when its output passes the cap. */
+/** The decoded body would pass the cap. */
 export class DecodedTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`decoded body exceeds ${limit} bytes`);
   }
 }
 
-type NodeDecoder = Gunzip;
 export type Coding = "gzip" | "zstd";
 
-/** A node:zlib decompressor as a TransformStream whose output stops at `maxOutput` bytes. */
-export function createDecoder(coding: Coding, maxOutput: number): TransformStream<Uint8Array, Uint8Array> {
-  let decoder: NodeDecoder;
-  let produced = 0;
-  let failure: Error | null = null;
-  return new TransformStream({
-    async start(controller) {
-      const { createGunzip, createZstdDecompress } = await loadZlib();
-      decoder = coding === "gzip" ? createGunzip() : (createZstdDecompress() as unknown as NodeDecoder);
-      decoder.on("data", (chunk: Uint8Array) => {
-        if (failure) return;
-        produced += chunk.length;
-        if (produced > maxOutput) {
-          failure = new DecodedTooLarge(maxOutput);
-          controller.error(failure);
-          decoder.destroy();
-          return;
-        }
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      });
-      decoder.on("error", (error: Error) => {
-        if (failure) return;
-        failure = error;
-        controller.error(error);
-      });
-    },
-    transform(chunk) {
-      if (failure) return;
-      // resolve once zlib has taken the chunk, so input never runs far ahead of output
-      return new Promise<void>((resolve) => decoder.write(chunk, () => resolve()));
-    },
-    flush() {
-      if (failure) return;
-      return new Promise<void>((resolve) => {
-        decoder.once("end", () => resolve());
-        decoder.once("error", () => resolve()); // the error handler above already errored the stream
-        decoder.once("close", () => resolve());
-        decoder.end();
-      });
-    },
-  });
+/**
+ * Decode `input` whole, stopping once the output passes `maxOutput` bytes (DecodedTooLarge).
+ * Corrupt input throws the decoder's own error.
+ */
+export async function decodeWhole(coding: Coding, input: Uint8Array, maxOutput: number): Promise<Uint8Array> {
+  const { gunzipSync, zstdDecompressSync } = await loadZlib();
+  // node:zlib takes a limit of at least 1; a cap of 0 is checked on the result below
+  const options = { maxOutputLength: Math.max(1, maxOutput) };
+  let out: Uint8Array;
+  try {
+    out = coding === "gzip" ? gunzipSync(input, options) : zstdDecompressSync(input, options);
+  } catch (error) {
+    // past maxOutputLength the decoder stops and throws ERR_BUFFER_TOO_LARGE (a RangeError)
+    if ((error as { code?: string })?.code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError) throw new DecodedTooLarge(maxOutput);
+    throw error;
+  }
+  if (out.byteLength > maxOutput) throw new DecodedTooLarge(maxOutput);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -2,16 +2,15 @@
  * @module Reading request bodies under the hardened limits: wire bytes counted as they stream
  * (too large past `MAX_BODY_BYTES`, whatever Content-Length said), decoded bytes capped at
  * `DECOMPRESS_RATIO_CAP` × wire and `DECOMPRESS_MAX_BYTES`, corrupt encodings refused, and the
- * BLAKE3 of the decoded bytes computed on the way through. Failures are DecodeErrors (413, 400 at
- * the HTTP edge).
+ * BLAKE3 of the decoded bytes (as identity bodies are read; once decoded for encoded ones).
+ * Failures are DecodeErrors (413, 400 at the HTTP edge).
  */
-import { joinChunks } from "../bytes";
+import { blake3 } from "../blake3";
 import type { Config } from "../config";
 import { DecodeError } from "../domain-errors";
 import type { ContentCoding } from "./content-coding";
-import { DecodedTooLarge, createDecoder } from "./decoders";
-import { hashEveryChunk, newHashedChunks, readUntilAborted } from "./hashed-read";
-import { readIdentityBody, wireCapError } from "./read-identity";
+import { DecodedTooLarge, decodeWhole } from "./decoders";
+import { readIdentityBody } from "./read-identity";
 
 export interface BodyLimits {
   maxWireBytes: number;
@@ -32,53 +31,15 @@ export interface DecodedBody {
   wireBytes: number;
 }
 
-/** Wire bytes handed to a decoder at a time: one slice can only inflate so far before the cap check. */
-const SLICE_BYTES = 4 * 1024;
-
 const ratioError = (limits: BodyLimits, wireBytes: number) =>
   new DecodeError("too_large", "decompress_ratio", `decoded body is more than ${limits.ratioCap}× its ${wireBytes} wire bytes`);
 
-interface WireTally {
-  bytes: number;
-  over: boolean;
-  /** The whole wire body has been read. */
-  ended: boolean;
-}
-
 /**
- * Pump `source` into `writable` in small slices, counting wire bytes. Every promise is observed
- * here, so a failure errors the decoder (and so its reader) without unhandled rejections.
- */
-function pumpWire(source: ReadableStream<Uint8Array>, writable: WritableStream<Uint8Array>, cap: number, tally: WireTally): void {
-  const writer = writable.getWriter();
-  writer.closed.catch(() => {});
-  writer.ready.catch(() => {});
-  const reader = source.getReader();
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        tally.bytes += value.byteLength;
-        if (tally.bytes > cap) {
-          tally.over = true;
-          throw wireCapError(cap);
-        }
-        for (let at = 0; at < value.length; at += SLICE_BYTES) await writer.write(value.subarray(at, at + SLICE_BYTES));
-      }
-      tally.ended = true;
-      await writer.close();
-    } catch (error) {
-      await writer.abort(error).catch(() => {});
-      await reader.cancel(error).catch(() => {});
-    }
-  })();
-}
-
-/**
- * Read, decode, cap and hash a body. `declaredWireBytes` (Content-Length, when known) tightens
- * the streaming cap for compressed bodies to ratio × declared; the ratio is checked again on
- * the final counts. Aborting `signal` stops the read and rethrows its reason.
+ * Read, decode, cap and hash a body. An encoded body is read whole under the wire cap first
+ * (`declaredWireBytes`, Content-Length when known, sizes the read), then decoded in one call
+ * whose output stops at `DECOMPRESS_RATIO_CAP` × its wire bytes and `DECOMPRESS_MAX_BYTES`
+ * (shared/body/decoders.ts says why not a stream). Aborting `signal` stops the read and rethrows
+ * its reason.
  */
 export async function readDecodedBody(
   source: ReadableStream<Uint8Array>,
@@ -88,36 +49,18 @@ export async function readDecodedBody(
   declaredWireBytes?: number,
 ): Promise<DecodedBody> {
   if (coding === "identity") return readIdentityBody(source, limits.maxWireBytes, signal, declaredWireBytes);
-  const tally: WireTally = { bytes: 0, over: false, ended: false };
-  const wireBound = Math.min(declaredWireBytes ?? limits.maxWireBytes, limits.maxWireBytes);
-  const decodedCap = Math.min(limits.maxDecodedBytes, limits.ratioCap * wireBound);
-
-  const decoder = createDecoder(coding, decodedCap);
-  pumpWire(source, decoder.writable, limits.maxWireBytes, tally);
-  const reader = decoder.readable.getReader();
-  const read = newHashedChunks();
-  await readUntilAborted(
-    reader,
-    signal,
-    () =>
-      hashEveryChunk(reader, read, (total) => {
-        if (total > decodedCap) throw new DecodedTooLarge(decodedCap);
-        // Once the whole wire body is in, the ratio is final: stop a bomb here, not at the cap.
-        if (tally.ended && total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-      }),
-    (error) => {
-      if (tally.over) return wireCapError(limits.maxWireBytes);
-      if (error instanceof DecodeError) return error;
-      if (error instanceof DecodedTooLarge) {
-        return read.total > limits.ratioCap * tally.bytes || error.limit < limits.maxDecodedBytes
-          ? ratioError(limits, tally.bytes)
-          : new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
-      }
-      return new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
-    },
-  );
-  if (read.total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-  return { bytes: joinChunks(read.chunks, read.total), hex: read.hasher.digestHex(), wireBytes: tally.bytes };
+  // the wire bytes are not hashed: the address is the decoded bytes'
+  const wire = await readIdentityBody(source, limits.maxWireBytes, signal, declaredWireBytes, { hash: false });
+  const ratioBound = limits.ratioCap * wire.wireBytes;
+  let bytes: Uint8Array;
+  try {
+    bytes = await decodeWhole(coding, wire.bytes, Math.min(limits.maxDecodedBytes, ratioBound));
+  } catch (error) {
+    if (!(error instanceof DecodedTooLarge)) throw new DecodeError("malformed", `corrupt_${coding}`, `corrupt ${coding} body: ${(error as Error)?.message ?? error}`);
+    if (ratioBound < limits.maxDecodedBytes) throw ratioError(limits, wire.wireBytes);
+    throw new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
+  }
+  return { bytes, hex: blake3().hashHex(bytes), wireBytes: wire.wireBytes };
 }
 
 /** Read a body as-is (no decoding) under the wire cap, with the BLAKE3 of the wire bytes. */

@@ -43,15 +43,18 @@ function assemble(segments: Uint8Array[], total: number): Uint8Array {
   return joinChunks(segments, total);
 }
 
-/** Read `source` as-is under `cap` with its BLAKE3; aborting `signal` stops the read and rethrows its reason. */
-export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal, declared?: number): Promise<DecodedBody> {
+/**
+ * Read `source` as-is under `cap` with its BLAKE3 (`hex` is "" with `hash: false`, for bytes that
+ * are decoded before they are addressed); aborting `signal` stops the read and rethrows its reason.
+ */
+export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: number, signal: AbortSignal, declared?: number, { hash = true } = {}): Promise<DecodedBody> {
   let reader: ReadableStreamBYOBReader;
   try {
     reader = source.getReader({ mode: "byob" });
   } catch {
     return readChunks(source, cap, signal); // not a byte stream
   }
-  const hasher = blake3().createHasher();
+  const hasher = hash ? blake3().createHasher() : null;
   const segments: Uint8Array[] = [];
   let filled = 0;
   await readUntilAborted(reader, signal, async () => {
@@ -65,7 +68,7 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
         const got = result.value?.byteLength ?? 0;
         if (result.value) {
           buffer = result.value.buffer as ArrayBuffer; // the read transferred it
-          hasher.update(result.value);
+          hasher?.update(result.value);
           at += got;
         }
         // readAtLeast comes back short only at the end of the stream; a body that ends exactly at
@@ -80,7 +83,7 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
       if (filled > cap) throw wireCapError(cap);
     }
   }, decodeErrorOr(unreadable));
-  return { bytes: assemble(segments, filled), hex: hasher.digestHex(), wireBytes: filled };
+  return { bytes: assemble(segments, filled), hex: hasher?.digestHex() ?? "", wireBytes: filled };
 }
 
 /** A stream that is not a byte stream: its chunks as they come, joined once. */

@@ -89,8 +89,11 @@ async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Ui
 
 export class PackError extends Error {}
 
-/** Packs that passed their checks, by name and content address (plain data only). */
-const checked = new Map<string, CheckedPack>();
+/**
+ * Packs that passed their checks (plain data only): one per pack name, for the content address
+ * it was checked at, so re-publishing a pack replaces its entry instead of adding one per version.
+ */
+const checked = new Map<string, { key: string; pack: CheckedPack }>();
 
 /**
  * pmtiles (and fflate under it), imported on the first tile request rather than at startup: they
@@ -149,10 +152,10 @@ async function pointerOf(rc: RequestContext<any>, path: string): Promise<AssetEn
 export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPack> {
   const entry = await pointerOf(rc, spec.path);
   const key = `${spec.name}\u0000${entry?.b3 ?? "missing"}\u0000${spec.expectedHex ?? ""}`;
-  let pack = checked.get(key);
+  let pack = checked.get(spec.name)?.key === key ? checked.get(spec.name)!.pack : undefined;
   if (!pack) {
     pack = await mount(rc, spec, entry);
-    checked.set(key, pack);
+    checked.set(spec.name, { key, pack });
   }
   const { entry: checkedEntry } = pack;
   return { ...pack, archive: () => readerFor(rc, checkedEntry) };

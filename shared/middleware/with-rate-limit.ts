@@ -66,7 +66,8 @@ export function withRateLimit(): Middleware {
         const spec = bucket.scope === "client" ? { rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST } : { rate: c.RATE_LIMIT_SERVICE_RPS, burst: c.RATE_LIMIT_SERVICE_BURST };
         let result: TakeResult;
         try {
-          result = await leases.take(bucket.name, () => limiterFor(rc, bucket.name), { spec, leaseMs: c.RATE_LIMIT_LEASE_MS, timeoutMs: c.LIMITER_TIMEOUT_MS });
+          result = await leases.take(bucket.name, () => limiterFor(rc, bucket.name), { spec, leaseMs: c.RATE_LIMIT_LEASE_MS, timeoutMs: c.LIMITER_TIMEOUT_MS, maxKeys: c.RATE_LIMIT_MAX_KEYS });
+          metrics.limiterLeases.set({}, leases.size);
         } catch (error) {
           if (!(error instanceof LimiterUnavailable)) throw error;
           metrics.limiterErrors.inc();

@@ -63,4 +63,14 @@ describe("npm run soak (a few seconds of it: shape of the report, no timing thre
     expect(report.slo.ok).toBe(report.slo.checks.every((c: any) => c.ok));
     expect(code).toBe(report.slo.ok ? 0 : 1);
   });
+
+  it("refuses an unknown --scenarios name or a bad --inspect port with exit 2, before serving anything", async () => {
+    const run = (args: string[]) => new Promise<{ code: number; stderr: string }>((resolve) => execFile("node", ["load/soak.mjs", "--bundle", bundle, ...args], { cwd: ROOT, timeout: 30_000 }, (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr })));
+    const bogus = await run(["--scenarios", "mixed,bogus"]);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown "bogus"; known: mixed, edge, overlay/);
+    const port = await run(["--inspect", "http"]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/--inspect must be a port number/);
+  });
 });
