@@ -12,6 +12,8 @@ import type { ObjectInfo, PutOutcome, StoredObject } from "../shared/store/objec
 interface Entry {
   bytes: Uint8Array;
   contentType: string;
+  /** The outboard tree (shared/store/outboard.ts); absent until built for an object put whole. */
+  outboard?: Uint8Array;
 }
 
 interface Held {
@@ -26,6 +28,11 @@ const encoder = new TextEncoder();
 const pointerBytes = (name: string, value: string) => encoder.encode(name).length + encoder.encode(value).length;
 
 export type PointerOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
+
+async function cancelled<T>(stream: ReadableStream<Uint8Array>, outcome: T): Promise<T> {
+  await stream.cancel().catch(() => {});
+  return outcome;
+}
 
 export class AmnesiaStore extends DurableObject {
   // In isolate memory, not instance fields: an idle instance is evicted within seconds.
@@ -58,6 +65,60 @@ export class AmnesiaStore extends DurableObject {
     this.objects.set(hex, { bytes, contentType });
     this.#held.usedBytes += bytes.length;
     return { status: "created" };
+  }
+
+  /**
+   * Take a streamed upload: `stream` carries the object's `size` bytes, then its
+   * `outboardBytes`-byte outboard. Budget is reserved up front and released if the stream fails
+   * (the uploader errors it when the bytes miss their address): nothing is kept then. The object
+   * is read into one buffer of its size, never held twice.
+   */
+  async putStream(hex: string, size: number, outboardBytes: number, contentType: string, budgetBytes: number, stream: ReadableStream<Uint8Array>): Promise<PutOutcome> {
+    const cost = size + outboardBytes;
+    if (this.objects.has(hex)) return cancelled(stream, { status: "existing" });
+    if (this.#held.usedBytes + cost > budgetBytes) return cancelled(stream, { status: "full", usedBytes: this.#held.usedBytes, budgetBytes });
+    this.#held.usedBytes += cost;
+    try {
+      const bytes = new Uint8Array(size);
+      const outboard = new Uint8Array(outboardBytes);
+      let at = 0;
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (at + value.length > cost) throw new Error(`upload stream runs past its ${cost} bytes`);
+        const intoBytes = Math.max(0, Math.min(value.length, size - at));
+        bytes.set(value.subarray(0, intoBytes), at);
+        outboard.set(value.subarray(intoBytes), at + intoBytes - size);
+        at += value.length;
+      }
+      if (at !== cost) throw new Error(`upload stream ended after ${at} of ${cost} bytes`);
+      if (this.objects.has(hex)) {
+        this.#held.usedBytes -= cost; // a concurrent upload of the same object won
+        return { status: "existing" };
+      }
+      this.objects.set(hex, { bytes, contentType, outboard });
+      return { status: "created" };
+    } catch (error) {
+      this.#held.usedBytes -= cost;
+      throw error;
+    }
+  }
+
+  async getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
+    const outboard = this.objects.get(hex)?.outboard;
+    return outboard ? outboard.slice(offset, offset + length) : null;
+  }
+
+  /** Keep an outboard built for an object put whole; false when absent or over the budget. */
+  async putOutboard(hex: string, outboard: Uint8Array, budgetBytes: number): Promise<boolean> {
+    const entry = this.objects.get(hex);
+    if (!entry) return false;
+    if (entry.outboard) return true;
+    if (this.#held.usedBytes + outboard.length > budgetBytes) return false;
+    entry.outboard = outboard;
+    this.#held.usedBytes += outboard.length;
+    return true;
   }
 
   async getPointer(name: string): Promise<string | null> {

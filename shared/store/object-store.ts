@@ -27,6 +27,16 @@ export interface StoreHealth {
   detail?: string;
 }
 
+/** An upload streamed into a store: `body` errors (before its last byte) if it must not be stored. */
+export interface StreamedPut {
+  size: number;
+  contentType: string;
+  body: ReadableStream<Uint8Array>;
+  /** Length of the outboard, known up front (budgets); `outboard()` once `body` has ended cleanly. */
+  outboardBytes: number;
+  outboard(): Uint8Array;
+}
+
 export interface ObjectStore {
   readonly kind: "r2" | "amnesia";
   /** Size and type without reading the bytes; null when absent. */
@@ -37,5 +47,16 @@ export interface ObjectStore {
   getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null>;
   /** Store `bytes` under `hex` unless present. Atomic: concurrent puts of one object create it once. */
   put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome>;
+  /** `length` bytes from `offset` as a stream (fewer at the end); null when absent. Not verified. */
+  readStream(hex: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * Stream `upload` in under `hex` unless present. Atomic: when its body errors nothing is
+   * readable under any key, and the outboard is written only after the body is in.
+   */
+  putStream(hex: string, upload: StreamedPut): Promise<PutOutcome>;
+  /** `length` bytes of the object's outboard from `offset`; null when it has none (yet). Not verified. */
+  getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null>;
+  /** Keep an outboard built for an object stored without one; false when the store cannot take it (budget). */
+  putOutboard(hex: string, outboard: Uint8Array): Promise<boolean>;
   health(): Promise<StoreHealth>;
 }
