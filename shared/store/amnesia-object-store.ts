@@ -53,16 +53,26 @@ export class AmnesiaObjectStore implements ObjectStore {
     });
   }
 
-  /** One RPC stream: the body, then the outboard once the body has ended cleanly. */
-  putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
-    const { readable, writable } = new FixedLengthStream(upload.size + upload.outboardBytes);
-    void (async () => {
-      await upload.body.pipeTo(writable, { preventClose: true });
-      const writer = writable.getWriter();
-      await writer.write(upload.outboard());
-      await writer.close();
-    })().catch(() => {}); // pipeTo has aborted `writable` with the body's error: the store sees it fail
-    return this.#stub.putStream(hex, upload.size, upload.outboardBytes, upload.contentType, this.budgetBytes, readable);
+  /** The body chunk by chunk into the store's one buffer for it, then the outboard; aborted if the body fails. */
+  async putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
+    const start = await this.#stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, this.budgetBytes);
+    if (start.status !== "ready") {
+      await upload.body.cancel().catch(() => {});
+      return start;
+    }
+    const reader = upload.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await this.#stub.appendUpload(start.id, value);
+      }
+      return await this.#stub.commitUpload(start.id, upload.outboard());
+    } catch (error) {
+      await this.#stub.abortUpload(start.id).catch(() => {});
+      await reader.cancel(error).catch(() => {});
+      throw error;
+    }
   }
 
   getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {

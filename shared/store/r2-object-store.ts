@@ -5,6 +5,7 @@
  * creates an object only when its whole body arrived, and the upload's body errors before its
  * last byte unless it hashed to the address, so a failed upload leaves nothing under any key.
  */
+import { pump } from "../body/pump";
 import type { ObjectInfo, ObjectStore, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface R2StoreEnv {
@@ -32,6 +33,7 @@ export class R2ObjectStore implements ObjectStore {
   }
 
   async getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
+    if (length === 0) return (await this.bucket.head(r2Key(hex))) ? new Uint8Array(0) : null; // R2 refuses an empty range
     const object = await this.bucket.get(r2Key(hex), { range: { offset, length } });
     return object ? new Uint8Array(await object.arrayBuffer()) : null;
   }
@@ -55,7 +57,7 @@ export class R2ObjectStore implements ObjectStore {
   async putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
     // R2 takes a stream only with a known length; an error in `upload.body` aborts the write
     const fixed = new FixedLengthStream(upload.size);
-    void upload.body.pipeTo(fixed.writable).catch(() => {}); // the put below rejects with it
+    void pump(upload.body, fixed.writable); // a failed body aborts `fixed`: the put below rejects
     const written = await this.bucket.put(r2Key(hex), fixed.readable, {
       httpMetadata: { contentType: upload.contentType },
       onlyIf: new Headers({ "If-None-Match": "*" }),

@@ -42,7 +42,7 @@ export class VerifiedUpload implements StreamedPut {
     const expected = hexToBytes(plan.hex);
     const fail = (error: UploadError) => {
       this.failure ??= error;
-      void reader.cancel(error);
+      void reader.cancel();
       return this.failure;
     };
     const onAbort = () => void reader.cancel(signal.reason);
