@@ -4,6 +4,7 @@
  * multipart/byteranges streamed part by part, 416), in RFC 9110's order. The ETag is the whole
  * object's. Active types get the route's policy (shared/http/active-content).
  */
+import { pump } from "../body/pump";
 import { HttpError } from "../errors";
 import { activeContentHeaders, type ActiveContentPolicy } from "./active-content";
 import { ifMatchAllows, ifNoneMatchHits, ifRangeAllows } from "./conditional";
@@ -142,7 +143,7 @@ async function drainInto(stream: ReadableStream<Uint8Array>): Promise<Uint8Array
 /** `stream` sent with its Content-Length; an error in it cuts the response short. */
 function fixedLength(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
   const fixed = new FixedLengthStream(length);
-  stream.pipeTo(fixed.writable).catch(() => {}); // the error reaches the client as a cut-short body
+  void pump(stream, fixed.writable); // an error reaches the client as a cut-short body
   return fixed.readable;
 }
 
@@ -196,6 +197,6 @@ function multipartStream(ranges: ByteRange[], { heads, tail, length }: Multipart
     },
   });
   const fixed = new FixedLengthStream(length);
-  source.pipeTo(fixed.writable).catch(() => {}); // a client that goes away cancels the pipe; nothing to report
+  void pump(source, fixed.writable); // a client that goes away, or a part that fails, ends the body short
   return fixed.readable;
 }
