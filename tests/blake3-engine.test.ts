@@ -2,7 +2,9 @@ import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blake3, blake3Tree, Blake3TreeEngine, toHex } from "../shared/blake3";
+import blake3SimdWasm from "../shared/blake3/blake3-simd.wasm";
 import { ScalarLanes } from "../shared/blake3/lanes";
+import { SimdLanes } from "../shared/blake3/simd-lanes";
 import vectors from "./fixtures/blake3/test_vectors.json";
 
 /** The official vectors' input: byte i is i mod 251. */
@@ -116,5 +118,51 @@ describe.each(ENGINES)("BLAKE3 tree engine inside workerd: %s", (_name, engineOf
     const hasher = engine.createHasher();
     hasher.digest();
     expect(() => hasher.update(new Uint8Array(1))).toThrow(/finalised/);
+  });
+});
+
+describe("BLAKE3 SIMD lanes against the scalar JS lanes", () => {
+  const scalar = new Blake3TreeEngine(new ScalarLanes());
+
+  it.each([0, 5, 2 ** 32 - 3, 2 ** 32 - 1, 2 ** 33 - 6, 2 ** 40 + 2 ** 32 - 2])(
+    "hashes runs of chunks and parent levels alike at chunk counter %i, across the 32-bit counter carry",
+    (counter) => {
+      const simd = new SimdLanes(blake3SimdWasm);
+      const reference = new ScalarLanes();
+      const key = Uint32Array.from(randomBytes(32)).map((b) => b * 0x01010101);
+      for (const chunks of [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64]) {
+        const data = randomBytes(chunks * KIB);
+        simd.chunks(data, counter, key, 16);
+        reference.chunks(data, counter, key, 16);
+        expect(toHex(simd.cvs.subarray(0, 32 * chunks)), `${chunks} chunks`).toBe(toHex(reference.cvs.subarray(0, 32 * chunks)));
+        // merge the CVs just made: odd counts leave the last slot alone
+        simd.parents(chunks >> 1, key, 16);
+        reference.parents(chunks >> 1, key, 16);
+        expect(toHex(simd.cvs.subarray(0, 32 * chunks)), `${chunks >> 1} parents`).toBe(toHex(reference.cvs.subarray(0, 32 * chunks)));
+      }
+    },
+  );
+
+  it.each([0, 255, 256, 257, 2 ** 32 - 256, 2 ** 32 - 2, 2 ** 32, 2 ** 40 + 2 ** 20])(
+    "gives the same subtree CVs at chunk counter %i, across the 32-bit counter carry",
+    (counter) => {
+      for (const chunks of [1, 2, 3, 4, 5, 7, 64, 256]) {
+        if (counter % 2 ** Math.ceil(Math.log2(chunks)) !== 0) continue;
+        const data = randomBytes(chunks * KIB - (chunks > 1 ? 100 : 0));
+        expect(toHex(blake3Tree().subtreeCV(data, counter, false)), `${chunks} chunks`).toBe(toHex(scalar.subtreeCV(data, counter, false)));
+      }
+    },
+  );
+
+  it("gives the same keyed and derive-key outputs on random lengths (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600_000 }), fc.integer({ min: 1, max: 300 }), (length, outputLength) => {
+        const data = randomBytes(length);
+        const key = randomBytes(32);
+        expect(toHex(blake3Tree().keyedHash(key, data, outputLength))).toBe(toHex(scalar.keyedHash(key, data, outputLength)));
+        expect(toHex(blake3Tree().deriveKey("ron-workers test", data, outputLength))).toBe(toHex(scalar.deriveKey("ron-workers test", data, outputLength)));
+      }),
+      { numRuns: 25 },
+    );
   });
 });

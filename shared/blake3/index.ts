@@ -2,9 +2,10 @@
  * @module BLAKE3 for code running in workerd: the WASM is imported as a compiled module
  * (wrangler bundles `*.wasm` imports that way), because workerd forbids compiling WASM from bytes.
  */
+import blake3SimdWasm from "./blake3-simd.wasm";
 import blake3Wasm from "./blake3.wasm";
 import { Blake3Engine } from "./engine";
-import { ScalarLanes } from "./lanes";
+import { SimdLanes } from "./simd-lanes";
 import { Blake3TreeEngine } from "./tree-engine";
 
 export { Blake3Engine, Blake3Hasher, toHex } from "./engine";
@@ -20,8 +21,8 @@ export function blake3(): Blake3Engine {
   return engine;
 }
 
-/** The fastest BLAKE3 engine with the tree exposed, one per isolate. */
+/** The fastest BLAKE3 engine with the tree exposed (WASM SIMD128), one per isolate. */
 export function blake3Tree(): Blake3TreeEngine {
-  treeEngine ??= new Blake3TreeEngine(new ScalarLanes());
+  treeEngine ??= new Blake3TreeEngine(new SimdLanes(blake3SimdWasm));
   return treeEngine;
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Blake3Engine } from "./engine";
-import { ScalarLanes } from "./lanes";
+import { SimdLanes } from "./simd-lanes";
 import { Blake3TreeEngine } from "./tree-engine";
 
 export { Blake3Engine, Blake3Hasher, toHex } from "./engine";
@@ -22,6 +22,6 @@ let treeEngine: Blake3TreeEngine | undefined;
 
 /** The BLAKE3 engine with the tree exposed (the same as in workerd). */
 export function blake3Tree(): Blake3TreeEngine {
-  treeEngine ??= new Blake3TreeEngine(new ScalarLanes());
+  treeEngine ??= new Blake3TreeEngine(new SimdLanes(new WebAssembly.Module(readFileSync(new URL("./blake3-simd.wasm", import.meta.url)))));
   return treeEngine;
 }
