@@ -54,23 +54,19 @@ function addressOf(seed: number, size: number): string {
   return `b3:${Buffer.from(hasher.digest()).toString("hex")}`;
 }
 
-/** The object's bytes as a request body; `stopAfter` blocks, it fails like a client that went away. */
-function body(seed: number, size: number, stopAfter = Infinity): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i >= stopAfter) return controller.error(new Error("client went away"));
-      if (i * MIB >= size) return controller.close();
-      controller.enqueue(block(seed, i++));
-    },
-  });
+/** The object's bytes as a request body; after `stopAfter` blocks it fails like a client that went away. */
+async function* body(seed: number, size: number, stopAfter = Infinity): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i * MIB < size; i++) {
+    if (i >= stopAfter) throw new Error("client went away");
+    yield block(seed, i);
+  }
 }
 
 /**
  * PUT over a connection of its own (`agent: false`): a pooled keep-alive connection that the
  * runtime has just closed would fail a streamed body that cannot be replayed.
  */
-function put(address: string, stream: ReadableStream<Uint8Array>, size: number): Promise<{ status: number; json: () => unknown }> {
+function put(address: string, source: AsyncIterable<Uint8Array>, size: number): Promise<{ status: number; json: () => unknown }> {
   return new Promise((resolve, reject) => {
     const request = http.request(`${target.url}/o/${address}`, { method: "PUT", agent: false, headers: authHeaders({ "content-length": String(size) }) }, (response) => {
       const chunks: Buffer[] = [];
@@ -79,7 +75,7 @@ function put(address: string, stream: ReadableStream<Uint8Array>, size: number):
       response.on("error", reject);
     });
     request.on("error", reject);
-    Readable.fromWeb(stream as import("node:stream/web").ReadableStream<Uint8Array>).on("error", (error) => request.destroy(error)).pipe(request);
+    Readable.from(source).on("error", (error) => request.destroy(error)).pipe(request);
   });
 }
 
