@@ -130,6 +130,8 @@ export const configSchema = z.object({
   DECOMPRESS_MAX_BYTES: integer(8 * MIB, 1, 100 * MIB),
   /** Largest object `PUT /o/b3:<hex>` streams into the store (Content-Length). */
   MAX_OBJECT_BYTES: integer(1024 * MIB, 1, 5 * 1024 * MIB),
+  /** A streamed upload's deadline: REQUEST_TIMEOUT_MS plus its Content-Length at this rate. */
+  UPLOAD_MIN_BYTES_PER_S: integer(1 * MIB, 1 * KIB, 1024 * MIB),
   /** Bytes per verified group of an object's outboard tree: reads are checked group by group. */
   VERIFY_GROUP_BYTES: powerOfTwo(16 * KIB, 1 * KIB, 16 * MIB),
   /** Bytes per read of a streamed upload; at most two such chunks are held per upload. */

@@ -160,6 +160,23 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect(response.status).toBe(401);
     });
 
+    it("gives an upload time for its length at UPLOAD_MIN_BYTES_PER_S past REQUEST_TIMEOUT_MS", async () => {
+      const bytes = randomBytes(4096);
+      const address = addressOf(bytes);
+      const slowly = () => trickle([bytes.subarray(0, 1024), bytes.subarray(1024, 2048), bytes.subarray(2048, 3072), bytes.subarray(3072)], 100);
+      // 4 KiB at 1 KiB/s: 4 s more than the 150 ms deadline, and the body takes ~400 ms
+      const response = await putStream(address, slowly(), { "Content-Length": "4096" }, { ...overrides, REQUEST_TIMEOUT_MS: "150", UPLOAD_MIN_BYTES_PER_S: "1024" });
+      expect(response.status).toBe(201);
+      // at a rate that adds nothing, the same body passes the deadline: 503 TIMEOUT, nothing stored
+      const other = randomBytes(4096);
+      const otherAddress = addressOf(other);
+      const used = await amnesiaUsedBytes();
+      const late = await putStream(otherAddress, trickle([other.subarray(0, 2048), other.subarray(2048)], 300), { "Content-Length": "4096" }, { ...overrides, REQUEST_TIMEOUT_MS: "150", UPLOAD_MIN_BYTES_PER_S: "1073741824" });
+      expect(late.status).toBe(503);
+      expect((await envelopeOf(late)).reason).toBe("TIMEOUT");
+      await expectNothingStored(otherAddress, used, overrides);
+    });
+
     it("answers 422 to wrong bytes for an object already stored, and keeps the stored one", async () => {
       const bytes = randomBytes(5000);
       const address = addressOf(bytes);

@@ -6,11 +6,11 @@
  */
 import { configOf, type Middleware } from "../context";
 import { badRequest, payloadTooLarge } from "../errors";
+import { isStreamedUpload } from "./streamed-upload";
 
 /** Where a body too large for `POST /put` can go instead. */
 export const STREAMING_HINT = "larger objects stream with PUT /o/b3:<hex> (up to MAX_OBJECT_BYTES)";
 
-const isStreamedUpload = (request: Request) => request.method === "PUT" && new URL(request.url).pathname.startsWith("/o/");
 
 export function withBodyCap(): Middleware {
   return (next) =>
