@@ -171,6 +171,23 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect(await bytesOf(fine)).toEqual(bytes.subarray(2 * G, 3 * G + 1));
     });
 
+    it("verifies edge reads the same way: /cas/blake3/:hex and an asset pointing at the object", async () => {
+      const bytes = randomBytes(SIZE);
+      const address = await streamed(bytes);
+      const hex = address.slice(3);
+      const asset = `/edge/assets/verified-${mode}/${hex.slice(0, 8)}.bin`;
+      expect((await call(asset, { method: "PUT", body: bytes }, overrides)).status).toBeLessThan(300);
+      await corrupt(address, "bytes", 12 * G + 5);
+      for (const path of [`/cas/blake3/${hex}`, asset]) {
+        const fine = await call(path, { headers: { Range: `bytes=${30 * G}-${31 * G}` } }, overrides);
+        expect(fine.status).toBe(206);
+        expect(await bytesOf(fine)).toEqual(bytes.subarray(30 * G, 31 * G + 1));
+        const refused = await call(path, { headers: { Range: `bytes=${12 * G}-${12 * G + 9}` } }, overrides);
+        expect(refused.status).toBe(502);
+        expect((await envelopeOf(refused)).code).toBe("INTEGRITY_FAIL");
+      }
+    });
+
     it("refuses an object without an outboard whose bytes changed, and builds no outboard for it", async () => {
       const bytes = randomBytes(SIZE);
       expect([200, 201]).toContain((await putRaw(bytes, {}, overrides)).status);

@@ -91,8 +91,14 @@ const BATCH_GROUPS = 4096;
  */
 export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array>> {
   const tree = blake3Tree();
+  // an object of one group at most is checked whole against its address: no outboard read needed
+  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));
   const top = await verifiedTop(rc, store, hex, info.size, tree, options);
-  const groups = top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end);
+  return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+}
+
+/** The verified pieces as a stream; the first is verified before this returns (its failure throws). */
+async function streamOf(groups: AsyncGenerator<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
   const first = await groups.next(); // throws IntegrityError before anything is sent
   let pending: IteratorResult<Uint8Array> | null = first;
   return new ReadableStream<Uint8Array>({

@@ -1,14 +1,15 @@
 /**
- * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable.
+ * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable, read
+ * group by group against their outboard tree (shared/store/verified-read).
  */
 import { etagOf, isHex64 } from "../../shared/address";
-import type { RequestContext } from "../../shared/context";
+import { configOf, type RequestContext } from "../../shared/context";
 import { malformed, notFound } from "../../shared/errors";
-import { needsBody, representationResponse } from "../../shared/http/representation";
+import { representationStreamResponse } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
-import { readVerified } from "../../shared/store/verified-read";
+import { openVerifiedRange } from "../../shared/store/verified-read";
 import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -23,7 +24,7 @@ export async function getCas(request: RouteRequest, rc: RequestContext<any>): Pr
     throw notFound(`no object b3:${hex}`);
   }
   const rep = { etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE };
-  const body = needsBody(request, rep.etag) ? (await readVerified(rc, store, hex)).bytes : null;
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
   metrics.edgeHits.inc({ kind: "cas" });
-  return representationResponse(request, rep, body, casServeOptions(rc));
+  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), casServeOptions(rc));
 }
