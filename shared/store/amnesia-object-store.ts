@@ -39,16 +39,19 @@ export class AmnesiaObjectStore implements ObjectStore {
   }
 
   async readStream(hex: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
-    if (!(await this.#stub.head(hex))) return null;
     const end = offset + length;
+    // the first block says whether the object is there: no separate head() call
+    let block: Uint8Array | null = await this.#stub.getRange(hex, offset, Math.min(READ_BLOCK_BYTES, length));
+    if (!block) return null;
     let at = offset;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (at >= end) return controller.close();
-        const block = await this.#stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
+        block ??= await this.#stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
         if (!block || block.length === 0) return controller.error(new Error(`object b3:${hex} ended early`));
         at += block.length;
         controller.enqueue(block);
+        block = null;
       },
     });
   }
