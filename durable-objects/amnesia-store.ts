@@ -151,11 +151,10 @@ export class AmnesiaStore extends DurableObject {
     return outboard ? outboard.slice(offset, offset + length) : null;
   }
 
-  /** Keep an outboard built for an object put whole; false when absent or over the budget. */
+  /** Keep an outboard built for an object put whole; false when absent, over the budget, or one is kept already (the first stays). */
   async putOutboard(hex: string, outboard: Uint8Array, budgetBytes: number): Promise<boolean> {
     const entry = this.objects.get(hex);
-    if (!entry) return false;
-    if (entry.outboard) return true;
+    if (!entry || entry.outboard) return false;
     if (this.#held.usedBytes + outboard.length > budgetBytes) return false;
     entry.outboard = outboard;
     this.#held.usedBytes += outboard.length;

@@ -102,6 +102,11 @@ describe.each(strategies)("ObjectStore conformance: %s", (_name, create) => {
     await built.verifyOnly();
     expect(await store.putOutboard(hex, built.outboard())).toBe(true);
     expect(await store.getOutboard(hex, 0, built.outboardBytes)).toEqual(built.outboard());
+    // the first outboard stays (a reader may have cached its top): a second is refused
+    const other = built.outboard().slice();
+    other[20]! ^= 1;
+    expect(await store.putOutboard(hex, other)).toBe(false);
+    expect(await store.getOutboard(hex, 0, built.outboardBytes)).toEqual(built.outboard());
   });
 
   it("reads absent objects as null streams", async () => {

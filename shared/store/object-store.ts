@@ -56,7 +56,7 @@ export interface ObjectStore {
   putStream(hex: string, upload: StreamedPut): Promise<PutOutcome>;
   /** `length` bytes of the object's outboard from `offset`; null when it has none (yet). Not verified. */
   getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null>;
-  /** Keep an outboard built for an object stored without one; false when the store cannot take it (budget). */
+  /** Keep an outboard built for an object stored without one; false when the store did not (budget, or one is there already: the first stays). */
   putOutboard(hex: string, outboard: Uint8Array): Promise<boolean>;
   health(): Promise<StoreHealth>;
 }

@@ -73,8 +73,8 @@ export class R2ObjectStore implements ObjectStore {
   }
 
   async putOutboard(hex: string, outboard: Uint8Array): Promise<boolean> {
-    await this.bucket.put(r2OutboardKey(hex), outboard);
-    return true;
+    // the first outboard stays: a reader that cached its top must never see it change
+    return (await this.bucket.put(r2OutboardKey(hex), outboard, { onlyIf: new Headers({ "If-None-Match": "*" }) })) !== null;
   }
 
   async health(): Promise<StoreHealth> {

@@ -123,32 +123,40 @@ async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, siz
   const key = `${store.kind}:${hex}`;
   const hit = cachedTop(key);
   if (hit && hit.shape.size === size) return hit;
-  const header = await store.getOutboard(hex, 0, HEADER_BYTES);
-  let top: VerifiedTop;
+  let header = await store.getOutboard(hex, 0, HEADER_BYTES);
   if (header === null) {
-    top = await buildOutboard(rc, store, hex, size, tree, options);
-  } else {
-    const shape = decodeHeader(header, size);
-    if (!shape) throw integrityFailure(rc, store, hex, "outboard header");
-    top = { shape, top: new Uint8Array(0) };
-    if (shape.depth > 0) {
-      const level = shape.topLevel;
-      const nodes = (await store.getOutboard(hex, levelOffset(shape, level), levelCount(shape, level) * CV_BYTES)) ?? new Uint8Array(0);
-      if (nodes.length !== levelCount(shape, level) * CV_BYTES || !equalBytes(rootOf(tree, nodes), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "outboard top");
-      top = { shape, top: nodes };
+    const built = await buildOutboard(rc, store, hex, size, tree, options);
+    if (built.kept) {
+      rememberTop(key, built.top);
+      return built.top;
     }
+    // another reader's outboard won (perhaps with another group size): read that one instead
+    header = await store.getOutboard(hex, 0, HEADER_BYTES);
+    if (header === null) return built.top; // the store could not keep one (budget): ours, uncached
   }
+  const top = await topFromOutboard(rc, store, hex, size, tree, header);
   rememberTop(key, top);
   return top;
 }
 
+/** The top level of a stored outboard, checked against the address. */
+async function topFromOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, header: Uint8Array): Promise<VerifiedTop> {
+  const shape = decodeHeader(header, size);
+  if (!shape) throw integrityFailure(rc, store, hex, "outboard header");
+  if (shape.depth === 0) return { shape, top: new Uint8Array(0) };
+  const level = shape.topLevel;
+  const nodes = (await store.getOutboard(hex, levelOffset(shape, level), levelCount(shape, level) * CV_BYTES)) ?? new Uint8Array(0);
+  if (nodes.length !== levelCount(shape, level) * CV_BYTES || !equalBytes(rootOf(tree, nodes), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "outboard top");
+  return { shape, top: nodes };
+}
+
 /**
  * An object stored without an outboard (put whole, or before outboards existed): hash it all
- * once, streaming, and keep the outboard built on the way. One-group objects need none.
+ * once, streaming, and keep the outboard built on the way (`kept`: the store took it, it was
+ * the first). Called only for objects of more than one group.
  */
-async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<VerifiedTop> {
+async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<{ top: VerifiedTop; kept: boolean }> {
   const shape = treeShape(size, options.groupBytes);
-  if (shape.depth === 0) return { shape, top: new Uint8Array(0) };
   const stream = await store.readStream(hex, 0, size);
   if (!stream) throw new MissingObjectError(`b3:${hex}`);
   const reader = new ExactChunkReader(stream, options.chunkBytes);
@@ -164,10 +172,10 @@ async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, s
   }
   if (builder.filled !== size || !equalBytes(builder.root(), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
   const outboard = encodeOutboard(tree, shape, builder.groupLevel());
-  await store.putOutboard(hex, outboard); // best effort: without it the next read builds it again
+  const kept = await store.putOutboard(hex, outboard);
   const level = shape.topLevel;
   const at = levelOffset(shape, level);
-  return { shape, top: outboard.slice(at, at + levelCount(shape, level) * CV_BYTES) };
+  return { top: { shape, top: outboard.slice(at, at + levelCount(shape, level) * CV_BYTES) }, kept };
 }
 
 /** A one-group object: read whole (at most one group), hashed as the root. */
