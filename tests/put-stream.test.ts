@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { r2Key, r2OutboardKey } from "../shared/store/r2-object-store";
-import { R2, addressOf, amnesiaUsedBytes, bytesOf, call, envelopeOf, putRaw, randomBytes, trickle } from "./helpers";
+import { R2, addressOf, amnesiaUsedBytes, bytesOf, call, envelopeOf, putRaw, randomBytes, tokenFor, trickle } from "./helpers";
 
 /** Small groups and chunks, so a few KiB make a many-level tree (and G > chunk in the second set). */
 const SMALL = { VERIFY_GROUP_BYTES: "1024", STREAM_CHUNK_BYTES: "4096" };
@@ -154,10 +154,16 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect((await envelopeOf(response)).code).toBe("MALFORMED");
     });
 
-    it("needs a token allowing op put", async () => {
+    it("needs a token allowing op put, within its max_bytes", async () => {
       const bytes = randomBytes(100);
-      const response = await putStream(addressOf(bytes), bytes, { "Content-Length": "100", authorization: "" }, overrides);
-      expect(response.status).toBe(401);
+      const address = addressOf(bytes);
+      expect((await putStream(address, bytes, { "Content-Length": "100", authorization: "" }, overrides)).status).toBe(401);
+      const mailboxOnly = `Bearer ${tokenFor({ ops: ["mailbox.send"] })}`;
+      expect((await putStream(address, bytes, { "Content-Length": "100", authorization: mailboxOnly }, overrides)).status).toBe(403);
+      const small = `Bearer ${tokenFor({ ops: ["put"], maxBytes: 99 })}`;
+      expect((await putStream(address, bytes, { "Content-Length": "100", authorization: small }, overrides)).status).toBe(403);
+      const enough = `Bearer ${tokenFor({ ops: ["put"], maxBytes: 100 })}`;
+      expect([200, 201]).toContain((await putStream(address, bytes, { "Content-Length": "100", authorization: enough }, overrides)).status);
     });
 
     it("gives an upload time for its length at UPLOAD_MIN_BYTES_PER_S past REQUEST_TIMEOUT_MS", async () => {
