@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { isolateMemory } from "../shared/isolate-memory";
-import type { ObjectInfo, PutOutcome, StoredObject } from "../shared/store/object-store";
+import type { ObjectInfo, PeekedObject, PutOutcome, StoredObject } from "../shared/store/object-store";
 
 interface Entry {
   bytes: Uint8Array;
@@ -59,6 +59,13 @@ export class AmnesiaStore extends DurableObject {
   async head(hex: string): Promise<ObjectInfo | null> {
     const entry = this.objects.get(hex);
     return entry ? { size: entry.bytes.length, contentType: entry.contentType } : null;
+  }
+
+  /** Size and type, and the bytes when the object is at most `inlineBytes`: a GET's one call. */
+  async peek(hex: string, inlineBytes: number): Promise<PeekedObject | null> {
+    const entry = this.objects.get(hex);
+    if (!entry) return null;
+    return { size: entry.bytes.length, contentType: entry.contentType, bytes: entry.bytes.length <= inlineBytes ? entry.bytes : null };
   }
 
   async get(hex: string): Promise<StoredObject | null> {

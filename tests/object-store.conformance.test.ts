@@ -109,6 +109,19 @@ describe.each(strategies)("ObjectStore conformance: %s", (_name, create) => {
     expect(await store.getOutboard(hex, 0, built.outboardBytes)).toEqual(built.outboard());
   });
 
+  it("peeks size and type, with the bytes only of objects up to the inline size", async () => {
+    const store = create();
+    const small = object(1000);
+    const big = object(5000);
+    const empty = object(0);
+    for (const { bytes, hex } of [small, big, empty]) await store.put(hex, bytes, "text/plain");
+    expect(await store.peek(small.hex, 4096)).toEqual({ size: 1000, contentType: "text/plain", bytes: small.bytes });
+    expect(await store.peek(big.hex, 4096)).toEqual({ size: 5000, contentType: "text/plain", bytes: null });
+    // (the one empty object may have been stored by another test, with its own type)
+    expect(await store.peek(empty.hex, 4096)).toEqual({ size: 0, contentType: (await store.head(empty.hex))!.contentType, bytes: new Uint8Array(0) });
+    expect(await store.peek(object(10).hex, 4096)).toBeNull();
+  });
+
   it("reads absent objects as null streams", async () => {
     expect(await create().readStream(object(10).hex, 0, 5)).toBeNull();
   });

@@ -3,7 +3,7 @@
  * Durable Object, passing the configured byte budget with every write.
  */
 import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
-import type { ObjectInfo, ObjectStore, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
+import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface AmnesiaStoreEnv {
   AMNESIA_STORE: DurableObjectNamespace<AmnesiaStore>;
@@ -24,6 +24,10 @@ export class AmnesiaObjectStore implements ObjectStore {
 
   head(hex: string): Promise<ObjectInfo | null> {
     return this.#stub.head(hex);
+  }
+
+  peek(hex: string, inlineBytes: number): Promise<PeekedObject | null> {
+    return this.#stub.peek(hex, inlineBytes);
   }
 
   get(hex: string): Promise<StoredObject | null> {

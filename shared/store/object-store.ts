@@ -13,6 +13,12 @@ export interface StoredObject extends ObjectInfo {
   bytes: Uint8Array;
 }
 
+/** What `peek` finds: size and type, and the whole object's bytes when it is small. */
+export interface PeekedObject extends ObjectInfo {
+  /** The whole object (unverified) when its size is at most the asked `inlineBytes`, else null. */
+  bytes: Uint8Array | null;
+}
+
 export type PutOutcome =
   | { status: "created" }
   | { status: "existing" }
@@ -41,6 +47,8 @@ export interface ObjectStore {
   readonly kind: "r2" | "amnesia";
   /** Size and type without reading the bytes; null when absent. */
   head(hex: string): Promise<ObjectInfo | null>;
+  /** `head` in the same call as a read of a small object: one round trip for the common GET. */
+  peek(hex: string, inlineBytes: number): Promise<PeekedObject | null>;
   /** The stored bytes as they are (callers verify them against the address). */
   get(hex: string): Promise<StoredObject | null>;
   /** `length` bytes from `offset` (fewer at the end); null when absent. Not verified: see verified-read. */

@@ -6,7 +6,7 @@
  * last byte unless it hashed to the address, so a failed upload leaves nothing under any key.
  */
 import { pump } from "../body/pump";
-import type { ObjectInfo, ObjectStore, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
+import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface R2StoreEnv {
   OBJECTS: R2Bucket;
@@ -23,6 +23,24 @@ export class R2ObjectStore implements ObjectStore {
   async head(hex: string): Promise<ObjectInfo | null> {
     const object = await this.bucket.head(r2Key(hex));
     return object ? { size: object.size, contentType: object.httpMetadata?.contentType ?? DEFAULT_TYPE } : null;
+  }
+
+  /** One ranged read of the first `inlineBytes`: it tells the size, and is the whole object when that is small. */
+  async peek(hex: string, inlineBytes: number): Promise<PeekedObject | null> {
+    let object: R2ObjectBody | null;
+    try {
+      object = await this.bucket.get(r2Key(hex), { range: { offset: 0, length: inlineBytes } });
+    } catch {
+      // R2 refuses a range of an empty object: ask plainly
+      object = await this.bucket.get(r2Key(hex));
+    }
+    if (!object) return null;
+    const contentType = object.httpMetadata?.contentType ?? DEFAULT_TYPE;
+    if (object.size > inlineBytes) {
+      await object.body.cancel();
+      return { size: object.size, contentType, bytes: null };
+    }
+    return { size: object.size, contentType, bytes: new Uint8Array(await object.arrayBuffer()) };
   }
 
   async get(hex: string): Promise<StoredObject | null> {

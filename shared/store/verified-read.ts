@@ -16,7 +16,7 @@ import { ExactChunkReader } from "../body/exact-chunks";
 import type { RequestContext } from "../context";
 import { IntegrityError, MissingObjectError } from "../domain-errors";
 import { metrics } from "../metrics";
-import type { ObjectInfo, ObjectStore, StoredObject } from "./object-store";
+import type { ObjectInfo, ObjectStore, PeekedObject, StoredObject } from "./object-store";
 import {
   CHUNK_BYTES,
   CV_BYTES,
@@ -54,7 +54,12 @@ export async function readVerified(rc: CorrContext, store: ObjectStore, hex: str
 interface VerifiedTop {
   shape: TreeShape;
   top: Uint8Array;
+  /** All group CVs once checked, kept for trees of at most `CACHED_GROUPS` groups (a hot small object: no outboard read). */
+  groups?: Uint8Array;
 }
+
+/** Trees of at most this many groups keep their checked group CVs in the cache (8 KiB each at most). */
+const CACHED_GROUPS = 256;
 
 /** Verified tops by store and address; small (a 1 GiB object's top is 8 KiB), least recently used out first. */
 const TOP_CACHE_ENTRIES = 256;
@@ -89,10 +94,11 @@ const BATCH_GROUPS = 4096;
  * verified before it is handed on. The first group is verified before this returns, so a
  * failure there throws IntegrityError; later ones error the stream.
  */
-export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array>> {
+export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array>> {
   const tree = blake3Tree();
   // an object of one group at most is checked whole against its address: no outboard read needed
-  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));
+  const inline = "bytes" in info ? info.bytes : null;
+  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
   const top = await verifiedTop(rc, store, hex, info.size, tree, options);
   return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
 }
@@ -178,9 +184,9 @@ async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, s
   return { top: { shape, top: outboard.slice(at, at + levelCount(shape, level) * CV_BYTES) }, kept };
 }
 
-/** A one-group object: read whole (at most one group), hashed as the root. */
-async function* wholeObject(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, start: number, end: number): AsyncGenerator<Uint8Array> {
-  const bytes = await store.getRange(hex, 0, size);
+/** A one-group object: read whole (at most one group; `inline` when a peek brought it), hashed as the root. */
+async function* wholeObject(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, start: number, end: number, inline: Uint8Array | null = null): AsyncGenerator<Uint8Array> {
+  const bytes = inline ?? (await store.getRange(hex, 0, size));
   if (!bytes) throw new MissingObjectError(`b3:${hex}`);
   if (bytes.length !== size || !equalBytes(tree.subtreeCV(bytes, 0, true), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
   if (end > start) yield bytes.subarray(start, end);
@@ -232,6 +238,7 @@ class GroupCVs {
 
   /** The verified CV of `group`. */
   async load(group: number): Promise<Uint8Array> {
+    if (this.verified.groups) return cvAt(this.verified.groups, group);
     const index = group - this.#from;
     if (index >= 0 && index * CV_BYTES < this.#level.length) return cvAt(this.#level, index);
     const { shape, top } = this.verified;
@@ -247,6 +254,7 @@ class GroupCVs {
     }
     this.#from = from;
     this.#level = level;
+    if (from === 0 && to === shape.groups && shape.groups <= CACHED_GROUPS) this.verified.groups = level; // the cached top keeps them
     return cvAt(level, group - from);
   }
 }

@@ -9,7 +9,7 @@
 import { etagOf, requireAddress } from "../../shared/address";
 import { configOf, type RequestContext } from "../../shared/context";
 import { notFound } from "../../shared/errors";
-import { representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
+import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor, type ObjectInfo } from "../../shared/store";
 import { openVerifiedRange } from "../../shared/store/verified-read";
@@ -29,9 +29,10 @@ export async function headObject(request: RouteRequest, rc: RequestContext<any>)
 export async function getObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const store = objectStoreFor(rc);
-  const info = await store.head(hex);
-  if (!info) throw notFound(`no object b3:${hex}`);
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  // size and type, and a one-group object's bytes, in one call; a 304 or 412 reads no bytes
+  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, groupBytes) : await store.head(hex);
+  if (!info) throw notFound(`no object b3:${hex}`);
   // only the range's groups are read; a 304 or 412 reads none
   return representationStreamResponse(request, representationOf(hex, info), (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), SERVE);
 }
