@@ -80,7 +80,10 @@ export class R2ObjectStore implements ObjectStore {
       httpMetadata: { contentType: upload.contentType },
       onlyIf: new Headers({ "If-None-Match": "*" }),
     });
-    if (!written) return { status: "existing" };
+    if (!written) {
+      await fixed.readable.cancel().catch(() => {}); // R2 may not have read it: free the pump
+      return { status: "existing" };
+    }
     await this.bucket.put(r2OutboardKey(hex), upload.outboard());
     return { status: "created" };
   }
