@@ -128,16 +128,11 @@ export function representationStreamResponse(request: Request, rep: Representati
       if (!send) return new Response(null, { status: 206, headers });
       return source(answer.start, answer.end + 1).then((body) => new Response(fixedLength(body, answer.end - answer.start + 1), { status: 206, headers }));
     case "multipart":
-      return new Response(send ? multipartStream(answer.ranges, answer.framing, (r) => source(r.start, r.end + 1).then(drainInto)) : null, { status: 206, headers });
+      return new Response(send ? multipartStream(answer.ranges, answer.framing, (r) => source(r.start, r.end + 1)) : null, { status: 206, headers });
     default:
       if (!send) return new Response(null, { status: 200, headers });
       return source(0, rep.size).then((body) => new Response(fixedLength(body, rep.size), { status: 200, headers }));
   }
-}
-
-/** A part of a multipart answer read whole (parts are small: a range-spec each). */
-async function drainInto(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** `stream` sent with its Content-Length; an error in it cuts the response short. */
@@ -176,16 +171,29 @@ function multipartFraming(ranges: ByteRange[], contentType: string, size: number
   return { boundary, heads, tail, length };
 }
 
+/** The chunks of `stream`; its failure is thrown here (and only here: `closed` is observed). */
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  reader.closed.catch(() => {});
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 /**
  * The multipart body, produced part by part as the reader pulls (each part read only when its
  * turn comes, never one joined copy), through a FixedLengthStream so the runtime sends the
  * declared Content-Length.
  */
-function multipartStream(ranges: ByteRange[], { heads, tail, length }: MultipartFraming, part: (range: ByteRange) => Promise<Uint8Array>): ReadableStream<Uint8Array> {
+function multipartStream(ranges: ByteRange[], { heads, tail, length }: MultipartFraming, part: (range: ByteRange) => Promise<Uint8Array | ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
   const pieces = (async function* () {
     for (const [i, r] of ranges.entries()) {
       yield heads[i]!;
-      yield await part(r);
+      const bytes = await part(r);
+      if (bytes instanceof Uint8Array) yield bytes;
+      else yield* chunksOf(bytes); // a part streamed as it is read, never held whole
     }
     yield tail;
   })();
