@@ -1,7 +1,7 @@
 #!/bin/sh
 # A/B of base e049510 vs head (verified-store), interleaved: cold start (1 run each, 3 rounds) then read-hot max throughput (5 s each, 3 rounds)
 cd /work/wt-store
-node /tmp/st/cold.mjs
+node docs/perf/verified-store-cold.mjs  # builds /tmp/st/build-base from a git archive of e049510 in /tmp/st/base, and /tmp/st/build-head
 for r in 1 2 3; do
   for who in base head; do
     npm run -s load -- read-hot --max --duration 5 --no-ceiling --bundle /tmp/st/build-$who/$(ls /tmp/st/build-$who | grep '\.js$' | head -1) --out /tmp/st/rh-$who-$r.json > /tmp/st/rh-$who-$r.log 2>&1
