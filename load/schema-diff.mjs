@@ -128,6 +128,7 @@ if (values.run) {
     execSync(`mkdir -p ${trees.base} && git -C ${ROOT} archive ${values.base} ${TREE_DIRS.join(" ")} | tar -x -C ${trees.base}`);
     for (const dir of TREE_DIRS) cpSync(join(ROOT, dir), join(trees.head, dir), { recursive: true });
     copyFileSync(join(ROOT, "shared/blake3/blake3.wasm"), join(trees.base, "shared/blake3/blake3.wasm")); // built by postinstall, not in git
+    copyFileSync(join(ROOT, "shared/blake3/blake3-simd.wasm"), join(trees.base, "shared/blake3/blake3-simd.wasm")); // (a base before the SIMD engine ignores it)
     const outputs = {};
     for (const [name, tree] of Object.entries(trees)) {
       symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));

@@ -31,6 +31,22 @@ const integer = (fallback: number, min: number, max: number) =>
     ),
   );
 
+/** A power of two between `min` and `max` (sizes that tree and chunk boundaries must align to). */
+const powerOfTwo = (fallback: number, min: number, max: number) =>
+  withDefault(fallback, () =>
+    z.preprocess(
+      (value) => (typeof value === "string" && DECIMAL.test(value) ? Number(value) : value),
+      z
+        .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number in plain digits" : undefined) })
+        .check(
+          z.int({ error: "must be a whole number" }),
+          z.gte(min, { error: `must be at least ${min}` }),
+          z.lte(max, { error: `must be at most ${max}` }),
+          z.refine((n) => (n & (n - 1)) === 0, { error: "must be a power of two" }),
+        ),
+    ),
+  );
+
 /** A fraction between 0 and 1 (e.g. "0.01"). */
 const fraction = (fallback: number) =>
   withDefault(fallback, () =>
@@ -121,6 +137,14 @@ export const configSchema = z.object({
   DECOMPRESS_RATIO_CAP: integer(10, 1, 1_000),
   /** Absolute cap on decoded bytes of one body, whatever the ratio. */
   DECOMPRESS_MAX_BYTES: integer(8 * MIB, 1, 100 * MIB),
+  /** Largest object `PUT /o/b3:<hex>` streams into the store (Content-Length). */
+  MAX_OBJECT_BYTES: integer(1024 * MIB, 1, 5 * 1024 * MIB),
+  /** A streamed upload's deadline: REQUEST_TIMEOUT_MS plus its Content-Length at this rate. */
+  UPLOAD_MIN_BYTES_PER_S: integer(1 * MIB, 1 * KIB, 1024 * MIB),
+  /** Bytes per verified group of an object's outboard tree: reads are checked group by group. */
+  VERIFY_GROUP_BYTES: powerOfTwo(16 * KIB, 1 * KIB, 16 * MIB),
+  /** Bytes per read of a streamed upload; at most two such chunks are held per upload. */
+  STREAM_CHUNK_BYTES: powerOfTwo(64 * KIB, 1 * KIB, 16 * MIB),
   /** Keep objects in RAM only (bounded, lost on restart) instead of R2. */
   AMNESIA: flag(true),
   /** Byte budget of the RAM-only object store. */

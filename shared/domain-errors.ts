@@ -65,3 +65,20 @@ export class HandshakeError extends DomainError {
     this.name = "HandshakeError";
   }
 }
+
+/**
+ * A streamed upload that cannot be stored: the bytes hash to another address
+ * (`address_mismatch`), end before their declared length (`short_body`), run past it
+ * (`long_body`), or the stream itself failed (`unreadable`, e.g. the client went away).
+ */
+export type UploadFailure = "address_mismatch" | "short_body" | "long_body" | "unreadable";
+
+export class UploadError extends DomainError {
+  constructor(
+    readonly failure: UploadFailure,
+    message: string,
+  ) {
+    super(failure, message);
+    this.name = "UploadError";
+  }
+}

@@ -5,7 +5,7 @@
  * are reported) in `withErrorEnvelope`.
  */
 import { CapabilityDenied } from "./capability/errors";
-import { DecodeError, DomainError, IntegrityError, MissingObjectError, type DecodeErrorKind } from "./domain-errors";
+import { DecodeError, DomainError, IntegrityError, MissingObjectError, UploadError, type DecodeErrorKind } from "./domain-errors";
 
 /** Why a request was shed; `Retry-After` accompanies every one of these. */
 export type ShedReason = "RATE_LIMIT" | "BACKPRESSURE" | "TIMEOUT" | "NOT_READY" | "BROWNOUT";
@@ -118,7 +118,20 @@ export function httpErrorOf(error: DomainError): HttpError | undefined {
   if (error instanceof IntegrityError) return new HttpError(502, "INTEGRITY_FAIL", error.message, { reason: error.reason, retryable: false, cause: error });
   if (error instanceof MissingObjectError) return notFound(error.message);
   if (error instanceof CapabilityDenied) return capabilityHttpError(error);
+  if (error instanceof UploadError) return uploadHttpError(error);
   return undefined;
+}
+
+/** A streamed upload that was not stored: 422 when its bytes miss the address, else the body's fault. */
+function uploadHttpError(error: UploadError): HttpError {
+  switch (error.failure) {
+    case "address_mismatch":
+      return new HttpError(422, "ADDRESS_MISMATCH", `${error.message}; nothing was stored`, { reason: "address_mismatch", retryable: false });
+    case "long_body":
+      return payloadTooLarge(error.message, "long_body");
+    default:
+      return badRequest(error.message, error.failure);
+  }
 }
 
 /** A refused capability: 401 (with `WWW-Authenticate`), 403 for a caveat, 503 without a root key. */

@@ -43,7 +43,7 @@ function checkout(ref, label) {
   if (sameLock) {
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
     // the WASM extracts postinstall writes (a base commit may predate some of them)
-    for (const script of ["extract-blake3-wasm.mjs", "extract-mlkem-wasm.mjs"]) {
+    for (const script of ["extract-blake3-wasm.mjs", "build-blake3-simd.mjs", "extract-mlkem-wasm.mjs"]) {
       if (existsSync(join(dir, "scripts", script))) execFileSync(process.execPath, [join(dir, "scripts", script)], { cwd: dir, stdio: "inherit" });
     }
   } else {

@@ -4,6 +4,7 @@
  * multipart/byteranges streamed part by part, 416), in RFC 9110's order. The ETag is the whole
  * object's. Active types get the route's policy (shared/http/active-content).
  */
+import { pump } from "../body/pump";
 import { HttpError } from "../errors";
 import { activeContentHeaders, type ActiveContentPolicy } from "./active-content";
 import { ifMatchAllows, ifNoneMatchHits, ifRangeAllows } from "./conditional";
@@ -39,7 +40,14 @@ export function needsBody(request: Request, etag: string): boolean {
   return !ifNoneMatchHits(request.headers.get("if-none-match"), etag);
 }
 
-export function representationResponse(request: Request, rep: Representation, body: Uint8Array | null, options: ServeOptions = {}): Response {
+type Plan =
+  | { kind: "not_modified"; headers: Headers }
+  | { kind: "full"; headers: Headers }
+  | { kind: "partial"; headers: Headers; start: number; end: number }
+  | (MultipartAnswer & { headers: Headers });
+
+/** Preconditions, then Range: what to answer, with its headers (412 and 416 are thrown). */
+function plan(request: Request, rep: Representation, options: ServeOptions): Plan {
   const headers = new Headers({
     "Content-Type": rep.contentType,
     ETag: rep.etag,
@@ -52,7 +60,7 @@ export function representationResponse(request: Request, rep: Representation, bo
   }
   if (ifNoneMatchHits(request.headers.get("if-none-match"), rep.etag)) {
     headers.delete("Content-Type");
-    return new Response(null, { status: 304, headers });
+    return { kind: "not_modified", headers };
   }
   const rangeHeader = request.headers.get("range");
   let decision: RangeDecision | MultipartAnswer = { kind: "full" };
@@ -64,7 +72,6 @@ export function representationResponse(request: Request, rep: Representation, bo
       options.onRange?.(decision.kind === "full" ? "ignored" : decision.kind);
     }
   }
-  const isHead = request.method === "HEAD";
   switch (decision.kind) {
     case "unsatisfiable":
       throw new HttpError(416, "RANGE_NOT_SATISFIABLE", `range not satisfiable for a representation of ${rep.size} bytes`, {
@@ -75,17 +82,64 @@ export function representationResponse(request: Request, rep: Representation, bo
     case "partial":
       headers.set("Content-Range", contentRange(decision.start, decision.end, rep.size));
       headers.set("Content-Length", String(decision.end - decision.start + 1));
-      return new Response(isHead || !body ? null : body.subarray(decision.start, decision.end + 1), { status: 206, headers });
-    case "multipart": {
-      const { boundary, length } = decision.framing;
-      headers.set("Content-Type", `multipart/byteranges; boundary=${boundary}`);
-      headers.set("Content-Length", String(length));
-      return new Response(isHead || !body ? null : multipartStream(decision.ranges, decision.framing, body), { status: 206, headers });
-    }
+      return { ...decision, headers };
+    case "multipart":
+      headers.set("Content-Type", `multipart/byteranges; boundary=${decision.framing.boundary}`);
+      headers.set("Content-Length", String(decision.framing.length));
+      return { ...decision, headers };
     default:
       headers.set("Content-Length", String(rep.size));
-      return new Response(isHead || !body ? null : body, { status: 200, headers });
+      return { kind: "full", headers };
   }
+}
+
+export function representationResponse(request: Request, rep: Representation, body: Uint8Array | null, options: ServeOptions = {}): Response {
+  const answer = plan(request, rep, options);
+  const headers = answer.headers;
+  const send = request.method !== "HEAD" && body !== null;
+  switch (answer.kind) {
+    case "not_modified":
+      return new Response(null, { status: 304, headers });
+    case "partial":
+      return new Response(send ? body.subarray(answer.start, answer.end + 1) : null, { status: 206, headers });
+    case "multipart":
+      return new Response(send ? multipartStream(answer.ranges, answer.framing, async (r) => body.subarray(r.start, r.end + 1)) : null, { status: 206, headers });
+    default:
+      return new Response(send ? body : null, { status: 200, headers });
+  }
+}
+
+/**
+ * Bytes `start` (inclusive) to `end` (exclusive) of the representation, as a stream. It may
+ * throw before returning (nothing sent yet: the error answer) or error the stream later (the
+ * response is then cut short, never completed).
+ */
+export type RangeSource = (start: number, end: number) => Promise<ReadableStream<Uint8Array>>;
+
+/** `representationResponse` for bodies read range by range as they are sent (the object store's verified reads). */
+export function representationStreamResponse(request: Request, rep: Representation, source: RangeSource | null, options: ServeOptions = {}): Response | Promise<Response> {
+  const answer = plan(request, rep, options); // 412 and 416 throw here, before any read
+  const headers = answer.headers;
+  const send = request.method !== "HEAD" && source !== null;
+  switch (answer.kind) {
+    case "not_modified":
+      return new Response(null, { status: 304, headers });
+    case "partial":
+      if (!send) return new Response(null, { status: 206, headers });
+      return source(answer.start, answer.end + 1).then((body) => new Response(fixedLength(body, answer.end - answer.start + 1), { status: 206, headers }));
+    case "multipart":
+      return new Response(send ? multipartStream(answer.ranges, answer.framing, (r) => source(r.start, r.end + 1)) : null, { status: 206, headers });
+    default:
+      if (!send) return new Response(null, { status: 200, headers });
+      return source(0, rep.size).then((body) => new Response(fixedLength(body, rep.size), { status: 200, headers }));
+  }
+}
+
+/** `stream` sent with its Content-Length; an error in it cuts the response short. */
+function fixedLength(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  const fixed = new FixedLengthStream(length);
+  void pump(stream, fixed.writable); // an error reaches the client as a cut-short body
+  return fixed.readable;
 }
 
 const encoder = new TextEncoder();
@@ -117,26 +171,40 @@ function multipartFraming(ranges: ByteRange[], contentType: string, size: number
   return { boundary, heads, tail, length };
 }
 
+/** The chunks of `stream`; its failure is thrown here (and only here: `closed` is observed). */
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  reader.closed.catch(() => {});
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 /**
- * The multipart body, produced part by part as the reader pulls (views into `body`, never one
- * joined copy), through a FixedLengthStream so the runtime sends the declared Content-Length.
+ * The multipart body, produced part by part as the reader pulls (each part read only when its
+ * turn comes, never one joined copy), through a FixedLengthStream so the runtime sends the
+ * declared Content-Length.
  */
-function multipartStream(ranges: ByteRange[], { heads, tail, length }: MultipartFraming, body: Uint8Array): ReadableStream<Uint8Array> {
-  const pieces = (function* () {
+function multipartStream(ranges: ByteRange[], { heads, tail, length }: MultipartFraming, part: (range: ByteRange) => Promise<Uint8Array | ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
+  const pieces = (async function* () {
     for (const [i, r] of ranges.entries()) {
       yield heads[i]!;
-      yield body.subarray(r.start, r.end + 1);
+      const bytes = await part(r);
+      if (bytes instanceof Uint8Array) yield bytes;
+      else yield* chunksOf(bytes); // a part streamed as it is read, never held whole
     }
     yield tail;
   })();
   const source = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = pieces.next();
+    async pull(controller) {
+      const next = await pieces.next();
       if (next.done) controller.close();
       else controller.enqueue(next.value);
     },
   });
   const fixed = new FixedLengthStream(length);
-  source.pipeTo(fixed.writable).catch(() => {}); // a client that goes away cancels the pipe; nothing to report
+  void pump(source, fixed.writable); // a client that goes away, or a part that fails, ends the body short
   return fixed.readable;
 }

@@ -28,7 +28,7 @@ export const metrics = {
   integrityFail: registry.counter("integrity_fail_total", "Stored objects whose bytes no longer match their address."),
   queueDepth: registry.gauge("queue_depth", "Items waiting in a work queue.", ["queue"]),
   queueDropped: registry.counter("queue_dropped_total", "Items dropped from a work queue.", ["queue"]),
-  storePuts: registry.counter("object_puts_total", "Object writes by outcome (created, existing, full).", ["store", "result"]),
+  storePuts: registry.counter("object_puts_total", "Object writes by outcome (created, existing, full; a streamed upload that failed: address_mismatch, short_body, long_body, unreadable).", ["store", "result"]),
   storeBytesIn: registry.counter("object_put_bytes_total", "Decoded bytes accepted by /put, by content encoding.", ["encoding"]),
   storeBytes: registry.gauge("object_store_bytes", "Bytes held by the object store (RAM store only).", ["store"]),
   storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),

@@ -1,21 +1,260 @@
 /**
- * @module Integrity on read: fetch an object and re-hash it before a byte is served. A mismatch
- * is counted (`integrity_fail_total`), logged with the address, and thrown as IntegrityError
- * (502 INTEGRITY_FAIL at the HTTP edge, a 502 refusal frame on a session).
+ * @module Integrity on read. Ranged reads (`openVerifiedRange`) check every group against the
+ * object's outboard tree before a byte of it is sent, and read only the groups a range covers
+ * plus a few KiB of the tree: the tree's top level (√groups nodes, checked against the address
+ * once and then kept in a small per-isolate cache) and, for each √groups-group window the range
+ * touches, that window's group CVs (checked against their top node). An object stored without an
+ * outboard gets one on its first read, after the whole object has been hashed once.
+ *
+ * A mismatch is counted (`integrity_fail_total`), logged with the address, and thrown as
+ * IntegrityError (502 INTEGRITY_FAIL at the HTTP edge) when nothing was sent yet; later, it
+ * errors the stream, so the response is cut short, never completed with bad bytes.
+ * `readVerified` (whole object, re-hashed) remains for callers that need the bytes at once.
  */
-import { blake3 } from "../blake3";
+import { blake3, blake3Tree, type Blake3Tree } from "../blake3";
+import { ExactChunkReader } from "../body/exact-chunks";
 import type { RequestContext } from "../context";
 import { IntegrityError, MissingObjectError } from "../domain-errors";
 import { metrics } from "../metrics";
-import type { ObjectStore, StoredObject } from "./object-store";
+import type { ObjectInfo, ObjectStore, PeekedObject, StoredObject } from "./object-store";
+import {
+  CHUNK_BYTES,
+  CV_BYTES,
+  HEADER_BYTES,
+  cvAt,
+  decodeHeader,
+  encodeOutboard,
+  equalBytes,
+  hexToBytes,
+  levelCount,
+  levelOffset,
+  rootOf,
+  subtreeOf,
+  treeShape,
+  type TreeShape,
+} from "./outboard";
+import { TreeBuilder } from "./tree-builder";
 
-export async function readVerified(rc: Pick<RequestContext<any>, "corrId">, store: ObjectStore, hex: string): Promise<StoredObject> {
+type CorrContext = Pick<RequestContext<any>, "corrId">;
+
+function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
+  metrics.integrityFail.inc();
+  console.error(JSON.stringify({ level: "error", msg: "integrity failure", corr_id: rc.corrId, address: `b3:${hex}`, store: store.kind, where }));
+  return new IntegrityError(`b3:${hex}`);
+}
+
+export async function readVerified(rc: CorrContext, store: ObjectStore, hex: string): Promise<StoredObject> {
   const object = await store.get(hex);
   if (!object) throw new MissingObjectError(`b3:${hex}`);
-  if (blake3().hashHex(object.bytes) !== hex) {
-    metrics.integrityFail.inc();
-    console.error(JSON.stringify({ level: "error", msg: "integrity failure", corr_id: rc.corrId, address: `b3:${hex}`, store: store.kind }));
-    throw new IntegrityError(`b3:${hex}`);
-  }
+  if (blake3().hashHex(object.bytes) !== hex) throw integrityFailure(rc, store, hex, "object");
   return object;
+}
+
+/** A verified top of a tree: the shape and the top level's nodes (checked against the root). */
+interface VerifiedTop {
+  shape: TreeShape;
+  top: Uint8Array;
+  /** All group CVs once checked, kept for trees of at most `CACHED_GROUPS` groups (a hot small object: no outboard read). */
+  groups?: Uint8Array;
+}
+
+/** Trees of at most this many groups keep their checked group CVs in the cache (8 KiB each at most). */
+const CACHED_GROUPS = 256;
+
+/** Verified tops by store and address; small (a 1 GiB object's top is 8 KiB), least recently used out first. */
+const TOP_CACHE_ENTRIES = 256;
+const tops = new Map<string, VerifiedTop>();
+
+function cachedTop(key: string): VerifiedTop | undefined {
+  const hit = tops.get(key);
+  if (hit) {
+    tops.delete(key);
+    tops.set(key, hit);
+  }
+  return hit;
+}
+
+function rememberTop(key: string, top: VerifiedTop): void {
+  tops.set(key, top);
+  if (tops.size > TOP_CACHE_ENTRIES) tops.delete(tops.keys().next().value!);
+}
+
+export interface VerifiedReadOptions {
+  /** Group size for an outboard built on first read (`VERIFY_GROUP_BYTES`). */
+  groupBytes: number;
+  /** How much of an object is read at a time while building its outboard (`STREAM_CHUNK_BYTES`). */
+  chunkBytes: number;
+}
+
+/** Group CVs checked per outboard read, at most (4 096 CVs: 128 KiB). */
+const BATCH_GROUPS = 4096;
+
+/**
+ * Bytes `start` to `end` (exclusive) of the object `hex` (described by `info`), each group
+ * verified before it is handed on. The first group is verified before this returns, so a
+ * failure there throws IntegrityError; later ones error the stream.
+ */
+export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array>> {
+  const tree = blake3Tree();
+  // an object of one group at most is checked whole against its address: no outboard read needed
+  const inline = "bytes" in info ? info.bytes : null;
+  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
+  const top = await verifiedTop(rc, store, hex, info.size, tree, options);
+  return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+}
+
+/** The verified pieces as a stream; the first is verified before this returns (its failure throws). */
+async function streamOf(groups: AsyncGenerator<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const first = await groups.next(); // throws IntegrityError before anything is sent
+  let pending: IteratorResult<Uint8Array> | null = first;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = pending ?? (await groups.next());
+        pending = null;
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await groups.return(undefined);
+    },
+  });
+}
+
+/** The object's verified top, from the cache, its outboard, or (no outboard yet) built now. */
+async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<VerifiedTop> {
+  const key = `${store.kind}:${hex}`;
+  const hit = cachedTop(key);
+  if (hit && hit.shape.size === size) return hit;
+  let header = await store.getOutboard(hex, 0, HEADER_BYTES);
+  if (header === null) {
+    const built = await buildOutboard(rc, store, hex, size, tree, options);
+    if (built.kept) {
+      rememberTop(key, built.top);
+      return built.top;
+    }
+    // another reader's outboard won (perhaps with another group size): read that one instead
+    header = await store.getOutboard(hex, 0, HEADER_BYTES);
+    if (header === null) return built.top; // the store could not keep one (budget): ours, uncached
+  }
+  const top = await topFromOutboard(rc, store, hex, size, tree, header);
+  rememberTop(key, top);
+  return top;
+}
+
+/** The top level of a stored outboard, checked against the address. */
+async function topFromOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, header: Uint8Array): Promise<VerifiedTop> {
+  const shape = decodeHeader(header, size);
+  if (!shape) throw integrityFailure(rc, store, hex, "outboard header");
+  if (shape.depth === 0) return { shape, top: new Uint8Array(0) };
+  const level = shape.topLevel;
+  const nodes = (await store.getOutboard(hex, levelOffset(shape, level), levelCount(shape, level) * CV_BYTES)) ?? new Uint8Array(0);
+  if (nodes.length !== levelCount(shape, level) * CV_BYTES || !equalBytes(rootOf(tree, nodes), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "outboard top");
+  return { shape, top: nodes };
+}
+
+/**
+ * An object stored without an outboard (put whole, or before outboards existed): hash it all
+ * once, streaming, and keep the outboard built on the way (`kept`: the store took it, it was
+ * the first). Called only for objects of more than one group.
+ */
+async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<{ top: VerifiedTop; kept: boolean }> {
+  const shape = treeShape(size, options.groupBytes);
+  const stream = await store.readStream(hex, 0, size);
+  if (!stream) throw new MissingObjectError(`b3:${hex}`);
+  const reader = new ExactChunkReader(stream, options.chunkBytes);
+  const builder = new TreeBuilder(tree, shape, options.chunkBytes);
+  for (;;) {
+    const chunk = await reader.next();
+    if (chunk.length === 0) break;
+    if (builder.filled + chunk.length > size) {
+      await reader.cancel();
+      throw integrityFailure(rc, store, hex, "object length");
+    }
+    builder.add(chunk);
+  }
+  if (builder.filled !== size || !equalBytes(builder.root(), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
+  const outboard = encodeOutboard(tree, shape, builder.groupLevel());
+  const kept = await store.putOutboard(hex, outboard);
+  const level = shape.topLevel;
+  const at = levelOffset(shape, level);
+  return { top: { shape, top: outboard.slice(at, at + levelCount(shape, level) * CV_BYTES) }, kept };
+}
+
+/** A one-group object: read whole (at most one group; `inline` when a peek brought it), hashed as the root. */
+async function* wholeObject(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, start: number, end: number, inline: Uint8Array | null = null): AsyncGenerator<Uint8Array> {
+  const bytes = inline ?? (await store.getRange(hex, 0, size));
+  if (!bytes) throw new MissingObjectError(`b3:${hex}`);
+  if (bytes.length !== size || !equalBytes(tree.subtreeCV(bytes, 0, true), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
+  if (end > start) yield bytes.subarray(start, end);
+}
+
+/** The groups covering `start..end`, each checked against its CV, trimmed to the range. */
+async function* groupsOf(rc: CorrContext, store: ObjectStore, hex: string, verified: VerifiedTop, tree: Blake3Tree, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const { shape } = verified;
+  const G = shape.groupBytes;
+  if (end <= start) return;
+  const first = Math.floor(start / G);
+  const last = Math.floor((end - 1) / G);
+  const cvs = new GroupCVs(rc, store, hex, verified, tree);
+  await cvs.load(first); // the outboard is checked before the object is even opened
+  const dataEnd = Math.min((last + 1) * G, shape.size);
+  const stream = await store.readStream(hex, first * G, dataEnd - first * G);
+  if (!stream) throw new MissingObjectError(`b3:${hex}`);
+  const reader = new ExactChunkReader(stream, G);
+  try {
+    for (let group = first; group <= last; group++) {
+      const bytes = await reader.next();
+      const expected = Math.min(G, shape.size - group * G);
+      const cv = await cvs.load(group);
+      if (bytes.length !== expected || !equalBytes(tree.subtreeCV(bytes, (group * G) / CHUNK_BYTES, false), cv)) throw integrityFailure(rc, store, hex, `group ${group}`);
+      const from = Math.max(start - group * G, 0);
+      const to = Math.min(end - group * G, bytes.length);
+      yield bytes.subarray(from, to);
+    }
+  } finally {
+    await reader.cancel();
+  }
+}
+
+/** Group CVs read from the outboard a batch of windows at a time, each window checked against its top node. */
+class GroupCVs {
+  readonly #window: number;
+  #from = 0;
+  #level: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly rc: CorrContext,
+    private readonly store: ObjectStore,
+    private readonly hex: string,
+    private readonly verified: VerifiedTop,
+    private readonly tree: Blake3Tree,
+  ) {
+    this.#window = 2 ** verified.shape.topLevel;
+  }
+
+  /** The verified CV of `group`. */
+  async load(group: number): Promise<Uint8Array> {
+    if (this.verified.groups) return cvAt(this.verified.groups, group);
+    const index = group - this.#from;
+    if (index >= 0 && index * CV_BYTES < this.#level.length) return cvAt(this.#level, index);
+    const { shape, top } = this.verified;
+    const window = Math.floor(group / this.#window);
+    const windows = Math.max(1, Math.floor(BATCH_GROUPS / this.#window));
+    const from = window * this.#window;
+    const to = Math.min(from + windows * this.#window, shape.groups);
+    const level = await this.store.getOutboard(this.hex, levelOffset(shape, 0) + from * CV_BYTES, (to - from) * CV_BYTES);
+    if (!level || level.length !== (to - from) * CV_BYTES) throw integrityFailure(this.rc, this.store, this.hex, "outboard groups");
+    for (let w = from; w < to; w += this.#window) {
+      const nodes = level.subarray((w - from) * CV_BYTES, (Math.min(w + this.#window, to) - from) * CV_BYTES);
+      if (!equalBytes(subtreeOf(this.tree, nodes), cvAt(top, w / this.#window))) throw integrityFailure(this.rc, this.store, this.hex, `outboard window ${w / this.#window}`);
+    }
+    this.#from = from;
+    this.#level = level;
+    if (from === 0 && to === shape.groups && shape.groups <= CACHED_GROUPS) this.verified.groups = level; // the cached top keeps them
+    return cvAt(level, group - from);
+  }
 }

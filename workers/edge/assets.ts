@@ -12,12 +12,12 @@ import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
 import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
 import { forgetPackPointer } from "../../shared/edge/packs";
 import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
-import { needsBody, representationResponse, type Representation } from "../../shared/http/representation";
+import { representationResponse, representationStreamResponse, type Representation } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
-import { readVerified } from "../../shared/store/verified-read";
+import { openVerifiedRange } from "../../shared/store/verified-read";
 import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
@@ -50,9 +50,12 @@ function requirePinned(entry: AssetEntry, expected: string | null): void {
 
 export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const { entry, rep } = await lookup(request, rc);
-  const body = needsBody(request, rep.etag) ? (await readVerified(rc, objectStoreFor(rc), entry.b3)).bytes : null;
+  const store = objectStoreFor(rc);
+  const info = { size: entry.size, contentType: entry.type };
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
   metrics.edgeHits.inc({ kind: "asset" });
-  return representationResponse(request, rep, body, assetServeOptions(rc));
+  // only the range's groups are read, each checked against the object's outboard tree
+  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, { groupBytes, chunkBytes }), assetServeOptions(rc));
 }
 
 export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {

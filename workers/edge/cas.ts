@@ -1,14 +1,15 @@
 /**
- * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable.
+ * @module `GET`/`HEAD /cas/blake3/:hex`: content-addressed objects by bare hex, immutable, read
+ * group by group against their outboard tree (shared/store/verified-read).
  */
 import { etagOf, isHex64 } from "../../shared/address";
-import type { RequestContext } from "../../shared/context";
+import { configOf, type RequestContext } from "../../shared/context";
 import { malformed, notFound } from "../../shared/errors";
-import { needsBody, representationResponse } from "../../shared/http/representation";
+import { needsBody, representationStreamResponse } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
-import { readVerified } from "../../shared/store/verified-read";
+import { openVerifiedRange } from "../../shared/store/verified-read";
 import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -17,13 +18,14 @@ export async function getCas(request: RouteRequest, rc: RequestContext<any>): Pr
   const hex = request.params.hex ?? "";
   if (!isHex64(hex)) throw malformed("expected 64 lowercase hex digits of BLAKE3", "bad_address");
   const store = objectStoreFor(rc);
-  const info = await store.head(hex);
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  // size and type, and a one-group object's bytes, in one call; HEAD, 304 and 412 read no bytes
+  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, groupBytes) : await store.head(hex);
   if (!info) {
     metrics.edgeMisses.inc({ cause: "not_found" });
     throw notFound(`no object b3:${hex}`);
   }
   const rep = { etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE };
-  const body = needsBody(request, rep.etag) ? (await readVerified(rc, store, hex)).bytes : null;
   metrics.edgeHits.inc({ kind: "cas" });
-  return representationResponse(request, rep, body, casServeOptions(rc));
+  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), casServeOptions(rc));
 }

@@ -1,16 +1,18 @@
 /**
  * @module `GET` and `HEAD /o/:addr`: immutable bytes with a strong ETag, ranges and conditionals
- * (shared/http/representation). Every GET re-hashes the stored bytes before serving them; a
- * mismatch is 502 INTEGRITY_FAIL, never a complete 200 of bad bytes. Anyone who can store can
- * address an object, so active types (HTML, SVG, script, …) are attachments under CSP sandbox.
+ * (shared/http/representation). A GET streams the groups its range covers, each checked against
+ * the object's outboard tree before a byte of it is sent (shared/store/verified-read); a
+ * mismatch is 502 INTEGRITY_FAIL before the first byte, a cut-short body after it, never a
+ * complete 2xx of bad bytes. Anyone who can store can address an object, so active types (HTML,
+ * SVG, script, …) are attachments under CSP sandbox.
  */
 import { etagOf, requireAddress } from "../../shared/address";
-import type { RequestContext } from "../../shared/context";
+import { configOf, type RequestContext } from "../../shared/context";
 import { notFound } from "../../shared/errors";
-import { needsBody, representationResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
+import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor, type ObjectInfo } from "../../shared/store";
-import { readVerified } from "../../shared/store/verified-read";
+import { openVerifiedRange } from "../../shared/store/verified-read";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const SERVE: ServeOptions = { activeContent: "attachment" };
@@ -27,12 +29,10 @@ export async function headObject(request: RouteRequest, rc: RequestContext<any>)
 export async function getObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const store = objectStoreFor(rc);
-  // A conditional GET that may end in 304 or 412 must not read the body.
-  if (!needsBody(request, etagOf(hex))) {
-    const info = await store.head(hex);
-    if (!info) throw notFound(`no object b3:${hex}`);
-    return representationResponse(request, representationOf(hex, info), null, SERVE);
-  }
-  const object = await readVerified(rc, store, hex);
-  return representationResponse(request, representationOf(hex, object), object.bytes, SERVE);
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  // size and type, and a one-group object's bytes, in one call; a 304 or 412 reads no bytes
+  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, groupBytes) : await store.head(hex);
+  if (!info) throw notFound(`no object b3:${hex}`);
+  // only the range's groups are read; a 304 or 412 reads none
+  return representationStreamResponse(request, representationOf(hex, info), (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), SERVE);
 }

@@ -8,7 +8,7 @@ import { configOf, type RequestContext } from "../../shared/context";
 import { badRequest, HttpError, JSON_CONTENT_TYPE } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor } from "../../shared/store";
+import { objectStoreFor, type ObjectStore, type PutOutcome } from "../../shared/store";
 import { decodeBase64 } from "../../shared/base64";
 import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf, storedContentType } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
@@ -16,6 +16,8 @@ import { audit } from "../../shared/audit";
 import { mailboxLimits, sendMessages } from "../../shared/mailbox/client";
 import { IsolateBatcher } from "../../shared/batcher";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
+import { STREAMING_HINT } from "../../shared/middleware/with-body-cap";
+import { DecodeError } from "../../shared/domain-errors";
 
 interface PutNotice {
   address: string;
@@ -62,22 +64,33 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
   let decoded;
   let contentType = DEFAULT_CONTENT_TYPE;
   let coding;
-  if (mode.kind === "raw") {
-    coding = mode.coding;
-    decoded = await readDecodedBody(request.body, coding, limits, rc.signal, declared);
-  } else {
-    const wire = await readWireBytes(request.body, limits.maxWireBytes, rc.signal);
-    const envelope = parseEnvelope(new TextDecoder().decode(wire));
-    const payload = decodeBase64(envelope.payload);
-    coding = parseContentCoding(envelope.meta?.content_encoding);
-    contentType = storedContentType(envelope.meta?.type);
-    decoded = await readDecodedBody(new Blob([payload]).stream(), coding, limits, rc.signal, payload.length);
+  try {
+    if (mode.kind === "raw") {
+      coding = mode.coding;
+      decoded = await readDecodedBody(request.body, coding, limits, rc.signal, declared);
+    } else {
+      const wire = await readWireBytes(request.body, limits.maxWireBytes, rc.signal);
+      const envelope = parseEnvelope(new TextDecoder().decode(wire));
+      const payload = decodeBase64(envelope.payload);
+      coding = parseContentCoding(envelope.meta?.content_encoding);
+      contentType = storedContentType(envelope.meta?.type);
+      decoded = await readDecodedBody(new Blob([payload]).stream(), coding, limits, rc.signal, payload.length);
+    }
+  } catch (error) {
+    // this route's 1 MiB seed contract stays; the refusal says where bigger objects go
+    if (error instanceof DecodeError && error.reason === "body_cap") throw new DecodeError(error.kind, error.reason, `${error.message}; ${STREAMING_HINT}`);
+    throw error;
   }
 
   // A request that timed out while decoding must not store anything.
   if (rc.signal.aborted) throw rc.signal.reason;
   const store = objectStoreFor(rc);
   const outcome = await store.put(decoded.hex, decoded.bytes, contentType);
+  return storedResponse(rc, store, outcome, { hex: decoded.hex, size: decoded.bytes.length, contentType, coding });
+}
+
+/** The answer to a write, shared by `POST /put` and `PUT /o/:addr`: counted, audited, announced. */
+export function storedResponse(rc: RequestContext<any>, store: ObjectStore, outcome: PutOutcome, object: { hex: string; size: number; contentType: string; coding: string }): Response {
   metrics.storePuts.inc({ store: store.kind, result: outcome.status });
   if (outcome.status === "full") {
     throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, {
@@ -85,12 +98,12 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
       retryable: false,
     });
   }
-  metrics.storeBytesIn.inc({ encoding: coding }, decoded.bytes.length);
-  const address = formatAddress(decoded.hex);
+  metrics.storeBytesIn.inc({ encoding: object.coding }, object.size);
+  const address = formatAddress(object.hex);
   audit(rc, { provider: null, decision: "allow", reason: outcome.status, b3: address });
-  notifyPut(rc, address, decoded.bytes.length, contentType);
-  return new Response(JSON.stringify({ address, size: decoded.bytes.length, corr_id: rc.corrId }), {
+  notifyPut(rc, address, object.size, object.contentType);
+  return new Response(JSON.stringify({ address, size: object.size, corr_id: rc.corrId }), {
     status: outcome.status === "created" ? 201 : 200,
-    headers: { "Content-Type": JSON_CONTENT_TYPE, Location: `/o/${address}`, ETag: etagOf(decoded.hex) },
+    headers: { "Content-Type": JSON_CONTENT_TYPE, Location: `/o/${address}`, ETag: etagOf(object.hex) },
   });
 }

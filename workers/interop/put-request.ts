@@ -21,6 +21,9 @@ const typeOrKind = () =>
     z.refine((value) => MEDIA_TYPE.test(value) || UPSTREAM_KIND.test(value), "must be a media type like text/plain, or an upstream kind like blob"),
   );
 
+/** Whether `value` is a media type we store as given (e.g. a streamed upload's Content-Type). */
+export const isMediaType = (value: string) => value.length <= 255 && MEDIA_TYPE.test(value);
+
 /** The content type to store for `meta.type`: a media type as given, an upstream kind as octet-stream. */
 export const storedContentType = (type: string | undefined) => (type === undefined || !type.includes("/") ? DEFAULT_CONTENT_TYPE : type);
 

@@ -7,10 +7,11 @@ import { auditTail, auditVerify } from "./audit-routes";
 import { getObject, headObject } from "./get-object";
 import { mailboxAck, mailboxDeadLetters, mailboxNack, mailboxRecv, mailboxSend } from "./mailbox-routes";
 import { putObject } from "./put-object";
+import { putStreamObject } from "./put-stream";
 import { receiveWebhook } from "./webhook";
 
 export const interopRoutes = createRouter({
-  "/o/:addr": { GET: getObject, HEAD: headObject },
+  "/o/:addr": { GET: getObject, HEAD: headObject, PUT: putStreamObject },
   "/put": { POST: putObject },
   "/webhooks/:provider": { POST: receiveWebhook },
   "/mailbox/send": { POST: mailboxSend },
