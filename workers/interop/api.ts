@@ -93,6 +93,37 @@ export const interopApi: OperationSpec[] = [
     samplePath: `/o/${SAMPLE_ADDRESS}`,
   },
   {
+    method: "PUT",
+    template: "/o/:addr",
+    operationId: "putObjectStream",
+    summary: "Stream an object of any size (up to MAX_OBJECT_BYTES) to its address",
+    description:
+      "Content-Length is required; the Content-Type given is stored (octet-stream without one). The body streams into the store while it is hashed into its BLAKE3 tree (docs/OBJECTS.md), at most two STREAM_CHUNK_BYTES chunks held. " +
+      "It is readable under its address only once every byte hashed to it; a body that misses the address, ends short, runs long or is cut off leaves nothing stored.",
+    tag: "objects",
+    capability: "put",
+    admission: "write",
+    parameters: [addressParameter],
+    requestBody: { content: { "application/octet-stream": { schema: { json: { type: "string", contentMediaType: "application/octet-stream" } } } } },
+    responses: [
+      { status: 201, description: "A new object.", headers: ["Location", "ETag"], body: jsonBody("Stored", stored, storedExample) },
+      { status: 200, description: "Already stored; these bytes hashed to it too.", headers: ["Location", "ETag"], body: jsonBody("Stored", stored, storedExample) },
+    ],
+    errors: [
+      BAD_ADDRESS,
+      { status: 411, code: "LENGTH_REQUIRED", reason: "length_required", when: "no Content-Length", retryable: false },
+      { status: 413, code: "PAYLOAD_TOO_LARGE", reason: "object_cap", when: "Content-Length over MAX_OBJECT_BYTES" },
+      { status: 413, code: "PAYLOAD_TOO_LARGE", reason: "long_body", when: "the body runs past its Content-Length" },
+      { status: 400, code: "BAD_REQUEST", reason: "short_body", when: "the body ends before its Content-Length" },
+      { status: 400, code: "BAD_REQUEST", reason: "unreadable", when: "the body could not be read (the client went away)" },
+      { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "encoding_on_stream", when: "a Content-Encoding (a streamed object is stored as sent)" },
+      { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "content_type", when: "a Content-Type that is not a media type" },
+      { status: 422, code: "ADDRESS_MISMATCH", reason: "address_mismatch", when: "the bytes do not hash to the address; nothing stored", retryable: false },
+      STORE_FULL,
+    ],
+    samplePath: `/o/${SAMPLE_ADDRESS}`,
+  },
+  {
     method: "POST",
     template: "/put",
     operationId: "putObject",
