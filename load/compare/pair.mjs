@@ -6,7 +6,7 @@
 import http from "node:http";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { writePmtiles } from "../driver/pmtiles-writer.mjs";
 import { ROOT, authHeaders, helloOptions, micronodeOptions, serve } from "../driver/targets.mjs";
 import { textBytes } from "../driver/traffic.mjs";
@@ -128,20 +128,31 @@ export function getRaw(agent, url, worker, path) {
   });
 }
 
+/** A body as its Content-Encoding says it decodes (both servers send gzip or nothing). */
+export const decodedBody = (response) => (response.headers["content-encoding"] === "gzip" ? gunzipSync(response.body) : response.body);
+
 /**
  * Fetch every position from both tile servers (which also warms both caches) and compare: the
- * same status (200 or 204) and byte-identical tile bodies. Returns counts and the first mismatches.
+ * same status (200 or 204) and byte-identical tiles once each body is decoded per its
+ * Content-Encoding (ours sends the stored gzip bytes so labelled; protomaps' worker decompresses
+ * tiles and sends them plain). Returns counts, wire bytes and the first mismatches.
  */
 export async function compareTiles(url, positions, { concurrency = 16 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const result = { checked: 0, tiles: 0, empty: 0, mismatches: [] };
+  const result = { checked: 0, tiles: 0, empty: 0, wire_bytes: { ours: 0, protomaps: 0 }, encodings: { ours: {}, protomaps: {} }, mismatches: [] };
   let next = 0;
   const worker = async () => {
     while (next < positions.length) {
       const at = positions[next++];
       const [a, b] = await Promise.all([getRaw(agent, url, SIDES.ours.worker, SIDES.ours.path(at)), getRaw(agent, url, SIDES.protomaps.worker, SIDES.protomaps.path(at))]);
       result.checked++;
-      if (a.status !== b.status || !a.body.equals(b.body) || ![200, 204].includes(a.status)) {
+      result.wire_bytes.ours += a.body.length;
+      result.wire_bytes.protomaps += b.body.length;
+      for (const [side, r] of [["ours", a], ["protomaps", b]]) {
+        const encoding = r.status === 200 ? (r.headers["content-encoding"] ?? "identity") : "(no body)";
+        result.encodings[side][encoding] = (result.encodings[side][encoding] ?? 0) + 1;
+      }
+      if (a.status !== b.status || !decodedBody(a).equals(decodedBody(b)) || ![200, 204].includes(a.status)) {
         if (result.mismatches.length < 10) result.mismatches.push({ tile: at.join("/"), ours: a.status, protomaps: b.status, ours_bytes: a.body.length, protomaps_bytes: b.body.length });
       } else if (a.status === 200) result.tiles++;
       else result.empty++;

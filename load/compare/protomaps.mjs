@@ -78,7 +78,7 @@ const target = await startPair({ oursBundle, protomapsBundle, archive, protomaps
 const client = createClient(target.url, connections);
 try {
   const check = await compareTiles(target.url, positions);
-  console.log(`byte check: ${check.checked} positions, ${check.tiles} identical tiles, ${check.empty} empty (204) on both, ${check.mismatches.length} mismatches`);
+  console.log(`byte check: ${check.checked} positions, ${check.tiles} identical tiles (decoded), ${check.empty} empty (204) on both, ${check.mismatches.length} mismatches; bodies ours ${mib(check.wire_bytes.ours)} ${JSON.stringify(check.encodings.ours)}, protomaps ${mib(check.wire_bytes.protomaps)} ${JSON.stringify(check.encodings.protomaps)}`);
   if (check.mismatches.length) {
     console.error(JSON.stringify(check.mismatches, null, 2));
     throw new Error("the two workers answered differently");

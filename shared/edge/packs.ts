@@ -71,9 +71,11 @@ export interface MountedPack {
   header: Header;
   /** A reader for this request (its own source over the shared directory cache), made on first use. */
   archive(): Promise<PMTiles>;
+  /** Tile z/x/y as stored (still in the archive's tile compression), or null where the archive has none. */
+  storedTile(z: number, x: number, y: number): Promise<Uint8Array | null>;
 }
 
-type CheckedPack = Omit<MountedPack, "archive">;
+type CheckedPack = Omit<MountedPack, "archive" | "storedTile">;
 
 /** The verified bytes of a pack held in the tile cache, read whole (and hashed) if it fits a quarter of it. */
 async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Uint8Array | null> {
@@ -100,10 +102,19 @@ const checked = new Map<string, CheckedPack>();
 let library: Promise<{ PMTiles: typeof PMTiles; directories: ResolvedValueCache }> | undefined;
 const loadPmtiles = () => (library ??= import("pmtiles").then((m) => ({ PMTiles: m.PMTiles, directories: new m.ResolvedValueCache(256) })));
 
-async function readerFor(rc: RequestContext<any>, entry: AssetEntry): Promise<PMTiles> {
+/**
+ * pmtiles' readers decompress tile data with the decompressor they are given (directories go
+ * through the cache's own): tiles are served as stored, labelled with their Content-Encoding, so
+ * their reader is given none. Decoding them would also cost a DecompressionStream per cold tile
+ * and make every cached tile several times larger.
+ */
+const asStored = async (data: ArrayBuffer) => data;
+
+async function readerFor(rc: RequestContext<any>, entry: AssetEntry, tiles = false): Promise<PMTiles> {
   const { PMTiles, directories } = await loadPmtiles();
   const held = await heldBytes(rc, entry);
-  return new PMTiles(held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3), directories);
+  const source = held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3);
+  return tiles ? new PMTiles(source, directories, asStored) : new PMTiles(source, directories);
 }
 
 async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
@@ -155,5 +166,12 @@ export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<
     checked.set(key, pack);
   }
   const { entry: checkedEntry } = pack;
-  return { ...pack, archive: () => readerFor(rc, checkedEntry) };
+  return {
+    ...pack,
+    archive: () => readerFor(rc, checkedEntry),
+    storedTile: async (z, x, y) => {
+      const found = await (await readerFor(rc, checkedEntry, true)).getZxy(z, x, y);
+      return found ? new Uint8Array(found.data) : null;
+    },
+  };
 }

@@ -78,8 +78,7 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
     return held;
   }
   metrics.edgeTileCache.inc({ result: "miss" });
-  const found = await (await pack.archive()).getZxy(z, x, y);
-  const bytes = found ? new Uint8Array(found.data) : null;
+  const bytes = await pack.storedTile(z, x, y);
   const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
   holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
   return tile;
