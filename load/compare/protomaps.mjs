@@ -66,7 +66,7 @@ const maxZoom = whole("max-zoom", 1, 8);
 const port = whole("port", 0, 65535);
 const protomapsCache = values["protomaps-cache"] === "on";
 
-const oursBundle = values["ours-bundle"] ?? bundleWorker({ outDir: BUILD_DIR });
+const oursBundle = values["ours-bundle"] ? resolve(values["ours-bundle"]) : bundleWorker({ outDir: BUILD_DIR });
 const protomapsBundle = resolve(values["protomaps-bundle"]);
 const archive = makeArchive({ maxZoom });
 const positions = allPositions(maxZoom);

@@ -26,12 +26,21 @@ export interface PackSpec {
   expectedHex: string | null;
 }
 
-export function packSpecs(rc: RequestContext<any>): PackSpec[] {
-  return configOf(rc).EDGE_PACKS.map((item) => {
-    const [name, rest] = [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1)];
-    const [path, hex] = rest.split("@");
-    return { name, path: path!, expectedHex: hex ?? null };
-  });
+/** Parsed EDGE_PACKS, per configuration (configurations are parsed once per environment). */
+const specsByConfig = new WeakMap<object, readonly PackSpec[]>();
+
+export function packSpecs(rc: RequestContext<any>): readonly PackSpec[] {
+  const config = configOf(rc);
+  let specs = specsByConfig.get(config);
+  if (!specs) {
+    specs = config.EDGE_PACKS.map((item) => {
+      const [name, rest] = [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1)];
+      const [path, hex] = rest.split("@");
+      return { name, path: path!, expectedHex: hex ?? null };
+    });
+    specsByConfig.set(config, specs);
+  }
+  return specs;
 }
 
 /** A pmtiles Source over ranged reads of one stored object. */
@@ -165,13 +174,27 @@ export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<
     pack = await mount(rc, spec, entry);
     checked.set(key, pack);
   }
-  const { entry: checkedEntry } = pack;
-  return {
-    ...pack,
-    archive: () => readerFor(rc, checkedEntry),
-    storedTile: async (z, x, y) => {
-      const found = await (await readerFor(rc, checkedEntry, true)).getZxy(z, x, y);
-      return found ? new Uint8Array(found.data) : null;
-    },
-  };
+  return new RequestPack(rc, pack);
+}
+
+/** A checked pack as one request reads it (its readers use that request's I/O). A class: no closures made per request. */
+class RequestPack implements MountedPack {
+  readonly spec: PackSpec;
+  readonly entry: AssetEntry;
+  readonly header: Header;
+  constructor(
+    private readonly rc: RequestContext<any>,
+    checkedPack: CheckedPack,
+  ) {
+    this.spec = checkedPack.spec;
+    this.entry = checkedPack.entry;
+    this.header = checkedPack.header;
+  }
+  archive(): Promise<PMTiles> {
+    return readerFor(this.rc, this.entry);
+  }
+  async storedTile(z: number, x: number, y: number): Promise<Uint8Array | null> {
+    const found = await (await readerFor(this.rc, this.entry, true)).getZxy(z, x, y);
+    return found ? new Uint8Array(found.data) : null;
+  }
 }
