@@ -71,6 +71,8 @@ export const SIDES = {
   ours: { worker: "micronode", path: ([z, x, y]) => `/edge/tiles/${ARCHIVE_NAME}/${z}/${x}/${y}.mvt` },
   protomaps: { worker: "protomaps", path: ([z, x, y]) => `/${ARCHIVE_NAME}/${z}/${x}/${y}.mvt` },
   hello: { worker: "hello", path: () => "/" },
+  // optional: another build of ours (e.g. before a change), measured in the same rounds
+  base: { worker: "micronode-base", path: ([z, x, y]) => `/edge/tiles/${ARCHIVE_NAME}/${z}/${x}/${y}.mvt` },
 };
 
 /**
@@ -78,9 +80,9 @@ export const SIDES = {
  * servers. `protomapsCache`: whether protomaps' worker gets Miniflare's Cache API (its
  * `caches.default`); off, every tile it serves is an R2 range read.
  */
-export async function startPair({ oursBundle, protomapsBundle, archive, protomapsCache = true, port = 0, inspectorPort }) {
+export async function startPair({ oursBundle, protomapsBundle, archive, protomapsCache = true, port = 0, inspectorPort, baseBundle }) {
   if (!existsSync(protomapsBundle)) throw new Error(`no protomaps bundle at ${protomapsBundle} (build it first: docs/PERFORMANCE.md, "Tiles vs protomaps' worker")`);
-  const ours = micronodeOptions(oursBundle, {
+  const oursOptions = (bundle) => micronodeOptions(bundle, {
     RATE_LIMIT_RPS: "1000000",
     RATE_LIMIT_BURST: "1000000",
     EDGE_PACKS: `${ARCHIVE_NAME}=${ASSET_PATH}`,
@@ -88,6 +90,8 @@ export async function startPair({ oursBundle, protomapsBundle, archive, protomap
     MAX_BODY_BYTES: String(archive.bytes.length + 1024),
     DECOMPRESS_MAX_BYTES: String(archive.bytes.length + 1024),
   });
+  const ours = oursOptions(oursBundle);
+  const base = baseBundle ? { ...oursOptions(baseBundle), name: SIDES.base.worker } : null;
   const protomaps = {
     name: "protomaps",
     modules: true,
@@ -100,10 +104,12 @@ export async function startPair({ oursBundle, protomapsBundle, archive, protomap
     r2Buckets: ["BUCKET"],
     cache: protomapsCache,
   };
-  const target = await serve({ workers: [ours, protomaps, helloOptions()] }, { port, inspectorPort });
+  const target = await serve({ workers: [ours, protomaps, helloOptions(), ...(base ? [base] : [])] }, { port, inspectorPort });
   try {
-    const put = await fetch(`${target.url}/edge/assets/${ASSET_PATH}`, { method: "PUT", body: archive.bytes, headers: authHeaders({ "MF-Route-Override": "micronode" }) });
-    if (!put.ok) throw new Error(`publishing the archive to ours failed: ${put.status} ${await put.text()}`);
+    for (const worker of [ours.name, ...(base ? [base.name] : [])]) {
+      const put = await fetch(`${target.url}/edge/assets/${ASSET_PATH}`, { method: "PUT", body: archive.bytes, headers: authHeaders({ "MF-Route-Override": worker }) });
+      if (!put.ok) throw new Error(`publishing the archive to ${worker} failed: ${put.status} ${await put.text()}`);
+    }
     const bucket = await target.mf.getR2Bucket("BUCKET", "protomaps");
     await bucket.put(`${ARCHIVE_NAME}.pmtiles`, archive.bytes.buffer.slice(archive.bytes.byteOffset, archive.bytes.byteOffset + archive.bytes.length));
     return target;
@@ -129,7 +135,14 @@ export function getRaw(agent, url, worker, path) {
 }
 
 /** A body as its Content-Encoding says it decodes (both servers send gzip or nothing). */
-export const decodedBody = (response) => (response.headers["content-encoding"] === "gzip" ? gunzipSync(response.body) : response.body);
+export function decodedBody(response) {
+  if (response.headers["content-encoding"] !== "gzip") return response.body;
+  try {
+    return gunzipSync(response.body);
+  } catch {
+    return null; // labelled gzip but not gzip
+  }
+}
 
 /**
  * Fetch every position from both tile servers (which also warms both caches) and compare: the
@@ -137,23 +150,22 @@ export const decodedBody = (response) => (response.headers["content-encoding"] =
  * Content-Encoding (ours sends the stored gzip bytes so labelled; protomaps' worker decompresses
  * tiles and sends them plain). Returns counts, wire bytes and the first mismatches.
  */
-export async function compareTiles(url, positions, { concurrency = 16 } = {}) {
+export async function compareTiles(url, positions, { concurrency = 16, side = "ours" } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const result = { checked: 0, tiles: 0, empty: 0, wire_bytes: { ours: 0, protomaps: 0 }, encodings: { ours: {}, protomaps: {} }, mismatches: [] };
+  const result = { checked: 0, tiles: 0, empty: 0, wire_bytes: { [side]: 0, protomaps: 0 }, encodings: { [side]: {}, protomaps: {} }, mismatches: [] };
   let next = 0;
   const worker = async () => {
     while (next < positions.length) {
       const at = positions[next++];
-      const [a, b] = await Promise.all([getRaw(agent, url, SIDES.ours.worker, SIDES.ours.path(at)), getRaw(agent, url, SIDES.protomaps.worker, SIDES.protomaps.path(at))]);
+      const [a, b] = await Promise.all([getRaw(agent, url, SIDES[side].worker, SIDES[side].path(at)), getRaw(agent, url, SIDES.protomaps.worker, SIDES.protomaps.path(at))]);
       result.checked++;
-      result.wire_bytes.ours += a.body.length;
-      result.wire_bytes.protomaps += b.body.length;
-      for (const [side, r] of [["ours", a], ["protomaps", b]]) {
+      for (const [name, r] of [[side, a], ["protomaps", b]]) {
         const encoding = r.status === 200 ? (r.headers["content-encoding"] ?? "identity") : "(no body)";
-        result.encodings[side][encoding] = (result.encodings[side][encoding] ?? 0) + 1;
+        result.encodings[name][encoding] = (result.encodings[name][encoding] ?? 0) + 1;
+        result.wire_bytes[name] += r.body.length;
       }
-      if (a.status !== b.status || !decodedBody(a).equals(decodedBody(b)) || ![200, 204].includes(a.status)) {
-        if (result.mismatches.length < 10) result.mismatches.push({ tile: at.join("/"), ours: a.status, protomaps: b.status, ours_bytes: a.body.length, protomaps_bytes: b.body.length });
+      if (a.status !== b.status || !decodedBody(a)?.equals(decodedBody(b)) || ![200, 204].includes(a.status)) {
+        if (result.mismatches.length < 10) result.mismatches.push({ tile: at.join("/"), [side]: a.status, protomaps: b.status, [`${side}_bytes`]: a.body.length, protomaps_bytes: b.body.length });
       } else if (a.status === 200) result.tiles++;
       else result.empty++;
     }

@@ -25,6 +25,7 @@ import { BUILD_DIR, allPositions, compareTiles, makeArchive, startPair, tileSequ
 const OPTIONS = {
   "protomaps-bundle": { type: "string" },
   "ours-bundle": { type: "string" },
+  "base-bundle": { type: "string" },
   seconds: { type: "string", default: "5" },
   rounds: { type: "string", default: "3" },
   connections: { type: "string", default: "32" },
@@ -74,7 +75,8 @@ const mib = (n) => `${(n / 1048576).toFixed(2)} MiB`;
 console.log(`archive: ${mib(archive.bytes.length)}, zoom 0–${maxZoom}, ${archive.tiles} tiles of ${archive.positions} positions; tile bytes (gzip) min ${archive.tile_bytes.min}, p50 ${archive.tile_bytes.p50}, mean ${archive.tile_bytes.mean}, max ${archive.tile_bytes.max}`);
 
 const loadAverage = () => os.loadavg()[0];
-const target = await startPair({ oursBundle, protomapsBundle, archive, protomapsCache, port, inspectorPort: values.profile ? port + 1 : undefined });
+const baseBundle = values["base-bundle"] ? resolve(values["base-bundle"]) : undefined;
+const target = await startPair({ oursBundle, protomapsBundle, archive, protomapsCache, port, inspectorPort: values.profile ? port + 1 : undefined, baseBundle });
 const client = createClient(target.url, connections);
 try {
   const check = await compareTiles(target.url, positions);
@@ -84,14 +86,19 @@ try {
     throw new Error("the two workers answered differently");
   }
 
-  const sides = ["ours", "protomaps", "hello"];
+  if (baseBundle) {
+    // another build of ours: warmed the same way; its answers are reported, not required to match
+    const baseCheck = await compareTiles(target.url, positions, { side: "base" });
+    console.log(`base (${baseBundle}): ${baseCheck.tiles} identical tiles, ${baseCheck.empty} empty, ${baseCheck.checked - baseCheck.tiles - baseCheck.empty} differing from protomaps' (decoded per Content-Encoding) ${JSON.stringify(baseCheck.mismatches.slice(0, 2))}`);
+  }
+  const sides = ["ours", "protomaps", ...(baseBundle ? ["base"] : []), "hello"];
   const sequences = Object.fromEntries(sides.map((side) => [side, tileSequence(side, positions)]));
   // warm-up, not recorded: JIT and keep-alive connections on every worker
   for (const side of sides) await closedLoop({ client, next: sequences[side], connections, durationS: 1, record: () => {} });
 
   const runs = [];
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? sides : ["protomaps", "ours", "hello"];
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]); // each round starts one later
     for (const side of order) {
       const stats = new RouteStats(side);
       const load1 = loadAverage();
@@ -118,7 +125,8 @@ try {
   const summary = Object.fromEntries(sides.map((side) => [side, { rps_median: round(median(of(side, "rps")), 1), rps_runs: of(side, "rps"), p50_ms_median: median(of(side, "p50_ms")), p95_ms_median: median(of(side, "p95_ms")), cpu_ms_per_request_median: median(of(side, "cpu_ms_per_request")), failures: of(side, "failures").reduce((a, b) => a + b, 0) }]));
   const perRound = [...new Set(runs.map((x) => x.round))].map((n) => {
     const get = (side) => runs.find((x) => x.round === n && x.side === side);
-    return { round: n, throughput_ratio: round(get("ours").rps / get("protomaps").rps, 2), cpu_ratio: round(get("protomaps").cpu_ms_per_request / get("ours").cpu_ms_per_request, 2) };
+    const ratios = (side) => ({ throughput_ratio: round(get(side).rps / get("protomaps").rps, 2), cpu_ratio: round(get("protomaps").cpu_ms_per_request / get(side).cpu_ms_per_request, 2) });
+    return { round: n, ...ratios("ours"), ...(baseBundle ? { base: ratios("base") } : {}) };
   });
   const report = {
     command: `npm run compare:protomaps -- ${process.argv.slice(2).join(" ")}`,
@@ -127,6 +135,8 @@ try {
     machine: machineInfo(),
     archive: { bytes: archive.bytes.length, max_zoom: maxZoom, tiles: archive.tiles, positions: archive.positions, tile_bytes: archive.tile_bytes },
     protomaps: { bundle: protomapsBundle, cache: protomapsCache },
+    ours_bundle: oursBundle,
+    base_bundle: baseBundle ?? null,
     byte_check: check,
     connections,
     seconds,
@@ -141,6 +151,10 @@ try {
   console.log(`\nmedian of ${rounds} rounds (${connections} in flight, ${seconds} s each):`);
   for (const side of sides) console.log(`  ${side.padEnd(9)} ${summary[side].rps_median} req/s, p50 ${summary[side].p50_ms_median} ms, p95 ${summary[side].p95_ms_median} ms, workerd CPU ${summary[side].cpu_ms_per_request_median} ms/req`);
   console.log(`ours / protomaps: throughput ${report.ratio.throughput_median}×, CPU per request ${report.ratio.cpu_per_request_median}× less (per round: ${perRound.map((x) => `${x.throughput_ratio}× / ${x.cpu_ratio}×`).join(", ")})`);
+  if (baseBundle) {
+    report.ratio.base = { throughput_median: round(summary.base.rps_median / summary.protomaps.rps_median, 2), cpu_per_request_median: round(summary.protomaps.cpu_ms_per_request_median / summary.base.cpu_ms_per_request_median, 2) };
+    console.log(`base / protomaps: throughput ${report.ratio.base.throughput_median}×, CPU per request ${report.ratio.base.cpu_per_request_median}× less (per round: ${perRound.map((x) => `${x.base.throughput_ratio}× / ${x.base.cpu_ratio}×`).join(", ")})`);
+  }
 
   if (values.profile) {
     // a separate round of ours under the profiler (its cost would skew the measured rounds)
