@@ -15,6 +15,8 @@ export interface RequestContext<E extends ConfigEnv = ConfigEnv> {
   corrId: string;
   /** Route template for metric labels (`/o/:addr`), or `unmatched`. */
   route: string;
+  /** The request URL's pathname, parsed once (see `pathnameOf`). */
+  pathname?: string;
   /** Aborted when the request's deadline passes; long work checks it and stops. */
   readonly signal: AbortSignal;
   abort(reason: unknown): void;

@@ -93,6 +93,22 @@ describe("PMTiles packs and the tile API", () => {
     expect(response.headers.get("content-encoding")).toBe("gzip");
   });
 
+  it("serves a compressed tile's stored bytes under its Content-Encoding, never decoded bytes labelled gzip", async () => {
+    const stored = await gzip(tile("stored as gzip"));
+    const zipped = writePmtiles([{ z: 0, x: 0, y: 0, data: stored }], { tileType: TileType.Mvt, tileCompression: Compression.Gzip });
+    await call("/edge/assets/maps/gz-stored.pmtiles", { method: "PUT", body: zipped });
+    const knobs = { EDGE_PACKS: "gzs=maps/gz-stored.pmtiles" };
+    for (const round of ["cold", "warm"]) {
+      const response = await call("/edge/tiles/gzs/0/0/0.mvt", {}, knobs);
+      expect(response.status, round).toBe(200);
+      expect(response.headers.get("content-encoding"), round).toBe("gzip");
+      const body = new Uint8Array(await response.arrayBuffer());
+      expect(body, round).toEqual(stored);
+      const decoded = await new Response(new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+      expect(new Uint8Array(decoded), round).toEqual(tile("stored as gzip"));
+    }
+  });
+
   it("reports a bad pack on /readyz: not PMTiles, or not the expected hash", async () => {
     await call("/edge/assets/maps/junk.pmtiles", { method: "PUT", body: randomBytes(500) });
     const junk = await call("/readyz", {}, { EDGE_PACKS: "junk=maps/junk.pmtiles" });

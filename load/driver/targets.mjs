@@ -92,14 +92,14 @@ export function helloOptions() {
   return { name: "hello", modules: true, scriptPath: join(ROOT, "load/fixtures/hello-worker.js"), ...COMPATIBILITY };
 }
 
-/** Start Miniflare serving `workerOptions` on 127.0.0.1, with state under `persistDir` (default: a new temp dir). */
-export async function serve(workerOptions, { miniflareModule, persistDir, inspectorPort } = {}) {
+/** Start Miniflare serving `workerOptions` on 127.0.0.1 (`port`, default any free one), with state under `persistDir` (default: a new temp dir). */
+export async function serve(workerOptions, { miniflareModule, persistDir, inspectorPort, port = 0 } = {}) {
   const { Miniflare } = miniflareModule ?? (await import("miniflare"));
   const persist = persistDir ?? mkdtempSync(join(tmpdir(), "ron-load-"));
   const mf = new Miniflare({
     ...workerOptions,
     host: "127.0.0.1",
-    port: 0,
+    port,
     cf: false,
     r2Persist: join(persist, "r2"),
     durableObjectsPersist: join(persist, "do"),

@@ -26,12 +26,21 @@ export interface PackSpec {
   expectedHex: string | null;
 }
 
-export function packSpecs(rc: RequestContext<any>): PackSpec[] {
-  return configOf(rc).EDGE_PACKS.map((item) => {
-    const [name, rest] = [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1)];
-    const [path, hex] = rest.split("@");
-    return { name, path: path!, expectedHex: hex ?? null };
-  });
+/** Parsed EDGE_PACKS, per configuration (configurations are parsed once per environment). */
+const specsByConfig = new WeakMap<object, readonly PackSpec[]>();
+
+export function packSpecs(rc: RequestContext<any>): readonly PackSpec[] {
+  const config = configOf(rc);
+  let specs = specsByConfig.get(config);
+  if (!specs) {
+    specs = config.EDGE_PACKS.map((item) => {
+      const [name, rest] = [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1)];
+      const [path, hex] = rest.split("@");
+      return { name, path: path!, expectedHex: hex ?? null };
+    });
+    specsByConfig.set(config, specs);
+  }
+  return specs;
 }
 
 /** A pmtiles Source over ranged reads of one stored object. */
@@ -71,9 +80,11 @@ export interface MountedPack {
   header: Header;
   /** A reader for this request (its own source over the shared directory cache), made on first use. */
   archive(): Promise<PMTiles>;
+  /** Tile z/x/y as stored (still in the archive's tile compression), or null where the archive has none. */
+  storedTile(z: number, x: number, y: number): Promise<Uint8Array | null>;
 }
 
-type CheckedPack = Omit<MountedPack, "archive">;
+type CheckedPack = Omit<MountedPack, "archive" | "storedTile">;
 
 /** The verified bytes of a pack held in the tile cache, read whole (and hashed) if it fits a quarter of it. */
 async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Uint8Array | null> {
@@ -103,10 +114,19 @@ const checked = new Map<string, { key: string; pack: CheckedPack }>();
 let library: Promise<{ PMTiles: typeof PMTiles; directories: ResolvedValueCache }> | undefined;
 const loadPmtiles = () => (library ??= import("pmtiles").then((m) => ({ PMTiles: m.PMTiles, directories: new m.ResolvedValueCache(256) })));
 
-async function readerFor(rc: RequestContext<any>, entry: AssetEntry): Promise<PMTiles> {
+/**
+ * pmtiles' readers decompress tile data with the decompressor they are given (directories go
+ * through the cache's own): tiles are served as stored, labelled with their Content-Encoding, so
+ * their reader is given none. Decoding them would also cost a DecompressionStream per cold tile
+ * and make every cached tile several times larger.
+ */
+const asStored = async (data: ArrayBuffer) => data;
+
+async function readerFor(rc: RequestContext<any>, entry: AssetEntry, tiles = false): Promise<PMTiles> {
   const { PMTiles, directories } = await loadPmtiles();
   const held = await heldBytes(rc, entry);
-  return new PMTiles(held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3), directories);
+  const source = held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3);
+  return tiles ? new PMTiles(source, directories, asStored) : new PMTiles(source, directories);
 }
 
 async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
@@ -157,6 +177,27 @@ export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<
     pack = await mount(rc, spec, entry);
     checked.set(spec.name, { key, pack });
   }
-  const { entry: checkedEntry } = pack;
-  return { ...pack, archive: () => readerFor(rc, checkedEntry) };
+  return new RequestPack(rc, pack);
+}
+
+/** A checked pack as one request reads it (its readers use that request's I/O). A class: no closures made per request. */
+class RequestPack implements MountedPack {
+  readonly spec: PackSpec;
+  readonly entry: AssetEntry;
+  readonly header: Header;
+  constructor(
+    private readonly rc: RequestContext<any>,
+    checkedPack: CheckedPack,
+  ) {
+    this.spec = checkedPack.spec;
+    this.entry = checkedPack.entry;
+    this.header = checkedPack.header;
+  }
+  archive(): Promise<PMTiles> {
+    return readerFor(this.rc, this.entry);
+  }
+  async storedTile(z: number, x: number, y: number): Promise<Uint8Array | null> {
+    const found = await (await readerFor(this.rc, this.entry, true)).getZxy(z, x, y);
+    return found ? new Uint8Array(found.data) : null;
+  }
 }

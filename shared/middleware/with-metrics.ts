@@ -5,14 +5,14 @@
  */
 import type { Middleware } from "../context";
 import { metrics } from "../metrics";
-import { routeTemplateOf } from "./router";
+import { pathnameOf, routeTemplateOf } from "./router";
 
 export function withMetrics(): Middleware {
   return (next) =>
     async function withMetrics(request, rc) {
       const started = performance.now();
       // label early, so requests shed before routing still count under their route template
-      rc.route = routeTemplateOf(new URL(request.url).pathname);
+      rc.route = routeTemplateOf(pathnameOf(request, rc));
       const response = await next(request, rc);
       const labels = { service: rc.service, route: rc.route, method: request.method };
       metrics.httpRequests.inc({ ...labels, status: String(response.status) });

@@ -61,12 +61,14 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
     throw notFound(`no tile ${z}/${x}/${y}`);
   }
   metrics.edgeHits.inc({ kind: "tile" });
-  const bytes = tile.bytes.slice(); // a copy: the cached bytes are shared by every request of the isolate
-  const headers = new Headers({ "Content-Type": format?.type ?? "application/octet-stream", "Cache-Control": TILE_CACHE, ETag: tile.etag });
+  // one Headers, built by the Response from plain data (a Headers object given to it is copied again)
   const encoding = ENCODINGS[pack.header.tileCompression];
-  if (encoding) headers.set("Content-Encoding", encoding);
-  if (request.headers.get("if-none-match") === headers.get("ETag")) return new Response(null, { status: 304, headers });
-  return new Response(request.method === "HEAD" ? null : bytes, { status: 200, headers, encodeBody: encoding ? "manual" : "automatic" });
+  const headers: Record<string, string> = { "Content-Type": format?.type ?? "application/octet-stream", "Cache-Control": TILE_CACHE, ETag: tile.etag };
+  if (encoding) headers["Content-Encoding"] = encoding;
+  if (request.headers.get("if-none-match") === tile.etag) return new Response(null, { status: 304, headers });
+  // the cached bytes are shared by every request of the isolate: workerd copies a body given as
+  // bytes when the Response is made, so they are handed over as they are
+  return new Response(request.method === "HEAD" ? null : tile.bytes, { status: 200, headers, encodeBody: encoding ? "manual" : "automatic" });
 }
 
 /** The tile from the isolate's cache (no store call), or read from the pack and kept there. */
@@ -78,8 +80,7 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
     return held;
   }
   metrics.edgeTileCache.inc({ result: "miss" });
-  const found = await (await pack.archive()).getZxy(z, x, y);
-  const bytes = found ? new Uint8Array(found.data) : null;
+  const bytes = await pack.storedTile(z, x, y);
   const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
   holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
   return tile;
