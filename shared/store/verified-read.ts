@@ -99,8 +99,10 @@ export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex
   // an object of one group at most is checked whole against its address: no outboard read needed
   const inline = "bytes" in info ? info.bytes : null;
   if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
-  const top = await verifiedTop(rc, store, hex, info.size, tree, options);
-  return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+  const top = await verifiedTop(rc, store, hex, info.size, tree, options, inline);
+  if (top.shape.depth === 0) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
+  // a small object the peek brought whole: its groups are checked in memory, no second read
+  return streamOf(inline ? groupsIn(rc, store, hex, top, tree, inline, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
 }
 
 /** The verified pieces as a stream; the first is verified before this returns (its failure throws). */
@@ -125,13 +127,13 @@ async function streamOf(groups: AsyncGenerator<Uint8Array>): Promise<ReadableStr
 }
 
 /** The object's verified top, from the cache, its outboard, or (no outboard yet) built now. */
-async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<VerifiedTop> {
+async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions, inline: Uint8Array | null = null): Promise<VerifiedTop> {
   const key = `${store.kind}:${hex}`;
   const hit = cachedTop(key);
   if (hit && hit.shape.size === size) return hit;
   let header = await store.getOutboard(hex, 0, HEADER_BYTES);
   if (header === null) {
-    const built = await buildOutboard(rc, store, hex, size, tree, options);
+    const built = await buildOutboard(rc, store, hex, size, tree, options, inline);
     if (built.kept) {
       rememberTop(key, built.top);
       return built.top;
@@ -161,20 +163,26 @@ async function topFromOutboard(rc: CorrContext, store: ObjectStore, hex: string,
  * once, streaming, and keep the outboard built on the way (`kept`: the store took it, it was
  * the first). Called only for objects of more than one group.
  */
-async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions): Promise<{ top: VerifiedTop; kept: boolean }> {
+async function buildOutboard(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, options: VerifiedReadOptions, inline: Uint8Array | null): Promise<{ top: VerifiedTop; kept: boolean }> {
   const shape = treeShape(size, options.groupBytes);
-  const stream = await store.readStream(hex, 0, size);
-  if (!stream) throw new MissingObjectError(`b3:${hex}`);
-  const reader = new ExactChunkReader(stream, options.chunkBytes);
   const builder = new TreeBuilder(tree, shape, options.chunkBytes);
-  for (;;) {
-    const chunk = await reader.next();
-    if (chunk.length === 0) break;
-    if (builder.filled + chunk.length > size) {
-      await reader.cancel();
-      throw integrityFailure(rc, store, hex, "object length");
+  if (inline) {
+    // the whole object is in hand already (a small object's peek): no read of the store
+    if (inline.length !== size) throw integrityFailure(rc, store, hex, "object length");
+    for (let at = 0; at < size; at += options.chunkBytes) builder.add(inline.subarray(at, Math.min(at + options.chunkBytes, size)));
+  } else {
+    const stream = await store.readStream(hex, 0, size);
+    if (!stream) throw new MissingObjectError(`b3:${hex}`);
+    const reader = new ExactChunkReader(stream, options.chunkBytes);
+    for (;;) {
+      const chunk = await reader.next();
+      if (chunk.length === 0) break;
+      if (builder.filled + chunk.length > size) {
+        await reader.cancel();
+        throw integrityFailure(rc, store, hex, "object length");
+      }
+      builder.add(chunk);
     }
-    builder.add(chunk);
   }
   if (builder.filled !== size || !equalBytes(builder.root(), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
   const outboard = encodeOutboard(tree, shape, builder.groupLevel());
@@ -217,6 +225,20 @@ async function* groupsOf(rc: CorrContext, store: ObjectStore, hex: string, verif
     }
   } finally {
     await reader.cancel();
+  }
+}
+
+/** `groupsOf` over bytes already in memory (a small object's peek): each covering group checked against its CV. */
+async function* groupsIn(rc: CorrContext, store: ObjectStore, hex: string, verified: VerifiedTop, tree: Blake3Tree, bytes: Uint8Array, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const { shape } = verified;
+  const G = shape.groupBytes;
+  if (end <= start) return;
+  if (bytes.length !== shape.size) throw integrityFailure(rc, store, hex, "object length");
+  const cvs = new GroupCVs(rc, store, hex, verified, tree);
+  for (let group = Math.floor(start / G); group <= Math.floor((end - 1) / G); group++) {
+    const piece = bytes.subarray(group * G, Math.min((group + 1) * G, shape.size));
+    if (!equalBytes(tree.subtreeCV(piece, (group * G) / CHUNK_BYTES, false), await cvs.load(group))) throw integrityFailure(rc, store, hex, `group ${group}`);
+    yield piece.subarray(Math.max(start - group * G, 0), Math.min(end - group * G, piece.length));
   }
 }
 

@@ -15,6 +15,8 @@ import { objectStoreFor, type ObjectInfo } from "../../shared/store";
 import { openVerifiedRange } from "../../shared/store/verified-read";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Objects up to this size come back whole from the first store call and are verified in memory (one call per GET). */
+const INLINE_READ_BYTES = 256 * 1024;
 const SERVE: ServeOptions = { activeContent: "attachment" };
 
 const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
@@ -30,8 +32,8 @@ export async function getObject(request: RouteRequest, rc: RequestContext<any>):
   const hex = requireAddress(request.params.addr ?? "");
   const store = objectStoreFor(rc);
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
-  // size and type, and a one-group object's bytes, in one call; a 304 or 412 reads no bytes
-  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, groupBytes) : await store.head(hex);
+  // size and type, and a small object's bytes, in one call; a 304 or 412 reads no bytes
+  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, Math.max(groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
   if (!info) throw notFound(`no object b3:${hex}`);
   // only the range's groups are read; a 304 or 412 reads none
   return representationStreamResponse(request, representationOf(hex, info), (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), SERVE);
