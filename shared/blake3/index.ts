@@ -13,6 +13,7 @@ export { Blake3TreeEngine, Blake3StreamHasher } from "./tree-engine";
 export type { Blake3Tree } from "./tree-engine";
 
 let engine: Blake3Engine | undefined;
+let hashWasmEngine: Blake3Engine | undefined;
 let treeEngine: Blake3TreeEngine | undefined;
 
 /** The isolate's shared engine, instantiated on first use (about 1 ms). */
@@ -25,4 +26,10 @@ export function blake3(): Blake3Engine {
 export function blake3Tree(): Blake3TreeEngine {
   treeEngine ??= new Blake3TreeEngine(new SimdLanes(blake3SimdWasm));
   return treeEngine;
+}
+
+/** hash-wasm's BLAKE3 module: the second implementation for tests and the benchmark baseline. */
+export function blake3HashWasm(): Blake3Engine {
+  hashWasmEngine ??= new Blake3Engine(blake3Wasm);
+  return hashWasmEngine;
 }
