@@ -4,7 +4,8 @@
  * operation. (Locally, workerd's `performance.now()` advances during CPU work, with 1 ms
  * resolution, so each case runs long enough for that to be noise.)
  */
-import { blake3, blake3HashWasm, blake3Tree } from "../../shared/blake3";
+import { blake3, blake3Tree } from "../../shared/blake3";
+import { blake3HashWasm } from "../../shared/blake3/hash-wasm";
 import { attenuateToken, judge, mintToken, rootKeyOf, verifyToken } from "../../shared/capability";
 import { readDecodedBody } from "../../shared/body/read-body";
 import { decideRange } from "../../shared/http/range";
