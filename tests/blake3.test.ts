@@ -13,7 +13,7 @@ function randomBytes(length: number): Uint8Array {
   return out;
 }
 
-describe("BLAKE3 inside workerd (hash-wasm module imported as compiled WASM)", () => {
+describe("BLAKE3 inside workerd (blake3(): the SIMD engine, imported as a compiled WASM module)", () => {
   it.each(vectors.cases)("matches the official hash for $input_len bytes", ({ input_len, hash }) => {
     expect(blake3().hashHex(vectorInput(input_len))).toBe(hash);
   });

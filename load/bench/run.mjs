@@ -2,7 +2,8 @@
 // npm run bench -- [--ms T] [--rounds N] [--out file]: microbenchmarks inside workerd (BENCH_ONLY=case,… runs some) (BLAKE3, GitHub webhook
 // verification, capped gzip/zstd decode, OAP/1 encode/decode, Range parsing, a mailbox send at topic depth N, overlay handshakes classical
 // vs hybrid, ML-KEM-768 encapsulation liboqs WASM vs noble), with BLAKE3 also compared to the native
-// single-threaded `b3sum` where it is installed.
+// single-threaded `b3sum` where it is installed; the SIMD engine beside hash-wasm's module at 4 KiB–64 MiB
+// with their ratio (and the ratio to a native build named by BLAKE3_NATIVE_BENCH, docs/PERFORMANCE.md).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,9 @@ const MIB = 1024 * KIB;
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const plan = [
   ["blake3", [4 * KIB, 64 * KIB, MIB]],
+  // hash-wasm's module and the SIMD engine, adjacent so each round measures them back to back
+  ["blake3-hash-wasm", [4 * KIB, 64 * KIB, MIB, 64 * MIB]],
+  ["blake3-simd", [4 * KIB, 64 * KIB, MIB, 64 * MIB]],
   ["webhook-verify-github", [4 * KIB, 64 * KIB]],
   ["identity-read-hash", [64 * KIB, MIB]],
   ["gzip-decode-capped", [64 * KIB, MIB]],
@@ -59,6 +63,17 @@ function b3sumMiBps(size) {
   return (files.length * size) / MIB / Math.max(1e-6, total - base);
 }
 
+/**
+ * Native BLAKE3 MiB/s by size from the program named in BLAKE3_NATIVE_BENCH (prints "<size> <MiB/s>"
+ * lines; docs/PERFORMANCE.md says how the official C code was built for it), or null.
+ */
+function nativeBench() {
+  const program = process.env.BLAKE3_NATIVE_BENCH;
+  if (!program) return null;
+  const lines = execFileSync(program, { encoding: "utf8" }).trim().split("\n");
+  return new Map(lines.map((line) => line.split(/\s+/).map(Number)));
+}
+
 const bundle = bundleWorker({ config: "load/bench/wrangler.toml", outDir: join(ROOT, "load/.build/bench") });
 const target = await serve({ name: "bench", modules: true, scriptPath: bundle, modulesRoot: dirname(bundle), modulesRules: MODULE_RULES, compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] });
 const results = [];
@@ -89,7 +104,7 @@ try {
     const nsPerOp = median(ns);
     const row = { case: name, size, ns_per_op: round(nsPerOp, 1), mib_per_s: hasRate ? round(size / MIB / (nsPerOp / 1e9), 1) : null, iterations };
     if (rounds > 1) Object.assign(row, { rounds, ns_min: round(Math.min(...ns), 1), ns_max: round(Math.max(...ns), 1) });
-    if (name === "blake3") {
+    if (name === "blake3" || name === "blake3-simd") {
       const native = b3sumMiBps(size);
       row.b3sum_mib_per_s = native === null ? null : round(native, 1);
       row.ratio_to_b3sum = native === null ? null : round(row.mib_per_s / native, 3);
@@ -109,8 +124,26 @@ const handshake = {
   server_overhead_noble_pct: overhead("handshake-server-hybrid-noble", "handshake-server-classical"),
 };
 console.table(results);
+// the SIMD engine against hash-wasm's module, size by size, from the same run
+const native = results.some((r) => r.case === "blake3-simd") ? nativeBench() : null;
+const blake3Simd = results.filter((r) => r.case === "blake3-simd").map((r) => {
+  const base = results.find((b) => b.case === "blake3-hash-wasm" && b.size === r.size);
+  const nativeMiBps = native?.get(r.size) ?? null;
+  return {
+    size: r.size,
+    simd_mib_per_s: r.mib_per_s,
+    hash_wasm_mib_per_s: base?.mib_per_s ?? null,
+    ratio: base ? round(base.ns_per_op / r.ns_per_op, 2) : null,
+    native_mib_per_s: nativeMiBps,
+    ratio_to_native: nativeMiBps ? round(r.mib_per_s / nativeMiBps, 3) : null,
+  };
+});
+if (blake3Simd.length) {
+  console.log("BLAKE3 SIMD engine vs hash-wasm (same run):");
+  console.table(blake3Simd);
+}
 if (Number.isFinite(handshake.full_overhead_pct)) console.log(`hybrid handshake overhead over classical: ${handshake.full_overhead_pct}% (both ends), ${handshake.server_overhead_pct}% (server share; ${handshake.server_overhead_noble_pct}% with noble's pure-JS ML-KEM)`);
-const report = { kind: "bench", started_at: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), results, handshake };
+const report = { kind: "bench", started_at: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), results, handshake, blake3_simd_vs_hash_wasm: blake3Simd };
 const out = values.out ?? join(ROOT, "load/reports", `bench-${report.started_at.replace(/[:.]/g, "-")}.json`);
 execFileSync("mkdir", ["-p", join(ROOT, "load/reports")]);
 writeFileSync(out, JSON.stringify(report, null, 2));

@@ -4,7 +4,8 @@
  * operation. (Locally, workerd's `performance.now()` advances during CPU work, with 1 ms
  * resolution, so each case runs long enough for that to be noise.)
  */
-import { blake3 } from "../../shared/blake3";
+import { blake3, blake3Tree } from "../../shared/blake3";
+import { blake3HashWasm } from "../../shared/blake3/hash-wasm";
 import { attenuateToken, judge, mintToken, rootKeyOf, verifyToken } from "../../shared/capability";
 import { readDecodedBody } from "../../shared/body/read-body";
 import { decideRange } from "../../shared/http/range";
@@ -32,6 +33,14 @@ async function compress(bytes: Uint8Array, format: "gzip"): Promise<Uint8Array> 
 }
 
 type Case = (size: number) => Promise<() => Promise<unknown> | unknown>;
+
+/** `size` bytes: 64 KiB of random bytes, repeated. */
+function randomInput(size: number): Uint8Array {
+  const data = crypto.getRandomValues(new Uint8Array(Math.min(size, 65536)));
+  const input = new Uint8Array(size);
+  for (let at = 0; at < size; at += data.length) input.set(data.subarray(0, Math.min(data.length, size - at)), at);
+  return input;
+}
 
 const SESSION_LIMITS: SessionLimits = { max_frame: 1_048_576, chunk: 65_536, inflight: 32, rps: 200, send_window: 16, idle_timeout_ms: 60_000 };
 
@@ -88,6 +97,15 @@ const cases: Record<string, Case> = {
     const input = new Uint8Array(size);
     for (let at = 0; at < size; at += data.length) input.set(data.subarray(0, Math.min(data.length, size - at)), at);
     return () => blake3().hash(input);
+  },
+  // the two engines side by side (npm run bench reports their ratio): hash-wasm's module, and ours
+  async "blake3-hash-wasm"(size) {
+    const input = randomInput(size);
+    return () => blake3HashWasm().hash(input);
+  },
+  async "blake3-simd"(size) {
+    const input = randomInput(size);
+    return () => blake3Tree().hash(input);
   },
   async "webhook-verify-github"(size) {
     // the real verifier: header parsing, hex decoding, HMAC-SHA256 compared in constant time

@@ -19,72 +19,62 @@ export const KEYED_HASH = 16;
 export const DERIVE_KEY_CONTEXT = 32;
 export const DERIVE_KEY_MATERIAL = 64;
 
-/** Message word order of each of the 7 rounds (the spec's permutation applied r times). */
-const SCHEDULE: Uint8Array = (() => {
-  const permutation = [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8];
-  const out = new Uint8Array(7 * 16);
-  let order = Array.from({ length: 16 }, (_, i) => i);
-  for (let round = 0; round < 7; round++) {
-    out.set(order, round * 16);
-    order = permutation.map((p) => order[p]!);
-  }
-  return out;
-})();
-
 const TWO_32 = 2 ** 32;
 
 /**
  * Compress one block: `cv` (8 words) and `block` (16 words) in, the 16-word state out (its first 8
- * words are the new chaining value; all 16 are the extended output of a root block).
+ * words are the new chaining value; all 16 are the extended output of a root block). `out` may be
+ * `cv`. Message words live in locals and are permuted between rounds, as in the spec.
  */
 export function compress(cv: Uint32Array, block: Uint32Array, counter: number, blockLen: number, flags: number, out: Uint32Array): void {
-  let s0 = cv[0]! | 0, s1 = cv[1]! | 0, s2 = cv[2]! | 0, s3 = cv[3]! | 0;
-  let s4 = cv[4]! | 0, s5 = cv[5]! | 0, s6 = cv[6]! | 0, s7 = cv[7]! | 0;
-  let s8 = IV[0]! | 0, s9 = IV[1]! | 0, s10 = IV[2]! | 0, s11 = IV[3]! | 0;
+  const c0 = cv[0]! | 0, c1 = cv[1]! | 0, c2 = cv[2]! | 0, c3 = cv[3]! | 0, c4 = cv[4]! | 0, c5 = cv[5]! | 0, c6 = cv[6]! | 0, c7 = cv[7]! | 0;
+  let s0 = c0, s1 = c1, s2 = c2, s3 = c3, s4 = c4, s5 = c5, s6 = c6, s7 = c7;
+  let s8 = 0x6a09e667 | 0, s9 = 0xbb67ae85 | 0, s10 = 0x3c6ef372 | 0, s11 = 0xa54ff53a | 0;
   let s12 = counter | 0, s13 = Math.floor(counter / TWO_32) | 0, s14 = blockLen | 0, s15 = flags | 0;
-  const m = block;
-  for (let r = 0; r < 7 * 16; r += 16) {
-    const S = SCHEDULE;
-    // columns
-    s0 = (s0 + s4 + m[S[r]!]!) | 0; s12 ^= s0; s12 = (s12 >>> 16) | (s12 << 16);
+  let m0 = block[0]! | 0, m1 = block[1]! | 0, m2 = block[2]! | 0, m3 = block[3]! | 0, m4 = block[4]! | 0, m5 = block[5]! | 0, m6 = block[6]! | 0, m7 = block[7]! | 0;
+  let m8 = block[8]! | 0, m9 = block[9]! | 0, m10 = block[10]! | 0, m11 = block[11]! | 0, m12 = block[12]! | 0, m13 = block[13]! | 0, m14 = block[14]! | 0, m15 = block[15]! | 0;
+  for (let round = 0; ; round++) {
+    s0 = (s0 + s4 + m0) | 0; s12 ^= s0; s12 = (s12 >>> 16) | (s12 << 16);
     s8 = (s8 + s12) | 0; s4 ^= s8; s4 = (s4 >>> 12) | (s4 << 20);
-    s0 = (s0 + s4 + m[S[r + 1]!]!) | 0; s12 ^= s0; s12 = (s12 >>> 8) | (s12 << 24);
+    s0 = (s0 + s4 + m1) | 0; s12 ^= s0; s12 = (s12 >>> 8) | (s12 << 24);
     s8 = (s8 + s12) | 0; s4 ^= s8; s4 = (s4 >>> 7) | (s4 << 25);
-    s1 = (s1 + s5 + m[S[r + 2]!]!) | 0; s13 ^= s1; s13 = (s13 >>> 16) | (s13 << 16);
+    s1 = (s1 + s5 + m2) | 0; s13 ^= s1; s13 = (s13 >>> 16) | (s13 << 16);
     s9 = (s9 + s13) | 0; s5 ^= s9; s5 = (s5 >>> 12) | (s5 << 20);
-    s1 = (s1 + s5 + m[S[r + 3]!]!) | 0; s13 ^= s1; s13 = (s13 >>> 8) | (s13 << 24);
+    s1 = (s1 + s5 + m3) | 0; s13 ^= s1; s13 = (s13 >>> 8) | (s13 << 24);
     s9 = (s9 + s13) | 0; s5 ^= s9; s5 = (s5 >>> 7) | (s5 << 25);
-    s2 = (s2 + s6 + m[S[r + 4]!]!) | 0; s14 ^= s2; s14 = (s14 >>> 16) | (s14 << 16);
+    s2 = (s2 + s6 + m4) | 0; s14 ^= s2; s14 = (s14 >>> 16) | (s14 << 16);
     s10 = (s10 + s14) | 0; s6 ^= s10; s6 = (s6 >>> 12) | (s6 << 20);
-    s2 = (s2 + s6 + m[S[r + 5]!]!) | 0; s14 ^= s2; s14 = (s14 >>> 8) | (s14 << 24);
+    s2 = (s2 + s6 + m5) | 0; s14 ^= s2; s14 = (s14 >>> 8) | (s14 << 24);
     s10 = (s10 + s14) | 0; s6 ^= s10; s6 = (s6 >>> 7) | (s6 << 25);
-    s3 = (s3 + s7 + m[S[r + 6]!]!) | 0; s15 ^= s3; s15 = (s15 >>> 16) | (s15 << 16);
+    s3 = (s3 + s7 + m6) | 0; s15 ^= s3; s15 = (s15 >>> 16) | (s15 << 16);
     s11 = (s11 + s15) | 0; s7 ^= s11; s7 = (s7 >>> 12) | (s7 << 20);
-    s3 = (s3 + s7 + m[S[r + 7]!]!) | 0; s15 ^= s3; s15 = (s15 >>> 8) | (s15 << 24);
+    s3 = (s3 + s7 + m7) | 0; s15 ^= s3; s15 = (s15 >>> 8) | (s15 << 24);
     s11 = (s11 + s15) | 0; s7 ^= s11; s7 = (s7 >>> 7) | (s7 << 25);
-    // diagonals
-    s0 = (s0 + s5 + m[S[r + 8]!]!) | 0; s15 ^= s0; s15 = (s15 >>> 16) | (s15 << 16);
+    s0 = (s0 + s5 + m8) | 0; s15 ^= s0; s15 = (s15 >>> 16) | (s15 << 16);
     s10 = (s10 + s15) | 0; s5 ^= s10; s5 = (s5 >>> 12) | (s5 << 20);
-    s0 = (s0 + s5 + m[S[r + 9]!]!) | 0; s15 ^= s0; s15 = (s15 >>> 8) | (s15 << 24);
+    s0 = (s0 + s5 + m9) | 0; s15 ^= s0; s15 = (s15 >>> 8) | (s15 << 24);
     s10 = (s10 + s15) | 0; s5 ^= s10; s5 = (s5 >>> 7) | (s5 << 25);
-    s1 = (s1 + s6 + m[S[r + 10]!]!) | 0; s12 ^= s1; s12 = (s12 >>> 16) | (s12 << 16);
+    s1 = (s1 + s6 + m10) | 0; s12 ^= s1; s12 = (s12 >>> 16) | (s12 << 16);
     s11 = (s11 + s12) | 0; s6 ^= s11; s6 = (s6 >>> 12) | (s6 << 20);
-    s1 = (s1 + s6 + m[S[r + 11]!]!) | 0; s12 ^= s1; s12 = (s12 >>> 8) | (s12 << 24);
+    s1 = (s1 + s6 + m11) | 0; s12 ^= s1; s12 = (s12 >>> 8) | (s12 << 24);
     s11 = (s11 + s12) | 0; s6 ^= s11; s6 = (s6 >>> 7) | (s6 << 25);
-    s2 = (s2 + s7 + m[S[r + 12]!]!) | 0; s13 ^= s2; s13 = (s13 >>> 16) | (s13 << 16);
+    s2 = (s2 + s7 + m12) | 0; s13 ^= s2; s13 = (s13 >>> 16) | (s13 << 16);
     s8 = (s8 + s13) | 0; s7 ^= s8; s7 = (s7 >>> 12) | (s7 << 20);
-    s2 = (s2 + s7 + m[S[r + 13]!]!) | 0; s13 ^= s2; s13 = (s13 >>> 8) | (s13 << 24);
+    s2 = (s2 + s7 + m13) | 0; s13 ^= s2; s13 = (s13 >>> 8) | (s13 << 24);
     s8 = (s8 + s13) | 0; s7 ^= s8; s7 = (s7 >>> 7) | (s7 << 25);
-    s3 = (s3 + s4 + m[S[r + 14]!]!) | 0; s14 ^= s3; s14 = (s14 >>> 16) | (s14 << 16);
+    s3 = (s3 + s4 + m14) | 0; s14 ^= s3; s14 = (s14 >>> 16) | (s14 << 16);
     s9 = (s9 + s14) | 0; s4 ^= s9; s4 = (s4 >>> 12) | (s4 << 20);
-    s3 = (s3 + s4 + m[S[r + 15]!]!) | 0; s14 ^= s3; s14 = (s14 >>> 8) | (s14 << 24);
+    s3 = (s3 + s4 + m15) | 0; s14 ^= s3; s14 = (s14 >>> 8) | (s14 << 24);
     s9 = (s9 + s14) | 0; s4 ^= s9; s4 = (s4 >>> 7) | (s4 << 25);
+    if (round === 6) break;
+    const p0 = m2, p1 = m6, p2 = m3, p3 = m10, p4 = m7, p5 = m0, p6 = m4, p7 = m13, p8 = m1, p9 = m11, p10 = m12, p11 = m5, p12 = m9, p13 = m14, p14 = m15, p15 = m8;
+    m0 = p0; m1 = p1; m2 = p2; m3 = p3; m4 = p4; m5 = p5; m6 = p6; m7 = p7; m8 = p8; m9 = p9; m10 = p10; m11 = p11; m12 = p12; m13 = p13; m14 = p14; m15 = p15;
   }
   out[0] = s0 ^ s8; out[1] = s1 ^ s9; out[2] = s2 ^ s10; out[3] = s3 ^ s11;
   out[4] = s4 ^ s12; out[5] = s5 ^ s13; out[6] = s6 ^ s14; out[7] = s7 ^ s15;
   if (out.length >= 16) {
-    out[8] = s8 ^ cv[0]!; out[9] = s9 ^ cv[1]!; out[10] = s10 ^ cv[2]!; out[11] = s11 ^ cv[3]!;
-    out[12] = s12 ^ cv[4]!; out[13] = s13 ^ cv[5]!; out[14] = s14 ^ cv[6]!; out[15] = s15 ^ cv[7]!;
+    out[8] = s8 ^ c0; out[9] = s9 ^ c1; out[10] = s10 ^ c2; out[11] = s11 ^ c3;
+    out[12] = s12 ^ c4; out[13] = s13 ^ c5; out[14] = s14 ^ c6; out[15] = s15 ^ c7;
   }
 }
 

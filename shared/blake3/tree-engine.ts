@@ -17,8 +17,11 @@ export interface Blake3Tree {
   parentCV(left: Uint8Array, right: Uint8Array, isRoot: boolean): Uint8Array;
 }
 
-/** Bytes a streaming hasher buffers before it hashes (64 chunks: one aligned subtree per flush). */
-const STREAM_BUFFER_BYTES = 64 * CHUNK_BYTES;
+/**
+ * Most bytes a streaming hasher buffers (16 chunks: one aligned subtree, 4 SIMD passes, per flush);
+ * larger updates are hashed in place. Kept small because every open stream holds one.
+ */
+const STREAM_BUFFER_BYTES = 16 * CHUNK_BYTES;
 const MAX_OUTPUT_BYTES = 2 ** 30;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
@@ -158,7 +161,8 @@ export class Blake3TreeEngine implements Blake3Tree {
 
 /** A streaming BLAKE3 computation; independent of every other hasher on the same engine. */
 export class Blake3StreamHasher {
-  readonly #buffer = new Uint8Array(STREAM_BUFFER_BYTES);
+  /** Grows on demand up to STREAM_BUFFER_BYTES, so hashing a short input allocates little. */
+  #buffer = new Uint8Array(0);
   #buffered = 0;
   /** Chunks already hashed into `#stack`. */
   #counter = 0;
@@ -187,6 +191,7 @@ export class Blake3StreamHasher {
         continue;
       }
       const take = Math.min(STREAM_BUFFER_BYTES - this.#buffered, data.length - at);
+      if (this.#buffered + take > this.#buffer.length) this.#grow(this.#buffered + take);
       this.#buffer.set(data.subarray(at, at + take), this.#buffered);
       this.#buffered += take;
       at += take;
@@ -212,6 +217,12 @@ export class Blake3StreamHasher {
 
   digestHex(outputLength = OUT_BYTES): string {
     return toHex(this.digest(outputLength));
+  }
+
+  #grow(needed: number): void {
+    const grown = new Uint8Array(Math.min(STREAM_BUFFER_BYTES, Math.max(needed, 2 * this.#buffer.length)));
+    grown.set(this.#buffer.subarray(0, this.#buffered));
+    this.#buffer = grown;
   }
 
   /** Hash whole chunks (none of them the input's last) as aligned subtrees onto the stack; empties the buffer. */
