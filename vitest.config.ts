@@ -18,7 +18,12 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Most tests send bursts far above 500 rps and provoke 5xx on purpose; admission tests
             // set these knobs back to real values per request (tests/admission.test.ts).
-            miniflare: { bindings: { CAP_ROOT_KEY: TEST_ROOT_KEY, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" } },
+            // METRICS_DATASET: Miniflare's local Analytics Engine dataset, so every test request goes
+            // through the real binding's writeDataPoint (locally it keeps nothing: tests/observability.test.ts)
+            miniflare: {
+              bindings: { CAP_ROOT_KEY: TEST_ROOT_KEY, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000", BROWNOUT_MIN_REQUESTS: "10000000" },
+              analyticsEngineDatasets: { METRICS_DATASET: { dataset: "ron_metrics" } },
+            },
           }),
         ],
         test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**"], globalSetup: ["./tests/global-setup.ts"], testTimeout: 20_000 },

@@ -30,6 +30,8 @@ export interface DecodedBody {
   /** Lowercase hex BLAKE3-256 of `bytes`. */
   hex: string;
   wireBytes: number;
+  /** Time spent hashing, for Server-Timing's `hash` (0 when deployed: the clock stands still in CPU work). */
+  hashMs: number;
 }
 
 /** Wire bytes handed to a decoder at a time: one slice can only inflate so far before the cap check. */
@@ -117,7 +119,9 @@ export async function readDecodedBody(
     },
   );
   if (read.total > limits.ratioCap * tally.bytes) throw ratioError(limits, tally.bytes);
-  return { bytes: joinChunks(read.chunks, read.total), hex: read.hasher.digestHex(), wireBytes: tally.bytes };
+  const digestFrom = performance.now();
+  const hex = read.hasher.digestHex();
+  return { bytes: joinChunks(read.chunks, read.total), hex, wireBytes: tally.bytes, hashMs: read.hashMs + performance.now() - digestFrom };
 }
 
 /** Read a body as-is (no decoding) under the wire cap, with the BLAKE3 of the wire bytes. */

@@ -6,10 +6,11 @@
  */
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { isRead } from "../admission/brownout";
-import { LimiterUnavailable, TokenLeases } from "../admission/token-leases";
+import { LimiterUnavailable, TokenLeases, type LeaseSource } from "../admission/token-leases";
 import { configOf, type Middleware, type RequestContext } from "../context";
 import { shed, resourceBusy } from "../errors";
 import { metrics } from "../metrics";
+import { log } from "../log";
 
 export interface RateLimiterEnv {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
@@ -29,6 +30,12 @@ export function limiterFor(rc: RequestContext<any>, key: string) {
   return namespace.get(namespace.idFromName(key));
 }
 
+/** The limiter as a lease source whose RPCs are timed as `do` in Server-Timing (most requests make none). */
+function leaseSourceFor(rc: RequestContext<any>, key: string): LeaseSource {
+  const stub = limiterFor(rc, key);
+  return { lease: (wanted, returned, spec) => rc.timing.measure("do", stub.lease(wanted, returned, spec)) };
+}
+
 export function withRateLimit(): Middleware {
   return (next) =>
     async function withRateLimit(request, rc) {
@@ -36,7 +43,7 @@ export function withRateLimit(): Middleware {
       const key = bucketKey(rc.service, c.RATE_LIMIT_KEY, request.headers);
       let result;
       try {
-        result = await leases.take(key, () => limiterFor(rc, key), {
+        result = await leases.take(key, () => leaseSourceFor(rc, key), {
           spec: { rate: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST },
           leaseMs: c.RATE_LIMIT_LEASE_MS,
           timeoutMs: c.LIMITER_TIMEOUT_MS,
@@ -44,7 +51,7 @@ export function withRateLimit(): Middleware {
       } catch (error) {
         if (!(error instanceof LimiterUnavailable)) throw error;
         metrics.limiterErrors.inc();
-        console.error(JSON.stringify({ level: "warn", msg: "rate limiter unavailable", corr_id: rc.corrId, error: error.message }));
+        log.warn(rc, "rate limiter unavailable", { error: error.message });
         if (isRead(request.method)) return await next(request, rc); // fail open for reads
         throw shed(503, "NOT_READY", "rate limiter unavailable: writes are refused until it answers", 1_000);
       }

@@ -8,13 +8,17 @@ import type { RequestContext } from "../context";
 import { IntegrityError, MissingObjectError } from "../domain-errors";
 import { metrics } from "../metrics";
 import type { ObjectStore, StoredObject } from "./object-store";
+import { log } from "../log";
 
-export async function readVerified(rc: Pick<RequestContext<any>, "corrId">, store: ObjectStore, hex: string): Promise<StoredObject> {
+export async function readVerified(rc: Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>, store: ObjectStore, hex: string): Promise<StoredObject> {
   const object = await store.get(hex);
   if (!object) throw new MissingObjectError(`b3:${hex}`);
-  if (blake3().hashHex(object.bytes) !== hex) {
+  const from = performance.now();
+  const actual = blake3().hashHex(object.bytes);
+  rc.timing?.add("hash", performance.now() - from);
+  if (actual !== hex) {
     metrics.integrityFail.inc();
-    console.error(JSON.stringify({ level: "error", msg: "integrity failure", corr_id: rc.corrId, address: `b3:${hex}`, store: store.kind }));
+    log.error(rc, "integrity failure", { address: `b3:${hex}`, store: store.kind });
     throw new IntegrityError(`b3:${hex}`);
   }
   return object;

@@ -75,12 +75,16 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
   const held = tileCacheFor(rc).get(key);
   if (held?.kind === "tile") {
     metrics.edgeTileCache.inc({ result: "hit" });
+    rc.timing.cache("hit");
     return held;
   }
   metrics.edgeTileCache.inc({ result: "miss" });
+  rc.timing.cache("miss");
   const found = await (await pack.archive()).getZxy(z, x, y);
   const bytes = found ? new Uint8Array(found.data) : null;
+  const hashFrom = performance.now();
   const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
+  rc.timing.add("hash", performance.now() - hashFrom);
   holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
   return tile;
 }

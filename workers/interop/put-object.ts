@@ -16,6 +16,7 @@ import { audit } from "../../shared/audit";
 import { mailboxLimits, sendMessages } from "../../shared/mailbox/client";
 import { IsolateBatcher } from "../../shared/batcher";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
+import { log } from "../../shared/log";
 
 interface PutNotice {
   address: string;
@@ -35,7 +36,7 @@ const notices = new IsolateBatcher<PutNotice>({
       }
     } catch (error) {
       metrics.queueDropped.inc({ queue: "mailbox.put" }, items.length);
-      console.error(JSON.stringify({ level: "error", msg: "put notification failed", corr_id: rc.corrId, notices: items.length, error: String(error) }));
+      log.error(rc, "put notification failed", { notices: items.length, error: String(error) });
     }
   },
 });
@@ -74,6 +75,7 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
     decoded = await readDecodedBody(new Blob([payload]).stream(), coding, limits, rc.signal, payload.length);
   }
 
+  rc.timing.add("hash", decoded.hashMs);
   // A request that timed out while decoding must not store anything.
   if (rc.signal.aborted) throw rc.signal.reason;
   const store = objectStoreFor(rc);
