@@ -69,7 +69,7 @@ describe("Server-Timing", () => {
   });
 
   it("times the store and the hash of a verified read, in both stores", async () => {
-    for (const overrides of [{}, { AMNESIA: "false" }]) {
+    for (const overrides of [{}, { AMNESIA: "false" }] as Record<string, string>[]) {
       const address = await stored(randomBytes(4096), overrides);
       const response = await call(`/o/${address}`, {}, overrides);
       expect(response.status).toBe(200);
@@ -172,7 +172,7 @@ describe("Analytics Engine data points (METRICS_DATASET)", () => {
     expect(missing.status).toBe(404);
 
     expect(dataset.points).toHaveLength(2);
-    const [hit, notFound] = dataset.points as Required<AnalyticsEngineDataPoint>[];
+    const [hit, notFound] = dataset.points as [Required<AnalyticsEngineDataPoint>, Required<AnalyticsEngineDataPoint>];
     expect(hit.indexes).toEqual(["/o/:addr"]);
     expect(hit.blobs).toEqual(["micronode", "/o/:addr", "GET", "2xx", "200", ""]);
     expect(hit.doubles).toHaveLength(POINT_DOUBLES.length);
