@@ -3,11 +3,13 @@
  * Analytics Engine data point of each request, the isolate label on `/metrics`, and the JSON
  * log lines (captured from this isolate's console: the worker runs in the test's own isolate).
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { Compression, TileType } from "pmtiles";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
 import { log } from "../shared/log";
+import { pipeline, withCorrId, withErrorEnvelope, withMetrics } from "../shared/middleware";
+import { serve } from "../shared/worker";
 import { POINT_BLOBS, POINT_DOUBLES } from "../shared/metrics/analytics-engine";
 import { addressOf, amnesiaStub, base64, call, putRaw, randomBytes } from "./helpers";
 import { metricValue } from "./overlay-helpers";
@@ -256,6 +258,25 @@ describe("structured logs", () => {
     const text = JSON.stringify(lines);
     expect(text).not.toContain("PAYLOAD-MARKER");
     expect(text).not.toContain(base64(bytes).slice(0, 24));
+  });
+
+  it("an unexpected exception is one error line with the stack and the corr id, never the token; its 500 carries Server-Timing", async () => {
+    const failing = serve("test", pipeline(withCorrId(), withMetrics(), withErrorEnvelope())(async () => {
+      throw new Error("kaboom in a handler");
+    }));
+    let response: Response | undefined;
+    const lines = await linesDuring(async () => {
+      const ctx = createExecutionContext();
+      const request = new Request("http://node/anything", { headers: { "X-Corr-ID": "corr-kaboom", Authorization: "Bearer top-secret-token" } });
+      response = await failing(request, env as never, ctx);
+      await waitOnExecutionContext(ctx);
+    });
+    expect(response!.status).toBe(500);
+    expect(namesOf(timingOf(response!)).at(-1)).toBe("total");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: "error", msg: "unexpected error", corr_id: "corr-kaboom", service: "test", route: "unmatched" });
+    expect(String(lines[0]!.error)).toContain("kaboom in a handler");
+    expect(JSON.stringify(lines)).not.toContain("top-secret-token");
   });
 
   it("LOG_LEVEL=debug adds one request line per request; the default writes none", async () => {
