@@ -43,7 +43,9 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Most tests send bursts far above 500 rps and provoke 5xx on purpose; admission tests
             // set these knobs back to real values per request (tests/admission.test.ts).
-            miniflare: { bindings: TEST_BINDINGS },
+            // METRICS_DATASET: Miniflare's local Analytics Engine dataset, so every test request goes
+            // through the real binding's writeDataPoint (locally it keeps nothing: tests/observability.test.ts)
+            miniflare: { bindings: TEST_BINDINGS, analyticsEngineDatasets: { METRICS_DATASET: { dataset: "ron_metrics" } } },
           }),
         ],
         test: { name: "workers", include: ["tests/**/*.test.ts"], exclude: ["tests/node/**", "tests/macronode/**"], globalSetup: ["./tests/global-setup.ts"], testTimeout: 20_000 },

@@ -12,6 +12,7 @@ import { metrics } from "../shared/metrics";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { relay, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
 import type { GossipSettings } from "../shared/overlay/settings";
+import { log } from "../shared/log";
 
 export interface GossipHubEnv {
   GOSSIP_HUB: DurableObjectNamespace<GossipHub>;
@@ -21,6 +22,8 @@ export interface GossipHubEnv {
 export type SubscribeOutcome = { ok: true; subscribers: number } | { ok: false; reason: "full" };
 export type PublishOutcome = { status: "relaying"; subscribers: number } | { status: "duplicate" } | { status: "backpressure" };
 
+/** Log lines from this object name it; it has no request, so no corr id. */
+const LOG_SCOPE = { service: "gossip-hub" } as const;
 /** Ids remembered for dedupe at most; past it the oldest are forgotten first. */
 const SEEN_CAP = 100_000;
 const SUBSCRIBER_PREFIX = "sub:";
@@ -80,7 +83,7 @@ export class GossipHub extends DurableObject<GossipHubEnv> {
     this.#relaying++;
     overlayState.relays(1);
     const work = relay(message, targets, settings.maxHops, settings, (id) => this.#peer(id), (id) => void this.unsubscribe(id, settings))
-      .catch((error) => console.error(JSON.stringify({ level: "error", msg: "gossip relay failed", topic: message.topic, error: String(error) })))
+      .catch((error) => log.error(LOG_SCOPE, "gossip relay failed", { topic: message.topic, error: String(error) }))
       .finally(() => {
         this.#relaying--;
         overlayState.relays(-1);

@@ -26,6 +26,7 @@ import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
 import type { GossipHub } from "./gossip-hub";
+import { errorText, log } from "../shared/log";
 
 export interface OverlaySessionEnv extends StoreEnv, ConfigEnv {
   OVERLAY_SESSION: DurableObjectNamespace<OverlaySession>;
@@ -52,6 +53,8 @@ interface Attachment {
 
 const OVERLAY_OPS: readonly CapabilityOp[] = ["overlay.fetch", "overlay.publish", "overlay.subscribe"];
 
+/** Log lines from this object name it; it has no request, so no corr id. */
+const LOG_SCOPE = { service: "overlay-session" } as const;
 /** Topics one session may subscribe to. */
 const MAX_TOPICS = 64;
 /** Buffered fetch bytes per session: this many times the largest fetchable object. */
@@ -141,7 +144,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       // server failure. An OapError here is not: received frames were decoded above, so it comes
       // from encoding one of ours.
       if (error instanceof DomainError && !(error instanceof OapError)) return this.#refuseDomain(ws, ws.deserializeAttachment() as Attachment, received, error);
-      console.error(JSON.stringify({ level: "error", msg: "overlay session failed", session: state.id, error: String((error as Error)?.stack ?? error) }));
+      log.error(LOG_SCOPE, "overlay session failed", { session: state.id, error: errorText(error) });
       // only the server's own failures feed readiness; #end counts the handshake failure once
       if (state.phase !== "open") overlayState.internalFailure();
       this.#end(ws, state, CLOSE.INTERNAL, "internal", "internal");
@@ -172,7 +175,7 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     if (state.phase === "open" && !state.settings.store.amnesia) return void (await this.ctx.storage.setAlarm(at));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#checkTimeouts().catch((error) => console.error(JSON.stringify({ level: "error", msg: "overlay timeout check failed", session: state.id, error: String(error) })));
+      this.#checkTimeouts().catch((error) => log.error(LOG_SCOPE, "overlay timeout check failed", { session: state.id, error: String(error) }));
     }, Math.max(0, at - Date.now()));
   }
 

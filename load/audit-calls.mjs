@@ -24,7 +24,8 @@ const bundle = values.bundle ?? bundleWorker({ outDir: join(ROOT, "load/.build/a
 const target = await serve(micronodeOptions(bundle, { ...targetVars, ...vars }));
 const metric = async (name) => {
   const text = await (await fetch(`${target.url}/metrics`, { headers: authHeaders() })).text();
-  const match = new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text);
+  // every series carries the isolate label: match without it
+  const match = new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text.replace(/\{isolate="[0-9a-f]+"\}|,isolate="[0-9a-f]+"/g, ""));
   return match ? Number(match[1]) : null;
 };
 try {

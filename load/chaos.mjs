@@ -285,7 +285,7 @@ const drills = {
       const topics = tally(await Promise.all(Array.from({ length: 400 }, (_, i) =>
         fetch(`${target.url}/mailbox/send`, { method: "POST", headers: authHeaders({ "content-type": "application/json" }), body: JSON.stringify({ topic: `flood.${i}`, idem_key: "k", payload_b64: "eA==" }) }).then(statusOf))));
       const metricsText = await (await fetch(`${target.url}/metrics`, { headers: authHeaders() })).text();
-      const gauge = (name) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(metricsText)?.[1] ?? NaN);
+      const gauge = (name) => Number(new RegExp(`^${name}\\{isolate="[0-9a-f]+"\\} (\\d+)`, "m").exec(metricsText)?.[1] ?? NaN);
       const depthSeries = metricsText.split("\n").filter((l) => l.startsWith("queue_depth{")).length;
 
       await sleep(3500); // handshake timeouts of anything left half-open, then a last readiness look

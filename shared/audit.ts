@@ -8,6 +8,7 @@ import type { AuditInput, AuditLimits, AuditLog } from "../durable-objects/audit
 import { configOf, type RequestContext } from "./context";
 import { IsolateBatcher } from "./batcher";
 import { metrics } from "./metrics";
+import { log } from "./log";
 
 export interface AuditEnv {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
@@ -46,8 +47,7 @@ const appends = new IsolateBatcher<{ input: AuditInput; limits: AuditLimits }>({
       }
     } catch (error) {
       metrics.auditDropped.inc({}, inputs.length);
-      const corrIds = inputs.map((input) => input.corr_id);
-      console.error(JSON.stringify({ level: "error", msg: "audit append failed", corr_id: rc.corrId, records: inputs.length, corr_ids: corrIds, error: String(error) }));
+      log.error(rc, "audit append failed", { records: inputs.length, corr_ids: inputs.map((input) => input.corr_id).join(","), error: String(error) });
     }
   },
 });

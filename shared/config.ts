@@ -6,6 +6,7 @@
  */
 import * as z from "./zod";
 import { decodeRootKey } from "./capability/root-key";
+import { log } from "./log";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -261,6 +262,8 @@ export const configSchema = z.object({
   OVERLAY_GOSSIP_MAX_SUBSCRIBERS: integer(10_000, 1, 1_000_000),
   /** Gossip: how long a subscriber's deliveries must keep being skipped (no credit) before it is evicted from the topic. */
   OVERLAY_GOSSIP_EVICT_AFTER_MS: integer(2_000, 0, 60_000),
+  /** Least severe log line written: debug (adds one line per request), info, warn or error. */
+  LOG_LEVEL: z._default(z.enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" }), "info"),
   /** Sentry DSN; unset means nothing is ever sent. */
   SENTRY_DSN: z.preprocess(
     (value) => (value === "" ? undefined : value),
@@ -340,7 +343,7 @@ export function loadConfig(env: ConfigEnv): ConfigResult {
   let result = cache.get(env);
   if (!result) {
     result = parseConfig(env);
-    if (!result.ok) console.error(JSON.stringify({ level: "error", msg: "invalid configuration", errors: result.errors }));
+    if (!result.ok) log.error({}, "invalid configuration", { errors: result.errors.join("; ") });
     cache.set(env, result);
   }
   return result;

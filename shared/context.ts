@@ -4,6 +4,7 @@
  */
 import { shed } from "./errors";
 import { loadConfig, type Config, type ConfigEnv, type ConfigResult } from "./config";
+import { RequestTiming } from "./timing";
 
 export interface RequestContext<E extends ConfigEnv = ConfigEnv> {
   readonly env: E;
@@ -20,6 +21,8 @@ export interface RequestContext<E extends ConfigEnv = ConfigEnv> {
   /** Aborted when the request's deadline passes; long work checks it and stops. */
   readonly signal: AbortSignal;
   abort(reason: unknown): void;
+  /** Where this request spent its time, for `Server-Timing` and the Analytics Engine point. */
+  readonly timing: RequestTiming;
 }
 
 /** Valid configuration; throws 503 NOT_READY when the configuration is invalid. */
@@ -44,5 +47,6 @@ export function createContext<E extends ConfigEnv>(env: E, exec: ExecutionContex
     route: "unmatched",
     signal: controller.signal,
     abort: (reason) => controller.abort(reason),
+    timing: new RequestTiming(),
   };
 }

@@ -8,6 +8,7 @@
 import { Toucan } from "toucan-js";
 import type { RequestContext } from "./context";
 import { metrics } from "./metrics";
+import { log } from "./log";
 
 export function reportError(error: unknown, request: Request, rc: RequestContext<any>): void {
   if (!rc.configResult.ok || !rc.configResult.config.SENTRY_DSN) return;
@@ -29,6 +30,6 @@ export function reportError(error: unknown, request: Request, rc: RequestContext
     metrics.sentryEvents.inc({ outcome: "captured" });
   } catch (failure) {
     metrics.sentryEvents.inc({ outcome: "failed" });
-    console.error(JSON.stringify({ level: "warn", msg: "sentry capture failed", corr_id: rc.corrId, error: String(failure) }));
+    log.warn(rc, "sentry capture failed", { error: String(failure) });
   }
 }

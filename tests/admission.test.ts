@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { batchSize } from "../shared/admission/token-leases";
-import { amnesiaStub, ANONYMOUS, call, envelopeOf, putRaw, randomBytes, tokenFor, trickle } from "./helpers";
+import { amnesiaStub, ANONYMOUS, call, envelopeOf, metricsText, putRaw, randomBytes, tokenFor, trickle } from "./helpers";
 import { attenuateToken } from "../shared/capability";
 
 /** Real admission knobs (the test config lifts them for other files), one bucket per client. */
@@ -170,7 +170,7 @@ describe("when the rate limiter fails", () => {
     const ready = await call("/readyz", {}, broken);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ ready: false, degraded: true, missing: ["limiter"] });
-    expect(await (await call("/metrics")).text()).toMatch(/^limiter_errors_total [1-9]\d*$/m);
+    expect(await metricsText()).toMatch(/^limiter_errors_total [1-9]\d*$/m);
   });
 });
 

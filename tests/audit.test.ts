@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, putRaw, randomBytes } from "./helpers";
+import { call, putRaw, randomBytes, metricsText } from "./helpers";
 
 const auditStub = () => {
   const namespace = env.AUDIT_LOG as unknown as DurableObjectNamespace;
@@ -36,7 +36,7 @@ describe("audit log", () => {
 describe("audit log bounds and segments (persistent)", () => {
   it("drops the oldest records past the capacity, counts them, and the kept chain still verifies", async () => {
     const limits = { AMNESIA: "false", AUDIT_CAPACITY: "4", AUDIT_FLUSH_RECORDS: "1000" };
-    const metric = async () => Number(/^audit_drop_total (\d+)$/m.exec(await (await call("/metrics")).text())?.[1]);
+    const metric = async () => Number(/^audit_drop_total (\d+)$/m.exec(await metricsText())?.[1]);
     const droppedBefore = await metric();
     for (let i = 0; i < 7; i++) await putRaw(randomBytes(30), {}, limits);
     const report = await verify(limits);
@@ -64,7 +64,7 @@ describe("audit log bounds and segments (persistent)", () => {
 });
 
 describe("audit batching", () => {
-  const batches = async () => Number(/^background_batches_total\{kind="audit"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? Number.NaN);
+  const batches = async () => Number(/^background_batches_total\{kind="audit"\} (\d+)$/m.exec(await metricsText())?.[1] ?? Number.NaN);
 
   for (const [mode, vars] of [["amnesia", {}], ["persistent", { AMNESIA: "false" }]] as const) {
     it(`records concurrent PUTs with fewer calls to the log than PUTs, each record once, chained in order (${mode})`, async () => {

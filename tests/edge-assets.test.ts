@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { R2, addressOf, amnesiaStub, amnesiaUsedBytes, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
+import { R2, addressOf, amnesiaStub, amnesiaUsedBytes, bytesOf, call, envelopeOf, gzip, randomBytes, metricsText } from "./helpers";
 import { runInDurableObject } from "cloudflare:test";
 
 const publish = (path: string, body: Uint8Array | string, headers: Record<string, string> = {}, overrides: Record<string, string> = {}) =>
@@ -95,7 +95,7 @@ describe("edge Range and conditionals", () => {
   });
 
   it("counts range answers and hits", async () => {
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     expect(text).toMatch(/^edge_range_requests_total\{result="partial"\} [1-9]\d*$/m);
     expect(text).toMatch(/^edge_range_requests_total\{result="unsatisfiable"\} [1-9]\d*$/m);
     expect(text).toMatch(/^edge_range_requests_total\{result="multipart"\} [1-9]\d*$/m);

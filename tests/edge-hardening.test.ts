@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import edge from "../workers/edge/index";
-import { addressOf, base64, bytesOf, call, callWorker, envelopeOf, putJson, randomBytes } from "./helpers";
+import { addressOf, base64, bytesOf, call, callWorker, envelopeOf, putJson, randomBytes, metricsText } from "./helpers";
 
 const unique = () => crypto.randomUUID().slice(0, 8);
 const encoder = new TextEncoder();
@@ -27,7 +27,7 @@ describe("edge ?b3= pins hold on every request", () => {
     const pinned = await call(`/edge/assets/${path}?b3=${hexOf(v2)}`);
     expect(pinned.status).toBe(200);
     expect(await bytesOf(pinned)).toEqual(v2);
-    expect(await (await call("/metrics")).text()).toMatch(/^edge_cache_misses_total\{cause="pin_mismatch"\} [1-9]\d*$/m);
+    expect(await metricsText()).toMatch(/^edge_cache_misses_total\{cause="pin_mismatch"\} [1-9]\d*$/m);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { addressOf, call, envelopeOf } from "./helpers";
+import { addressOf, call, envelopeOf, metricsText } from "./helpers";
 
 const host = () => `127.0.0.1:${inject("upstreamPort")}`;
 const live = (extra: Record<string, string> = {}) => ({
@@ -48,7 +48,7 @@ describe("edge live fill (EDGE_MODE=live)", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(`flaky ${id}`);
     expect((await upstreamHits())[`/flaky/${id}`]).toBe(3);
-    expect(await (await call("/metrics")).text()).toMatch(/^backoff_retries_total\{op="edge_live_fill"\} [1-9]\d*$/m);
+    expect(await metricsText()).toMatch(/^backoff_retries_total\{op="edge_live_fill"\} [1-9]\d*$/m);
   });
 
   it("gives up after 3 retries with 502 UPSTREAM_FAILED, and after timeouts with 504", async () => {
@@ -123,7 +123,7 @@ describe("edge live fill (EDGE_MODE=live)", () => {
   });
 
   it("counts attempts and successes per host", async () => {
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     const label = host().replace(".", "\\.");
     expect(text).toMatch(new RegExp(`^edge_live_fill_attempts_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));
     expect(text).toMatch(new RegExp(`^edge_live_fill_success_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));

@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { r2Key } from "../shared/store/r2-object-store";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, putJson, putRaw, randomBytes } from "./helpers";
+import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, putJson, putRaw, randomBytes, metricsText } from "./helpers";
 
 async function stored(bytes: Uint8Array, overrides: Record<string, string> = {}) {
   const response = await putRaw(bytes, {}, overrides);
@@ -136,7 +136,7 @@ for (const [mode, overrides] of [["amnesia", {}], ["r2", R2]] as const) {
 
 describe("integrity on read", () => {
   async function integrityFailures(): Promise<number> {
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     return Number(/^integrity_fail_total (\d+)$/m.exec(text)?.[1] ?? NaN);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, envelopeOf, putRaw, randomBytes, trickle } from "./helpers";
+import { call, envelopeOf, putRaw, randomBytes, trickle, metricsText } from "./helpers";
 
 describe("shared hardening layer", () => {
   it("echoes an incoming X-Corr-ID, and accepts x-correlation-id and x-request-id", async () => {
@@ -94,7 +94,7 @@ describe("shared hardening layer", () => {
     expect(shed.headers.get("retry-after")).toBe("1");
     expect((await call("/healthz", {}, { MAX_INFLIGHT: "2" })).status).toBe(200); // ops routes are never shed
     for (const r of await Promise.all(first)) expect(r.status).toBe(201);
-    const metrics = await (await call("/metrics")).text();
+    const metrics = await metricsText();
     expect(metrics).toMatch(/^rejected_total\{reason="BACKPRESSURE"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^rejected_total\{reason="TIMEOUT"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^busy_rejections_total\{endpoint="\/put"\} [1-9]\d*$/m);

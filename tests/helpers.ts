@@ -114,3 +114,11 @@ export async function amnesiaUsedBytes(): Promise<number> {
   const stub = amnesiaStub() as unknown as { stats(): Promise<{ usedBytes: number }> };
   return (await stub.stats()).usedBytes;
 }
+
+/** Every series carries `isolate="<id>"` (tests/observability.test.ts checks it); tests match series by their own labels. */
+export const withoutIsolate = (text: string) => text.replace(/\{isolate="[0-9a-f]+"\}|,isolate="[0-9a-f]+"|isolate="[0-9a-f]+",/g, "");
+
+/** `/metrics` as text, without the isolate label. */
+export async function metricsText(init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<string> {
+  return withoutIsolate(await (await call("/metrics", init, overrides)).text());
+}

@@ -1,6 +1,6 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, envelopeOf } from "./helpers";
+import { call, envelopeOf, metricsText } from "./helpers";
 
 const json = (path: string, body: unknown, overrides: Record<string, string> = {}, headers: Record<string, string> = {}) =>
   call(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } }, overrides);
@@ -75,7 +75,7 @@ for (const [mode, overrides] of [["amnesia", {}], ["persistent", { AMNESIA: "fal
       expect(await recv(topic, limits)).toHaveLength(0);
       const dlq = await (await json("/mailbox/dlq", { topic }, limits)).json<any>();
       expect(dlq.messages.map((m: any) => m.msg_id)).toEqual([body.msg_id]);
-      expect(await (await call("/metrics")).text()).toMatch(new RegExp(`^mailbox_dead_letters_total\\{topic="${topic}"\\} 1$`, "m"));
+      expect(await metricsText()).toMatch(new RegExp(`^mailbox_dead_letters_total\\{topic="${topic}"\\} 1$`, "m"));
     });
 
     it("dead-letters a message whose last delivery expires unacked", async () => {
@@ -100,7 +100,7 @@ for (const [mode, overrides] of [["amnesia", {}], ["persistent", { AMNESIA: "fal
       expect(await recv(topic, limits)).toHaveLength(0); // buries the last one
       const dlq = await (await json("/mailbox/dlq", { topic, max_messages: 100 }, limits)).json<any>();
       expect(dlq.messages.map((m: any) => m.msg_id).sort()).toEqual(sent.slice(1).sort());
-      const text = await (await call("/metrics")).text();
+      const text = await metricsText();
       expect(text).toMatch(new RegExp(`^mailbox_dead_letters\\{topic="${topic}"\\} 2$`, "m"));
       expect(text).toMatch(new RegExp(`^mailbox_dead_letters_dropped_total\\{topic="${topic}",cause="capacity"\\} 1$`, "m"));
     });
@@ -115,7 +115,7 @@ for (const [mode, overrides] of [["amnesia", {}], ["persistent", { AMNESIA: "fal
       expect((await (await json("/mailbox/dlq", { topic }, limits)).json<any>()).messages).toHaveLength(1);
       await sleep(1_050);
       expect((await (await json("/mailbox/dlq", { topic }, limits)).json<any>()).messages).toHaveLength(0);
-      const text = await (await call("/metrics")).text();
+      const text = await metricsText();
       expect(text).toMatch(new RegExp(`^mailbox_dead_letters\\{topic="${topic}"\\} 0$`, "m"));
       expect(text).toMatch(new RegExp(`^mailbox_dead_letters_dropped_total\\{topic="${topic}",cause="expired"\\} 1$`, "m"));
     });
@@ -123,19 +123,19 @@ for (const [mode, overrides] of [["amnesia", {}], ["persistent", { AMNESIA: "fal
     it("caps the topics holding state at MAILBOX_MAX_TOPICS (429 topic_limit), and an emptied topic gives its place back", async () => {
       // a short dedupe window (and so ack memory) lets a drained topic empty within the test
       const quick = { ...overrides, MAILBOX_DEDUPE_S: "2", WEBHOOK_TOLERANCE_S: "1" };
-      const topicsNow = async () => Number(/^mailbox_topics (\d+)$/m.exec(await (await call("/metrics", {}, quick)).text())?.[1]);
+      const topicsNow = async () => Number(/^mailbox_topics (\d+)$/m.exec(await metricsText({}, quick))?.[1]);
       await recv(topicName(), quick); // reading a made-up topic creates nothing
       const base = await topicsNow();
       const knobs = { ...quick, MAILBOX_MAX_TOPICS: String(base + 1) };
       const [first, second] = [topicName(), topicName()];
       expect((await send(first, "a", knobs)).response.status).toBe(200);
       expect(await topicsNow()).toBe(base + 1);
-      const refusalsBefore = Number(/^mailbox_topic_refusals_total (\d+)$/m.exec(await (await call("/metrics")).text())?.[1]);
+      const refusalsBefore = Number(/^mailbox_topic_refusals_total (\d+)$/m.exec(await metricsText())?.[1]);
       const refused = await send(second, "b", knobs);
       expect(refused.response.status).toBe(429);
       expect(await envelopeOf(refused.response)).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "topic_limit", retryable: true });
       expect(refused.response.headers.get("retry-after")).toBe("5");
-      expect(Number(/^mailbox_topic_refusals_total (\d+)$/m.exec(await (await call("/metrics")).text())?.[1])).toBe(refusalsBefore + 1);
+      expect(Number(/^mailbox_topic_refusals_total (\d+)$/m.exec(await metricsText())?.[1])).toBe(refusalsBefore + 1);
       expect((await send(first, "more for a topic that exists", knobs)).response.status).toBe(200);
       for (const m of await recv(first, knobs)) expect((await call(`/mailbox/ack/${m.msg_id}`, { method: "POST" }, knobs)).status).toBe(200);
       await sleep(2_100); // dedupe entries and ack memory expire: the first topic is empty
@@ -185,9 +185,9 @@ describe("mailbox metrics", () => {
   it("folds topics past MAILBOX_METRIC_TOPICS into topic _other, so /metrics stays bounded", async () => {
     const knobs = { MAILBOX_METRIC_TOPICS: "0" };
     const topics = [topicName(), topicName(), topicName()];
-    const before = Number(/^queue_depth\{queue="mailbox\._other"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? 0);
+    const before = Number(/^queue_depth\{queue="mailbox\._other"\} (\d+)$/m.exec(await metricsText())?.[1] ?? 0);
     for (const topic of topics) expect((await send(topic, "folded", knobs)).response.status).toBe(200);
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     for (const topic of topics) expect(text).not.toContain(topic);
     expect(Number(/^queue_depth\{queue="mailbox\._other"\} (\d+)$/m.exec(text)?.[1])).toBe(before + 3);
   });

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json";
-import { R2, amnesiaStub, amnesiaUsedBytes, call, putRaw, randomBytes } from "./helpers";
+import { R2, amnesiaStub, amnesiaUsedBytes, call, putRaw, randomBytes, metricsText, withoutIsolate } from "./helpers";
 
 interface PromFamily {
   name: string;
@@ -15,7 +15,7 @@ const scrape = async (overrides: Record<string, string> = {}): Promise<PromFamil
   const response = await call("/metrics", {}, overrides);
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
-  return parsePrometheusTextFormat(await response.text()) as PromFamily[];
+  return parsePrometheusTextFormat(withoutIsolate(await response.text())) as PromFamily[];
 };
 const family = (families: PromFamily[], name: string) => families.find((f) => f.name === name);
 
@@ -69,7 +69,7 @@ describe("ops surface", () => {
     const latency = family(families, "request_latency_seconds")!;
     expect(latency.type).toBe("HISTOGRAM");
     expect(Object.keys(latency.metrics[0]!.buckets!).sort()).toEqual(["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2", "5", "+Inf"].sort());
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     const putCount = /^request_latency_seconds_count\{service="micronode",route="\/put",method="POST"\} (\d+)$/m.exec(text);
     expect(Number(putCount?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^request_latency_seconds_bucket\{service="micronode",route="\/put",method="POST",le="\+Inf"\} \d+$/m);

@@ -8,11 +8,11 @@ import { connectOverlay } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
 import overlay from "../workers/overlay/index";
 import { blake3 } from "../shared/blake3";
-import { call, callWorker, putRaw, randomBytes, TOKEN } from "./helpers";
+import { call, callWorker, putRaw, randomBytes, TOKEN, withoutIsolate } from "./helpers";
 import { openSession, sleep } from "./overlay-helpers";
 
 async function scrape(target: (path: string) => Promise<Response> = (p) => call(p)): Promise<string> {
-  return (await target("/metrics")).text();
+  return withoutIsolate(await (await target("/metrics")).text());
 }
 
 function value(text: string, series: string): number {

@@ -8,7 +8,7 @@ import { encodeFrame, FLAGS } from "../shared/oap/codec";
 import { startClientHandshake, HandshakeError } from "../shared/overlay/handshake";
 import { APP, CLOSE, frame, parseJsonBytes } from "../shared/overlay/protocol";
 import { OverlayError } from "../sdk";
-import { call, envelopeOf, R2, TOKEN } from "./helpers";
+import { call, envelopeOf, R2, TOKEN, metricsText } from "./helpers";
 import { FrameLog, helloFrame, metricValue, openRawSocket, openSession, sleep } from "./overlay-helpers";
 
 
@@ -204,7 +204,7 @@ describe("handshake", () => {
 
   it("refuses a HELLO whose key share is not strict base64 (bad padding): 400 bad_hello, close 1008, counted once, /readyz stays 200", async () => {
     const total = async () => {
-      const text = await (await call("/metrics")).text();
+      const text = await metricsText();
       return [...text.matchAll(/^overlay_handshake_failures_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
     };
     const good = { op: "hello", versions: [1], max_frame: 1048576, nonce: "AAAAAAAAAAAAAAAAAAAAAA==" };

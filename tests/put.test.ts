@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { blake3 } from "../shared/blake3";
 import { TEXT_B3, TEXT_BYTES, TEXT_ZST_B64, ZEROS_64MIB_ZST_B64 } from "./fixtures/zstd-fixtures";
-import { R2, addressOf, base64, bytesOf, call, compressibleBytes, envelopeOf, gzip, putJson, putRaw, randomBytes, trickle } from "./helpers";
+import { R2, addressOf, base64, bytesOf, call, compressibleBytes, envelopeOf, gzip, putJson, putRaw, randomBytes, trickle, metricsText } from "./helpers";
 
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const MIB = 1024 * 1024;
@@ -101,7 +101,7 @@ describe("POST /put notifications and readiness", () => {
 
   it("sends the notifications of concurrent PUTs in fewer calls than PUTs, each one once, with its own corr_id", async () => {
     const on = { PUT_NOTIFY: "true", BACKGROUND_BATCH_MS: "50" };
-    const calls = async () => Number(/^background_batches_total\{kind="put_notify"\} (\d+)$/m.exec(await (await call("/metrics")).text())?.[1] ?? 0);
+    const calls = async () => Number(/^background_batches_total\{kind="put_notify"\} (\d+)$/m.exec(await metricsText())?.[1] ?? 0);
     const before = await calls();
     const responses = await Promise.all(Array.from({ length: 20 }, () => putRaw(randomBytes(40), {}, on)));
     const puts = await Promise.all(responses.map((r) => r.json<any>()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressOf, call, envelopeOf, gzip } from "./helpers";
+import { addressOf, call, envelopeOf, gzip, metricsText } from "./helpers";
 
 const SECRETS = {
   GITHUB_WEBHOOK_SECRET: "gh-secret-current",
@@ -103,7 +103,7 @@ describe("POST /webhooks/:provider", () => {
     const real = await github(body);
     expect(real.status).toBe(202);
     const realCorr = real.headers.get("x-corr-id");
-    const metricsBefore = await (await call("/metrics")).text();
+    const metricsBefore = await metricsText();
     const forged = JSON.stringify({ forged: true });
     for (let batch = 0; batch < 20; batch++) {
       const responses = await Promise.all(Array.from({ length: 50 }, () => post("github", forged, { "X-GitHub-Delivery": crypto.randomUUID(), "X-Hub-Signature-256": `sha256=${"ab".repeat(32)}` })));
@@ -114,7 +114,7 @@ describe("POST /webhooks/:provider", () => {
     expect(records.filter((r: any) => r.reason === "bad_signature").length).toBeLessThanOrEqual(2);
     expect((await (await call("/audit/verify", {}, SECRETS)).json<any>()).ok).toBe(true);
     const series = 'webhook_denied_total{provider="github",reason="bad_signature"}';
-    expect(metricValue(await (await call("/metrics")).text(), series) - metricValue(metricsBefore, series)).toBe(1000);
+    expect(metricValue(await metricsText(), series) - metricValue(metricsBefore, series)).toBe(1000);
   });
 
   it("audits one refusal of a kind per WEBHOOK_DENY_AUDIT_S, the next one carrying how many were left out", async () => {
@@ -191,7 +191,7 @@ describe("POST /webhooks/:provider", () => {
   });
 
   it("counts verifications by provider and result", async () => {
-    const text = await (await call("/metrics")).text();
+    const text = await metricsText();
     expect(text).toMatch(/^webhook_verify_total\{provider="github",result="ok"\} [1-9]\d*$/m);
     expect(text).toMatch(/^webhook_verify_total\{provider="github",result="bad_signature"\} [1-9]\d*$/m);
     expect(text).toMatch(/^webhook_verify_total\{provider="stripe",result="stale_timestamp"\} [1-9]\d*$/m);

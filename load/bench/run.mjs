@@ -41,6 +41,7 @@ const plan = [
   ["handshake-server-hybrid-noble", [0]],
   ["mlkem-encapsulate-wasm", [0]],
   ["mlkem-encapsulate-noble", [0]],
+  ["server-timing", [0]],
 ];
 
 /** Native b3sum MiB/s at `size`, single thread, process start-up subtracted. */

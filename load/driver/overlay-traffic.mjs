@@ -96,8 +96,8 @@ export async function overlayTraffic(scenario, baseUrl) {
 async function gossipCounters(baseUrl) {
   const text = await (await fetch(`${baseUrl}/metrics`, { headers: authHeaders() })).text();
   const dropped = {};
-  for (const m of text.matchAll(/^gossip_dropped_total\{reason="([^"]+)"\} (\d+)$/gm)) dropped[m[1]] = Number(m[2]);
-  const delivered = Number(/^gossip_delivered_total (\d+)$/m.exec(text)?.[1] ?? 0);
+  for (const m of text.matchAll(/^gossip_dropped_total\{reason="([^"]+)",isolate="[0-9a-f]+"\} (\d+)$/gm)) dropped[m[1]] = Number(m[2]);
+  const delivered = Number(/^gossip_delivered_total\{isolate="[0-9a-f]+"\} (\d+)$/m.exec(text)?.[1] ?? 0);
   return { delivered, dropped };
 }
 

@@ -34,6 +34,8 @@ export interface HashedChunks {
   chunks: Uint8Array[];
   total: number;
   hasher: ReturnType<ReturnType<typeof blake3>["createHasher"]>;
+  /** Time spent in `hasher.update` so far. */
+  hashMs: number;
 }
 
 /** Read every chunk to the end, hashing each; `check(total)` may throw to stop (a cap). */
@@ -43,12 +45,14 @@ export async function hashEveryChunk(reader: ReadableStreamDefaultReader<Uint8Ar
     if (done) return into;
     into.total += value.byteLength;
     check(into.total);
+    const from = performance.now();
     into.hasher.update(value);
+    into.hashMs += performance.now() - from;
     into.chunks.push(value);
   }
 }
 
-export const newHashedChunks = (): HashedChunks => ({ chunks: [], total: 0, hasher: blake3().createHasher() });
+export const newHashedChunks = (): HashedChunks => ({ chunks: [], total: 0, hasher: blake3().createHasher(), hashMs: 0 });
 
 /** DecodeErrors pass; anything else is `fallback()`. */
 export const decodeErrorOr = (fallback: () => DecodeError) => (error: unknown) => (error instanceof DecodeError ? error : fallback());

@@ -29,6 +29,8 @@ export interface DecodedBody {
   /** Lowercase hex BLAKE3-256 of `bytes`. */
   hex: string;
   wireBytes: number;
+  /** Time spent hashing, for Server-Timing's `hash` (0 when deployed: the clock stands still in CPU work). */
+  hashMs: number;
 }
 
 const ratioError = (limits: BodyLimits, wireBytes: number) =>
@@ -60,7 +62,9 @@ export async function readDecodedBody(
     if (ratioBound < limits.maxDecodedBytes) throw ratioError(limits, wire.wireBytes);
     throw new DecodeError("too_large", "decompress_max", `decoded body exceeds the absolute cap of ${limits.maxDecodedBytes} bytes`);
   }
-  return { bytes, hex: blake3().hashHex(bytes), wireBytes: wire.wireBytes };
+  const hashFrom = performance.now();
+  const hex = blake3().hashHex(bytes);
+  return { bytes, hex, wireBytes: wire.wireBytes, hashMs: performance.now() - hashFrom };
 }
 
 /** Read a body as-is (no decoding) under the wire cap, with the BLAKE3 of the wire bytes. */

@@ -57,6 +57,7 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
   const hasher = hash ? blake3().createHasher() : null;
   const segments: Uint8Array[] = [];
   let filled = 0;
+  let hashMs = 0;
   await readUntilAborted(reader, signal, async () => {
     for (let done = false; !done; ) {
       let buffer = new ArrayBuffer(nextBufferSize(filled, cap, declared));
@@ -68,7 +69,11 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
         const got = result.value?.byteLength ?? 0;
         if (result.value) {
           buffer = result.value.buffer as ArrayBuffer; // the read transferred it
-          hasher?.update(result.value);
+          if (hasher) {
+            const from = performance.now();
+            hasher.update(result.value);
+            hashMs += performance.now() - from;
+          }
           at += got;
         }
         // readAtLeast comes back short only at the end of the stream; a body that ends exactly at
@@ -83,7 +88,9 @@ export async function readIdentityBody(source: ReadableStream<Uint8Array>, cap: 
       if (filled > cap) throw wireCapError(cap);
     }
   }, decodeErrorOr(unreadable));
-  return { bytes: assemble(segments, filled), hex: hasher?.digestHex() ?? "", wireBytes: filled };
+  const digestFrom = performance.now();
+  const hex = hasher?.digestHex() ?? "";
+  return { bytes: assemble(segments, filled), hex, wireBytes: filled, hashMs: hashMs + performance.now() - digestFrom };
 }
 
 /** A stream that is not a byte stream: its chunks as they come, joined once. */
@@ -92,5 +99,7 @@ async function readChunks(source: ReadableStream<Uint8Array>, cap: number, signa
   const read = await readUntilAborted(reader, signal, () => hashEveryChunk(reader, newHashedChunks(), (total) => {
     if (total > cap) throw wireCapError(cap);
   }), decodeErrorOr(unreadable));
-  return { bytes: joinChunks(read.chunks, read.total), hex: read.hasher.digestHex(), wireBytes: read.total };
+  const digestFrom = performance.now();
+  const hex = read.hasher.digestHex();
+  return { bytes: joinChunks(read.chunks, read.total), hex, wireBytes: read.total, hashMs: read.hashMs + performance.now() - digestFrom };
 }

@@ -48,6 +48,7 @@ function observeDead(rc: RequestContext<any>, topic: string, counts: DeadCounts 
   observeTopic(topic, { depth: counts.depth, dead: counts.dead }, limits);
 }
 
+/** A topic's mailbox; callers time its RPCs as `do` in Server-Timing. */
 function stubFor(rc: RequestContext<any>, topic: string): DurableObjectStub<Mailbox> {
   const namespace = (rc.env as MailboxEnv).MAILBOX;
   return namespace.get(namespace.idFromName(topic));
@@ -79,11 +80,16 @@ export type SendResult =
 
 export async function sendMessage(rc: RequestContext<any>, request: SendRequest): Promise<SendResult> {
   if (!TOPIC.test(request.topic)) throw badRequest("topic must match [a-z0-9._-]{1,64}", "bad_topic");
+  const hashFrom = performance.now();
   const payload_hash = `b3:${blake3().hashHex(request.payload)}`;
-  const outcome: SendOutcome = await stubFor(rc, request.topic).send(
-    { name: request.topic, counted: !SERVICE_TOPICS.has(request.topic) },
-    { idem_key: request.idem_key, dedupe_keys: request.dedupe_keys, payload: request.payload, payload_hash, attrs: request.attrs ?? {}, corr_id: rc.corrId },
-    mailboxLimits(rc),
+  rc.timing.add("hash", performance.now() - hashFrom);
+  const outcome = await rc.timing.measure<SendOutcome>(
+    "do",
+    stubFor(rc, request.topic).send(
+      { name: request.topic, counted: !SERVICE_TOPICS.has(request.topic) },
+      { idem_key: request.idem_key, dedupe_keys: request.dedupe_keys, payload: request.payload, payload_hash, attrs: request.attrs ?? {}, corr_id: rc.corrId },
+      mailboxLimits(rc),
+    ),
   );
   if (outcome.status === "topic_limit") {
     metrics.mailboxTopicRefusals.inc();
@@ -106,7 +112,7 @@ export async function sendMessages(rc: RequestContext<any>, topic: string, reque
     attrs: r.attrs ?? {},
     corr_id: r.corr_id,
   }));
-  const outcomes = await stubFor(rc, topic).sendMany({ name: topic, counted: !SERVICE_TOPICS.has(topic) }, inputs, mailboxLimits(rc));
+  const outcomes = await rc.timing.measure("do", stubFor(rc, topic).sendMany({ name: topic, counted: !SERVICE_TOPICS.has(topic) }, inputs, mailboxLimits(rc)));
   return outcomes.map((outcome, i): SendResult => {
     if (outcome.status === "topic_limit") {
       metrics.mailboxTopicRefusals.inc();
@@ -123,7 +129,7 @@ export async function sendMessages(rc: RequestContext<any>, topic: string, reque
 export async function refreshMailboxGauges(rc: RequestContext<any>): Promise<void> {
   if (!rc.configResult.ok) return;
   const limits = mailboxLimits(rc);
-  metrics.mailboxTopics.set({}, await stubFor(rc, directoryName(limits.persistent)).topicCount(limits));
+  metrics.mailboxTopics.set({}, await rc.timing.measure("do", stubFor(rc, directoryName(limits.persistent)).topicCount(limits)));
 }
 
 export interface DeliveryJson {
@@ -151,7 +157,7 @@ const toJson = (topic: string, d: Delivery): DeliveryJson => ({
 });
 
 export async function receiveMessages(rc: RequestContext<any>, topic: string, visibilityMs: number, maxMessages: number): Promise<DeliveryJson[]> {
-  const outcome = await stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc));
+  const outcome = await rc.timing.measure("do", stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc)));
   if (outcome.deadLettered) metrics.deadLetters.inc({ topic: topicLabel(topic, metricLimits(rc)) }, outcome.deadLettered);
   observeDead(rc, topic, outcome);
   return outcome.messages.map((d) => toJson(topic, d));
@@ -159,13 +165,13 @@ export async function receiveMessages(rc: RequestContext<any>, topic: string, vi
 
 export async function ackMessage(rc: RequestContext<any>, msgId: string): Promise<boolean> {
   const parsed = parseMessageId(msgId);
-  return parsed !== null && (await stubFor(rc, parsed.topic).ack(parsed.id, mailboxLimits(rc))) === "ok";
+  return parsed !== null && (await rc.timing.measure("do", stubFor(rc, parsed.topic).ack(parsed.id, mailboxLimits(rc)))) === "ok";
 }
 
 export async function nackMessage(rc: RequestContext<any>, msgId: string): Promise<"requeued" | "dead" | "unknown"> {
   const parsed = parseMessageId(msgId);
   if (!parsed) return "unknown";
-  const outcome = await stubFor(rc, parsed.topic).nack(parsed.id, mailboxLimits(rc));
+  const outcome = await rc.timing.measure("do", stubFor(rc, parsed.topic).nack(parsed.id, mailboxLimits(rc)));
   if (outcome.status === "dead") {
     metrics.deadLetters.inc({ topic: topicLabel(parsed.topic, metricLimits(rc)) });
     observeDead(rc, parsed.topic, outcome);
@@ -174,7 +180,7 @@ export async function nackMessage(rc: RequestContext<any>, msgId: string): Promi
 }
 
 export async function deadLetters(rc: RequestContext<any>, topic: string, maxMessages: number): Promise<DeliveryJson[]> {
-  const outcome = await stubFor(rc, topic).deadLetters(maxMessages, mailboxLimits(rc));
+  const outcome = await rc.timing.measure("do", stubFor(rc, topic).deadLetters(maxMessages, mailboxLimits(rc)));
   observeDead(rc, topic, outcome);
   return outcome.messages.map((d) => toJson(topic, d));
 }

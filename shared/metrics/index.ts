@@ -65,4 +65,5 @@ export const metrics = {
   gossipDropped: registry.counter("gossip_dropped_total", "Gossip deliveries not made, by reason (duplicate, slow, evicted, ttl, expired, gone, backpressure).", ["reason"]),
   authDenied: registry.counter("auth_denied_total", "Requests and session operations refused by the capability check, by reason (missing_token, bad_token, expired, caveat, not_configured).", ["reason"]),
   sentryEvents: registry.counter("sentry_events_total", "Unhandled errors reported to Sentry, by outcome.", ["outcome"]),
+  analyticsWriteErrors: registry.counter("analytics_engine_write_errors_total", "Request data points the METRICS_DATASET binding refused (the request was still answered)."),
 };

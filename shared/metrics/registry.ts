@@ -1,7 +1,8 @@
 /**
  * @module A small Prometheus registry: counters, gauges and histograms with labels, rendered in
  * text exposition format 0.0.4. Metrics live in isolate memory, so each isolate reports its own
- * series (locally there is one isolate per worker).
+ * series (locally there is one isolate per worker); `render` can put a constant label (the
+ * isolate's id) on every series so scrapes of different isolates never look like one.
  */
 
 type Labels = Record<string, string>;
@@ -32,18 +33,20 @@ abstract class Family<Series> {
     return found.value;
   }
 
-  protected static labelText(labels: Labels, extra?: [string, string]): string {
-    const pairs = Object.entries(labels);
-    if (extra) pairs.push(extra);
+  /** `constant` is pre-rendered `name="value"` text put on every series (e.g. the isolate label). */
+  protected static labelText(labels: Labels, constant: string, extra?: [string, string]): string {
+    const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+    if (constant) pairs.push(constant);
+    if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
     if (pairs.length === 0) return "";
-    return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+    return `{${pairs.join(",")}}`;
   }
 
   abstract readonly type: "counter" | "gauge" | "histogram";
-  protected abstract lines(): string[];
+  protected abstract lines(constant: string): string[];
 
-  render(): string {
-    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join("\n");
+  render(constant = ""): string {
+    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.lines(constant)].join("\n");
   }
 }
 
@@ -55,10 +58,10 @@ export class Counter extends Family<{ n: number }> {
   get(labels: Labels = {}): number {
     return this.entry(labels, () => ({ n: 0 })).n;
   }
-  protected lines(): string[] {
+  protected lines(constant: string): string[] {
     // A family without labels is shown at 0 before its first event, so dashboards see it.
-    if (this.series.size === 0 && this.labelNames.length === 0) return [`${this.name} 0`];
-    return [...this.series.values()].map((s) => `${this.name}${Family.labelText(s.labels)} ${formatValue(s.value.n)}`);
+    if (this.series.size === 0 && this.labelNames.length === 0) return [`${this.name}${Family.labelText({}, constant)} 0`];
+    return [...this.series.values()].map((s) => `${this.name}${Family.labelText(s.labels, constant)} ${formatValue(s.value.n)}`);
   }
 }
 
@@ -76,9 +79,9 @@ export class Gauge extends Family<{ n: number }> {
   get(labels: Labels = {}): number {
     return this.entry(labels, () => ({ n: 0 })).n;
   }
-  protected lines(): string[] {
-    if (this.series.size === 0 && this.labelNames.length === 0) return [`${this.name} 0`];
-    return [...this.series.values()].map((s) => `${this.name}${Family.labelText(s.labels)} ${formatValue(s.value.n)}`);
+  protected lines(constant: string): string[] {
+    if (this.series.size === 0 && this.labelNames.length === 0) return [`${this.name}${Family.labelText({}, constant)} 0`];
+    return [...this.series.values()].map((s) => `${this.name}${Family.labelText(s.labels, constant)} ${formatValue(s.value.n)}`);
   }
 }
 
@@ -99,15 +102,15 @@ export class Histogram extends Family<HistogramSeries> {
     s.sum += value;
     s.count++;
   }
-  protected lines(): string[] {
+  protected lines(constant: string): string[] {
     const out: string[] = [];
     for (const { labels, value } of this.series.values()) {
       this.buckets.forEach((le, i) =>
-        out.push(`${this.name}_bucket${Family.labelText(labels, ["le", formatValue(le)])} ${value.counts[i]}`),
+        out.push(`${this.name}_bucket${Family.labelText(labels, constant, ["le", formatValue(le)])} ${value.counts[i]}`),
       );
-      out.push(`${this.name}_bucket${Family.labelText(labels, ["le", "+Inf"])} ${value.count}`);
-      out.push(`${this.name}_sum${Family.labelText(labels)} ${formatValue(value.sum)}`);
-      out.push(`${this.name}_count${Family.labelText(labels)} ${value.count}`);
+      out.push(`${this.name}_bucket${Family.labelText(labels, constant, ["le", "+Inf"])} ${value.count}`);
+      out.push(`${this.name}_sum${Family.labelText(labels, constant)} ${formatValue(value.sum)}`);
+      out.push(`${this.name}_count${Family.labelText(labels, constant)} ${value.count}`);
     }
     return out;
   }
@@ -126,9 +129,10 @@ export class Registry {
     return this.#add(new Histogram(name, help, labelNames, buckets));
   }
 
-  /** The whole registry in Prometheus text format 0.0.4. */
-  render(): string {
-    return [...this.#families.values()].map((f) => f.render()).join("\n") + "\n";
+  /** The whole registry in Prometheus text format 0.0.4, with `constantLabels` on every series. */
+  render(constantLabels: Labels = {}): string {
+    const constant = Object.entries(constantLabels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",");
+    return [...this.#families.values()].map((f) => f.render(constant)).join("\n") + "\n";
   }
 
   #add<F extends Family<any>>(family: F): F {

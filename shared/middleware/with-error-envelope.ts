@@ -7,6 +7,7 @@ import type { Middleware } from "../context";
 import { errorResponse, toHttpError } from "../errors";
 import { metrics } from "../metrics";
 import { reportError } from "../sentry";
+import { errorText, log } from "../log";
 
 export function withErrorEnvelope(): Middleware {
   return (next) =>
@@ -16,9 +17,7 @@ export function withErrorEnvelope(): Middleware {
       } catch (thrown) {
         const { error, unexpected } = toHttpError(thrown);
         if (unexpected) {
-          console.error(
-            JSON.stringify({ level: "error", msg: "unexpected error", corr_id: rc.corrId, service: rc.service, route: rc.route, error: String((thrown as Error)?.stack ?? thrown) }),
-          );
+          log.error(rc, "unexpected error", { error: errorText(thrown) });
           reportError(thrown, request, rc);
         }
         if (error.retryAfterMs !== undefined && error.reason) metrics.rejected.inc({ reason: error.reason });

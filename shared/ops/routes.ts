@@ -6,11 +6,13 @@ import packageJson from "../../package.json";
 import type { RequestContext } from "../context";
 import { JSON_CONTENT_TYPE } from "../errors";
 import { PROMETHEUS_CONTENT_TYPE, registry } from "../metrics";
+import { isolateId } from "../metrics/isolate";
 import { createRouter, type Router } from "../middleware/router";
 import { authCheck, configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
 import { keyringOf } from "../capability";
 import { parseKnobs } from "../config";
 import { requireCapabilityUnder } from "../middleware/require-capability";
+import { log } from "../log";
 
 export interface OpsOptions {
   /** Checks besides `config`, which is always included. */
@@ -65,9 +67,10 @@ export function createOpsRouter(options: OpsOptions = {}): Router {
           await options.beforeScrape?.(rc);
         } catch (error) {
           // A gauge source being down must not hide every other metric.
-          console.error(JSON.stringify({ level: "warn", msg: "metrics refresh failed", corr_id: rc.corrId, error: String(error) }));
+          log.warn(rc, "metrics refresh failed", { error: String(error) });
         }
-        return new Response(registry.render(), { headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" } });
+        // one isolate's memory: the label keeps scrapes of different isolates apart
+        return new Response(registry.render({ isolate: isolateId() }), { headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" } });
       },
     },
   });

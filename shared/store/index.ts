@@ -8,13 +8,15 @@ import { metrics } from "../metrics";
 import { AmnesiaObjectStore, type AmnesiaStoreEnv } from "./amnesia-object-store";
 import type { ObjectStore } from "./object-store";
 import { R2ObjectStore, type R2StoreEnv } from "./r2-object-store";
+import { TimedObjectStore } from "./timed-object-store";
 
 export type { ObjectStore, PutOutcome, StoredObject, ObjectInfo } from "./object-store";
 export type StoreEnv = R2StoreEnv & AmnesiaStoreEnv;
 
+/** The request's store; its calls are timed as `store` in Server-Timing. */
 export function objectStoreFor(rc: RequestContext<any>): ObjectStore {
   const config = configOf(rc);
-  return createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES });
+  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES }), rc.timing);
 }
 
 /** The store for these settings, outside a request context (e.g. inside an overlay session object). */

@@ -75,6 +75,7 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
   const type = generic ? contentTypeOf(path) : declaredType;
   const declared = request.headers.has("content-length") ? Number(request.headers.get("content-length")) : undefined;
   const body = await readDecodedBody(request.body, parseContentCoding(request.headers.get("content-encoding")), bodyLimitsOf(configOf(rc)), rc.signal, declared);
+  rc.timing.add("hash", body.hashMs);
   if (rc.signal.aborted) throw rc.signal.reason;
 
   const outcome = await objectStoreFor(rc).put(body.hex, body.bytes, type);

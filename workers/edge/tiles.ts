@@ -77,11 +77,15 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
   const held = tileCacheFor(rc).get(key);
   if (held?.kind === "tile") {
     metrics.edgeTileCache.inc({ result: "hit" });
+    rc.timing.cache("hit");
     return held;
   }
   metrics.edgeTileCache.inc({ result: "miss" });
+  rc.timing.cache("miss");
   const bytes = await pack.storedTile(z, x, y);
+  const hashFrom = performance.now();
   const tile = { kind: "tile" as const, bytes, etag: bytes ? etagOf(blake3().hashHex(bytes)) : "" };
+  rc.timing.add("hash", performance.now() - hashFrom);
   holdTileData(rc, key, tile, (bytes?.byteLength ?? 0) + TILE_ENTRY_OVERHEAD_BYTES);
   return tile;
 }

@@ -10,7 +10,7 @@ import type { RouteRequest } from "../../shared/middleware";
 
 export async function auditVerify(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
   requireCapability(request, rc, { op: "audit.read" });
-  const report = await auditStub(rc).verify(auditLimits(rc));
+  const report = await rc.timing.measure("do", auditStub(rc).verify(auditLimits(rc)));
   return Response.json(report, { status: 200, headers: { "Cache-Control": "no-store" } });
 }
 
@@ -18,5 +18,5 @@ export async function auditTail(request: RouteRequest, rc: RequestContext<any>):
   requireCapability(request, rc, { op: "audit.read" });
   const limit = Number(new URL(request.url).searchParams.get("limit") ?? 50);
   if (!Number.isInteger(limit) || limit < 1 || limit > 512) throw badRequest("limit must be 1..512", "bad_limit");
-  return Response.json({ records: await auditStub(rc).recent(limit, auditLimits(rc)) }, { headers: { "Cache-Control": "no-store" } });
+  return Response.json({ records: await rc.timing.measure("do", auditStub(rc).recent(limit, auditLimits(rc))) }, { headers: { "Cache-Control": "no-store" } });
 }

@@ -18,6 +18,7 @@ import { IsolateBatcher } from "../../shared/batcher";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import { STREAMING_HINT } from "../../shared/middleware/with-body-cap";
 import { DecodeError } from "../../shared/domain-errors";
+import { log } from "../../shared/log";
 
 interface PutNotice {
   address: string;
@@ -37,7 +38,7 @@ const notices = new IsolateBatcher<PutNotice>({
       }
     } catch (error) {
       metrics.queueDropped.inc({ queue: "mailbox.put" }, items.length);
-      console.error(JSON.stringify({ level: "error", msg: "put notification failed", corr_id: rc.corrId, notices: items.length, error: String(error) }));
+      log.error(rc, "put notification failed", { notices: items.length, error: String(error) });
     }
   },
 });
@@ -82,6 +83,7 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
     throw error;
   }
 
+  rc.timing.add("hash", decoded.hashMs);
   // A request that timed out while decoding must not store anything.
   if (rc.signal.aborted) throw rc.signal.reason;
   const store = objectStoreFor(rc);
