@@ -92,7 +92,7 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     expect(await flood({ ...ANONYMOUS, "cf-connecting-ip": "203.0.113.7" })).toContain(429);
     expect((await call(missing, { headers: { authorization: "Bearer not-a-token", "cf-connecting-ip": "203.0.113.7" } }, knobs)).status).toBe(429);
     expect((await call(missing, { headers: { ...ANONYMOUS, "cf-connecting-ip": "203.0.113.8" } }, knobs)).status).toBe(404);
-    expect(await (await call("/metrics")).text()).toMatch(/^rate_limited_total\{scope="client"\} [1-9]\d*$/m);
+    expect(await metricsText()).toMatch(/^rate_limited_total\{scope="client"\} [1-9]\d*$/m);
   });
 
   it("scope both: every client draws on its own bucket and on the service's, which caps them all together", async () => {
@@ -105,7 +105,7 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     const refused = await call(missing, { headers: client() }, knobs);
     expect(refused.status).toBe(429);
     expect(await envelopeOf(refused)).toMatchObject({ reason: "RATE_LIMIT", message: "rate limit exceeded for the service" });
-    expect(await (await call("/metrics")).text()).toMatch(/^rate_limited_total\{scope="service"\} [1-9]\d*$/m);
+    expect(await metricsText()).toMatch(/^rate_limited_total\{scope="service"\} [1-9]\d*$/m);
     // scope client alone ignores the service bucket
     expect((await call(missing, { headers: client() }, { ...knobs, RATE_LIMIT_SCOPE: "client" })).status).toBe(404);
   });
@@ -139,7 +139,7 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
 
   it("holds local leases for at most RATE_LIMIT_MAX_KEYS client keys, and a dropped key is still limited", async () => {
     const knobs = limited(1, 3, { RATE_LIMIT_MAX_KEYS: "8" });
-    const leases = async () => Number(/^rate_limit_leases (\d+)$/m.exec(await (await call("/metrics")).text())?.[1]);
+    const leases = async () => Number(/^rate_limit_leases (\d+)$/m.exec(await metricsText())?.[1]);
     const greedy = client();
     for (let i = 0; i < 4; i++) await (await call(missing, { headers: greedy }, knobs)).arrayBuffer();
     expect((await call(missing, { headers: greedy }, knobs)).status).toBe(429);

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CV_BYTES, levelCount, levelOffset, treeShape } from "../shared/store/outboard";
 import { r2Key, r2OutboardKey } from "../shared/store/r2-object-store";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, putRaw, randomBytes } from "./helpers";
+import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, metricsText, putRaw, randomBytes } from "./helpers";
 
 /** 1 KiB groups: a 40 KiB object is a six-level tree (top level 3: windows of 8 groups). */
 const G = 1024;
@@ -12,7 +12,7 @@ const SIZE = 40 * G - 300;
 type Entry = { bytes: Uint8Array; outboard?: Uint8Array };
 
 async function integrityFailures(): Promise<number> {
-  const text = await (await call("/metrics")).text();
+  const text = await metricsText();
   return Number(/^integrity_fail_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
