@@ -112,7 +112,7 @@ export class BoundedChain<R extends Linked> {
     for (const body of bodies) {
       const seq = this.meta.nextSeq;
       const prev = this.meta.lastHash;
-      const unhashed = { ...body, seq } as Omit<R, "prev" | "hash">;
+      const unhashed = { seq, ...body } as Omit<R, "prev" | "hash">;
       const record = { ...unhashed, prev, hash: this.spec.digest(prev, unhashed) } as R;
       this.records.push(record);
       added[this.#recordKey(seq)] = record;

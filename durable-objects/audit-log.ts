@@ -113,7 +113,9 @@ export class AuditLog extends DurableObject<AuditEnv> {
    */
   async appendMany(shard: number, inputs: AuditInput[], limits: AuditLimits): Promise<{ first_seq: number; dropped: number }> {
     const chain = this.#shard(shard);
-    const result = await chain.append(inputs.map((input) => ({ ...input, shard })), limits);
+    // fields in their documented order (docs/API.md), whatever order the caller built them in
+    const bodies = inputs.map(({ when, corr_id, provider, decision, reason, b3, route, suppressed }) => ({ shard, when, corr_id, provider, decision, reason, b3, route, ...(suppressed === undefined ? {} : { suppressed }) }));
+    const result = await chain.append(bodies, limits);
     await this.#scheduleFlush(chain, limits);
     return result;
   }

@@ -4,12 +4,18 @@ import { call, putRaw, randomBytes } from "./helpers";
 import { recordDigest, type AnchorRecord, type AuditLimits, type AuditLog, type AuditRecord } from "../durable-objects/audit-log";
 import type { BoundedChain } from "../durable-objects/audit-chain";
 import { isolateShard } from "../shared/audit";
+import apiDoc from "../docs/API.md?raw";
 
 const namespace = () => env.AUDIT_LOG as unknown as DurableObjectNamespace<AuditLog>;
 const shardStub = (shard: number) => namespace().get(namespace().idFromName(`audit-${shard}`));
 const anchorsStub = () => namespace().get(namespace().idFromName("audit-anchors"));
 const verify = async (overrides: Record<string, string> = {}) => (await call("/audit/verify", {}, overrides)).json<any>();
 const recent = async (overrides: Record<string, string> = {}) => (await (await call("/audit/tail?limit=512", {}, overrides)).json<any>()).records as any[];
+/** Key order and nesting of a JSON value (arrays by their first element): what "byte-exact" documentation must match. */
+const shape = (value: unknown): unknown =>
+  Array.isArray(value) ? [value.length ? shape(value[0]) : null] : value && typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)])) : value === null ? "null|number" : typeof value;
+/** The verdict example in docs/API.md's Audit section. */
+const documentedVerdict = () => JSON.parse(/## Audit[\s\S]*?```json\n(.*)\n```/.exec(apiDoc)![1]!);
 const shardOf = (report: any, shard: number) => report.shards.find((s: any) => s.shard === shard);
 
 /** The chain an AuditLog instance holds (its fields are left open for tests to tamper with). */
@@ -167,6 +173,9 @@ describe("audit shards", () => {
           expect(after.anchors.ok).toBe(false);
           expect(after.anchors.mismatched).toContainEqual({ anchor_seq: expect.any(Number), shard, seq: head.seq });
           expect(after.anchors.mismatched.every((m: any) => m.shard === shard)).toBe(true);
+          // the answer docs/API.md shows, field for field and in that order
+          const documented = documentedVerdict();
+          expect(JSON.stringify(shape({ ...after, shards: [shardOf(after, shard)] }))).toBe(JSON.stringify(shape({ ...documented, shards: [documented.shards[0]] })));
         },
       );
       expect((await verify(knobs)).ok).toBe(true);
