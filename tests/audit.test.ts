@@ -199,15 +199,16 @@ describe("audit shards", () => {
   }
 
   it("anchors at most once per AUDIT_ANCHOR_MS, after a batch, when a head moved", async () => {
-    const knobs = { AUDIT_SHARDS: "4", AUDIT_ANCHOR_MS: "400" };
+    // an interval far above a PUT and a verify, so the second PUT surely falls inside it on a busy machine
+    const knobs = { AUDIT_SHARDS: "4", AUDIT_ANCHOR_MS: "1500" };
     const anchors = async () => (await verify(knobs)).anchors.last_seq as number | null;
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 1600));
     await putRaw(randomBytes(20), {}, knobs);
     const first = await anchors();
     expect(first).not.toBeNull();
     await putRaw(randomBytes(20), {}, knobs); // the head moved, but within the interval
     expect(await anchors()).toBe(first);
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, 1600));
     await putRaw(randomBytes(20), {}, knobs);
     expect(await anchors()).toBe(first! + 1);
     const report = await verify(knobs);
