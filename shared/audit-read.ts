@@ -64,7 +64,7 @@ export async function verifyAudit(rc: RequestContext<any>): Promise<AuditVerdict
 }
 
 /** The newest `limit` records over all shards, oldest first (by time, then shard and seq). */
-export async function auditTail(rc: RequestContext<any>, limit: number): Promise<AuditRecord[]> {
+export async function newestAuditRecords(rc: RequestContext<any>, limit: number): Promise<AuditRecord[]> {
   const limits = auditLimits(rc);
   const perShard = await Promise.all(Array.from({ length: auditShards(rc) }, (_, shard) => auditShardStub(rc, shard).recent(shard, limit, limits)));
   const merged = perShard.flat().sort((a, b) => (a.when < b.when ? -1 : a.when > b.when ? 1 : a.shard - b.shard || a.seq - b.seq));

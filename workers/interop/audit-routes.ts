@@ -3,7 +3,7 @@
  * anchor chain; `GET /audit/tail` shows the newest records over all shards. Both need a capability
  * token with op `audit.read`.
  */
-import { auditTail as newestRecords, verifyAudit } from "../../shared/audit-read";
+import { newestAuditRecords, verifyAudit } from "../../shared/audit-read";
 import type { RequestContext } from "../../shared/context";
 import { badRequest } from "../../shared/errors";
 import { requireCapability } from "../../shared/middleware/require-capability";
@@ -19,5 +19,5 @@ export async function auditTail(request: RouteRequest, rc: RequestContext<any>):
   requireCapability(request, rc, { op: "audit.read" });
   const limit = Number(new URL(request.url).searchParams.get("limit") ?? 50);
   if (!Number.isInteger(limit) || limit < 1 || limit > 512) throw badRequest("limit must be 1..512", "bad_limit");
-  return Response.json({ records: await newestRecords(rc, limit) }, { headers: { "Cache-Control": "no-store" } });
+  return Response.json({ records: await newestAuditRecords(rc, limit) }, { headers: { "Cache-Control": "no-store" } });
 }
