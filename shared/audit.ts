@@ -8,6 +8,7 @@ import { ANCHORS_NAME, shardName, type AuditInput, type AuditLimits, type AuditL
 import { configOf, type RequestContext } from "./context";
 import { IsolateBatcher } from "./batcher";
 import { metrics } from "./metrics";
+import { singletonStub } from "./singleton-stub";
 
 export interface AuditEnv {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
@@ -25,9 +26,9 @@ export function auditShardStub(rc: RequestContext<any>, shard: number): DurableO
   return namespace.get(namespace.idFromName(shardName(shard)));
 }
 
+/** The anchor chain is one per deployment: placed by DO_LOCATION_HINT when set. */
 export function auditAnchorsStub(rc: RequestContext<any>): DurableObjectStub<AuditLog> {
-  const namespace = (rc.env as AuditEnv).AUDIT_LOG;
-  return namespace.get(namespace.idFromName(ANCHORS_NAME));
+  return singletonStub((rc.env as AuditEnv).AUDIT_LOG, ANCHORS_NAME, rc.env);
 }
 
 /** Drawn once per isolate (on its first append), so an isolate's appends all go to one shard. */

@@ -216,6 +216,14 @@ describe("audit shards", () => {
     expect(last.heads).toContainEqual({ shard: isolateShard(4), seq: shardOf(report, isolateShard(4)).last_seq, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
+  it("anchors with DO_LOCATION_HINT set (the anchor chain is the one deployment-wide audit object)", async () => {
+    const knobs = { AUDIT_SHARDS: "4", AUDIT_ANCHOR_MS: "0", DO_LOCATION_HINT: "weur" };
+    const before = (await verify(knobs)).anchors.last_seq ?? 0;
+    await putRaw(randomBytes(20), {}, knobs);
+    const after = await verify(knobs);
+    expect(after.anchors).toMatchObject({ ok: true, last_seq: before + 1 });
+  });
+
   it("rejects a bad tail limit with 400", async () => {
     for (const limit of ["0", "513", "1.5", "x"]) {
       const response = await call(`/audit/tail?limit=${limit}`);
