@@ -1,14 +1,17 @@
 /**
- * @module AuditLog: an append-only, hash-chained record of decisions (webhook allow/deny, PUTs).
- * Each record's hash is BLAKE3(previous hash ‖ canonical record), so changing, removing or
- * reordering a kept record breaks the chain at that point. Bounded: past the capacity the oldest
- * record is dropped (counted), and the chain's anchor moves to it. Outside amnesia, records are
- * also written to R2 in segments (`audit/<first>-<last>.jsonl`) as they accumulate, and by an
- * alarm for a partial segment.
+ * @module AuditLog: append-only, hash-chained records of decisions (webhook allow/deny, PUTs),
+ * sharded so no single object is on the hot path. An instance named `audit-<n>` holds shard n's
+ * chain; the instance named `audit-anchors` holds the anchor chain: periodic records of every
+ * shard's head (seq and hash), chained the same way, so rewriting a shard's whole chain
+ * consistently still disagrees with what was anchored. Chains are bounded (audit-chain.ts).
+ * Outside amnesia, records also go to R2 in segments (`audit/<n>/…`, `audit/anchors/…`), by an
+ * alarm for a partial segment; in amnesia nothing reaches storage and no alarm is set.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isolateMemory } from "../shared/isolate-memory";
 import { blake3 } from "../shared/blake3";
+import { BoundedChain, type AuditLimits, type ChainReport, type Linked } from "./audit-chain";
+
+export type { AuditLimits, ChainReport } from "./audit-chain";
 
 export interface AuditInput {
   when: string;
@@ -22,172 +25,178 @@ export interface AuditInput {
   suppressed?: number;
 }
 
-export interface AuditRecord extends AuditInput {
+export interface AuditRecord extends AuditInput, Linked {
+  /** The shard whose chain holds the record (part of its hashed bytes). */
+  shard: number;
+}
+
+export interface ShardHead {
+  shard: number;
   seq: number;
-  prev: string;
   hash: string;
 }
 
-export interface AuditLimits {
-  persistent: boolean;
-  capacity: number;
-  flushRecords: number;
+export interface AnchorRecord extends Linked {
+  when: string;
+  /** Every shard's newest record when the anchor was taken (shards with no records are left out), by shard. */
+  heads: ShardHead[];
 }
 
-export interface ChainReport {
-  ok: boolean;
-  records: number;
-  first_seq: number | null;
-  last_seq: number | null;
-  /** First record whose hash or link does not match. */
-  broken_at_seq?: number;
-  flushed_through_seq: number;
-  dropped: number;
+/** A head some kept anchor recorded: the first anchor that recorded it. */
+export interface AnchoredHead extends ShardHead {
+  anchor_seq: number;
 }
 
-interface Meta {
-  nextSeq: number;
-  lastHash: string;
-  /** `prev` of the oldest kept record. */
-  anchor: string;
-  flushedThrough: number;
-  dropped: number;
+export interface ShardReport extends ChainReport {
+  /** Anchored seqs whose hash this shard does not hold (any more). */
+  mismatched_seqs: number[];
 }
 
-const GENESIS = "0".repeat(64);
-const recordKey = (seq: number) => `rec:${String(seq).padStart(12, "0")}`;
-const FLUSH_DELAY_MS = 30_000;
-const SEGMENT_PREFIX = "audit/";
+export interface AnchorsReport extends ChainReport {
+  /** Every distinct (shard, seq) the kept anchors recorded. */
+  heads: AnchoredHead[];
+}
 
-/** Canonical bytes of a record for hashing: fixed field order, no `hash`; `suppressed` last, only when present. */
-export function recordDigest(prev: string, r: AuditInput & { seq: number }): string {
-  const fields: unknown[] = [r.seq, r.when, r.corr_id, r.provider, r.decision, r.reason, r.b3, r.route];
+export const shardName = (shard: number) => `audit-${shard}`;
+export const ANCHORS_NAME = "audit-anchors";
+
+const hashHex = (prev: string, canonical: unknown[]) => blake3().hashHex(new TextEncoder().encode(`${prev}\n${JSON.stringify(canonical)}`));
+
+/** Canonical bytes of a record: a JSON array in fixed field order, no `prev`/`hash`; `suppressed` last, only when present. */
+export function recordDigest(prev: string, r: Omit<AuditRecord, "prev" | "hash">): string {
+  const fields: unknown[] = [r.seq, r.shard, r.when, r.corr_id, r.provider, r.decision, r.reason, r.b3, r.route];
   if (r.suppressed !== undefined) fields.push(r.suppressed);
-  const canonical = JSON.stringify(fields);
-  return blake3().hashHex(new TextEncoder().encode(`${prev}\n${canonical}`));
+  return hashHex(prev, fields);
+}
+
+/** Canonical bytes of an anchor: `[seq, when, [[shard, seq, hash], …]]`. */
+export function anchorDigest(prev: string, a: Omit<AnchorRecord, "prev" | "hash">): string {
+  return hashHex(prev, [a.seq, a.when, a.heads.map((h) => [h.shard, h.seq, h.hash])]);
 }
 
 export interface AuditEnv {
   OBJECTS: R2Bucket;
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
 }
 
-export class AuditLog extends DurableObject<AuditEnv> {
-  /** Kept records, oldest first (mirrored in storage when persistent). Not `#private`: tests tamper with it. */
-  protected records: AuditRecord[] = [];
-  protected meta: Meta = { nextSeq: 1, lastHash: GENESIS, anchor: GENESIS, flushedThrough: 0, dropped: 0 };
-  #loaded = false;
-  #limits: AuditLimits | null = null;
+const FLUSH_DELAY_MS = 30_000;
+const SHARD_CHAIN = "audit-log";
+const ANCHOR_CHAIN = "audit-anchors";
+/** Limits used by an alarm after a restart: only to reload what was kept before flushing it. */
+const RELOAD: AuditLimits = { persistent: true, capacity: Number.MAX_SAFE_INTEGER, flushRecords: Number.MAX_SAFE_INTEGER };
 
-  async #load(limits: AuditLimits): Promise<void> {
-    this.#limits = limits;
-    if (this.#loaded) return;
-    this.#loaded = true;
-    if (!limits.persistent) {
-      // amnesia: the chain lives in isolate memory, so an idle eviction does not reset it
-      const held = isolateMemory(this.ctx, "audit-log", () => ({ records: this.records, meta: this.meta }));
-      this.records = held.records;
-      this.meta = held.meta;
-      return;
-    }
-    const meta = await this.ctx.storage.get<Meta>("meta");
-    if (meta) this.meta = meta;
-    const stored = await this.ctx.storage.list<AuditRecord>({ prefix: "rec:" });
-    this.records = [...stored.values()].sort((a, b) => a.seq - b.seq);
+export class AuditLog extends DurableObject<AuditEnv> {
+  /** This instance's chains (a shard's or the anchors'). Not `#private`: tests tamper with them. */
+  protected shardChain: BoundedChain<AuditRecord> | null = null;
+  protected anchorChain: BoundedChain<AnchorRecord> | null = null;
+  #anchoring: Promise<AnchorRecord | null> | null = null;
+
+  #shard(shard: number): BoundedChain<AuditRecord> {
+    this.shardChain ??= new BoundedChain<AuditRecord>(this.ctx, this.env.OBJECTS, { name: SHARD_CHAIN, segmentPrefix: `audit/${shard}/`, digest: recordDigest });
+    return this.shardChain;
   }
 
-  /** Append one record; returns its seq and how many old records were dropped to make room. */
-  async append(input: AuditInput, limits: AuditLimits): Promise<{ seq: number; dropped: number }> {
-    const { first_seq, dropped } = await this.appendMany([input], limits);
-    return { seq: first_seq, dropped };
+  #anchors(): BoundedChain<AnchorRecord> {
+    this.anchorChain ??= new BoundedChain<AnchorRecord>(this.ctx, this.env.OBJECTS, { name: ANCHOR_CHAIN, segmentPrefix: "audit/anchors/", digest: anchorDigest });
+    return this.anchorChain;
+  }
+
+  /** After a persistent append: flush a partial segment later if nothing else does. */
+  async #scheduleFlush(chain: BoundedChain<Linked>, limits: AuditLimits): Promise<void> {
+    if (limits.persistent && chain.pending() > 0 && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
   }
 
   /**
-   * Append records in order, chained one to the next, with one storage write (at most 127
-   * records: a put takes 128 keys). Returns the first one's seq and how many old records were
-   * dropped to make room.
+   * Append records to shard `shard`, in order, chained one to the next, with one storage write
+   * (at most 127 records). Returns the first one's seq and how many old records were dropped,
+   * before reaching R2, to make room.
    */
-  async appendMany(inputs: AuditInput[], limits: AuditLimits): Promise<{ first_seq: number; dropped: number }> {
-    await this.#load(limits);
-    const firstSeq = this.meta.nextSeq;
-    const added: Record<string, AuditRecord> = {};
-    for (const input of inputs) {
-      const seq = this.meta.nextSeq;
-      const prev = this.meta.lastHash;
-      const record: AuditRecord = { ...input, seq, prev, hash: recordDigest(prev, { ...input, seq }) };
-      this.records.push(record);
-      added[recordKey(seq)] = record;
-      this.meta.nextSeq = seq + 1;
-      this.meta.lastHash = record.hash;
-    }
-    const removed: AuditRecord[] = [];
-    let dropped = 0;
-    while (this.records.length > limits.capacity) {
-      const oldest = this.records.shift()!;
-      removed.push(oldest);
-      if (oldest.seq > this.meta.flushedThrough) dropped++; // lost before reaching R2
-      this.meta.anchor = oldest.hash;
-    }
-    this.meta.dropped += dropped;
-    if (limits.persistent) {
-      // a record added and dropped in the same batch is never written
-      for (const r of removed) delete added[recordKey(r.seq)];
-      await this.ctx.storage.put({ ...added, meta: this.meta });
-      const stale = removed.filter((r) => r.seq < firstSeq).map((r) => recordKey(r.seq));
-      for (let at = 0; at < stale.length; at += 128) await this.ctx.storage.delete(stale.slice(at, at + 128));
-      if (this.records.filter((r) => r.seq > this.meta.flushedThrough).length >= limits.flushRecords) await this.flush();
-      else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
-    }
-    return { first_seq: firstSeq, dropped };
+  async appendMany(shard: number, inputs: AuditInput[], limits: AuditLimits): Promise<{ first_seq: number; dropped: number }> {
+    const chain = this.#shard(shard);
+    // fields in their documented order (docs/API.md), whatever order the caller built them in
+    const bodies = inputs.map(({ when, corr_id, provider, decision, reason, b3, route, suppressed }) => ({ shard, when, corr_id, provider, decision, reason, b3, route, ...(suppressed === undefined ? {} : { suppressed }) }));
+    const result = await chain.append(bodies, limits);
+    await this.#scheduleFlush(chain, limits);
+    return result;
   }
 
-  /** Write the records not yet in R2 as one segment. */
-  async flush(): Promise<number> {
-    if (!this.#limits?.persistent) return 0;
-    const pending = this.records.filter((r) => r.seq > this.meta.flushedThrough);
-    if (pending.length === 0) return 0;
-    const first = pending[0]!.seq;
-    const last = pending[pending.length - 1]!.seq;
-    const key = `${SEGMENT_PREFIX}${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}.jsonl`;
-    await this.env.OBJECTS.put(key, pending.map((r) => JSON.stringify(r)).join("\n") + "\n", { httpMetadata: { contentType: "application/x-ndjson" } });
-    this.meta.flushedThrough = last;
-    await this.ctx.storage.put("meta", this.meta);
-    return pending.length;
+  async head(shard: number, limits: AuditLimits): Promise<ShardHead | null> {
+    const chain = this.#shard(shard);
+    await chain.load(limits);
+    const head = chain.head();
+    return head && { shard, ...head };
+  }
+
+  /** Recompute shard `shard`'s chain, and check that it still holds each anchored head that is within its kept records. */
+  async verify(shard: number, limits: AuditLimits, anchored: { seq: number; hash: string }[] = []): Promise<ShardReport> {
+    const chain = this.#shard(shard);
+    await chain.load(limits);
+    const report = chain.verify((r) => r.shard === shard);
+    const mismatched = anchored.filter((a) => {
+      const held = chain.hashAt(a.seq);
+      return held !== undefined && held !== a.hash;
+    });
+    return { ...report, mismatched_seqs: mismatched.map((a) => a.seq) };
+  }
+
+  async recent(shard: number, limit: number, limits: AuditLimits): Promise<AuditRecord[]> {
+    const chain = this.#shard(shard);
+    await chain.load(limits);
+    return chain.records.slice(-limit);
+  }
+
+  /**
+   * On `audit-anchors`: read shards 0…shards-1's heads and append an anchor when any head moved
+   * since the last one, at most once per `minIntervalMs`. Concurrent calls share one.
+   */
+  async anchor(shards: number, limits: AuditLimits, minIntervalMs: number): Promise<AnchorRecord | null> {
+    this.#anchoring ??= this.#anchorOnce(shards, limits, minIntervalMs).finally(() => (this.#anchoring = null));
+    return this.#anchoring;
+  }
+
+  async #anchorOnce(shards: number, limits: AuditLimits, minIntervalMs: number): Promise<AnchorRecord | null> {
+    const chain = this.#anchors();
+    await chain.load(limits);
+    const last = chain.records[chain.records.length - 1];
+    if (last && Date.now() - Date.parse(last.when) < minIntervalMs) return null;
+    const namespace = this.env.AUDIT_LOG;
+    const read = await Promise.all(
+      Array.from({ length: shards }, async (_, shard): Promise<ShardHead | null> => {
+        const head = await namespace.get(namespace.idFromName(shardName(shard))).head(shard, limits);
+        return head && { shard: head.shard, seq: head.seq, hash: head.hash };
+      }),
+    );
+    const heads = read.filter((h): h is ShardHead => h !== null);
+    const moved = !last || heads.length !== last.heads.length || heads.some((h, i) => h.shard !== last.heads[i]!.shard || h.seq !== last.heads[i]!.seq || h.hash !== last.heads[i]!.hash);
+    if (!moved) return null;
+    await chain.append([{ when: new Date().toISOString(), heads }], limits);
+    await this.#scheduleFlush(chain, limits);
+    return chain.records[chain.records.length - 1]!;
+  }
+
+  /** On `audit-anchors`: recompute the anchor chain; list the heads its kept records anchored. */
+  async verifyAnchors(limits: AuditLimits): Promise<AnchorsReport> {
+    const chain = this.#anchors();
+    await chain.load(limits);
+    const heads = new Map<string, AnchoredHead>();
+    for (const anchor of chain.records) {
+      for (const h of anchor.heads) if (!heads.has(`${h.shard}:${h.seq}`)) heads.set(`${h.shard}:${h.seq}`, { ...h, anchor_seq: anchor.seq });
+    }
+    return { ...chain.verify(), heads: [...heads.values()] };
   }
 
   override async alarm(): Promise<void> {
-    if (!this.#limits) {
-      // woken after a restart: reload what was kept before flushing it
-      await this.#load({ persistent: true, capacity: Number.MAX_SAFE_INTEGER, flushRecords: Number.MAX_SAFE_INTEGER });
+    for (const chain of [this.shardChain, this.anchorChain]) if (chain?.limits) await chain.flush();
+    if (this.shardChain?.limits || this.anchorChain?.limits) return;
+    // woken after a restart: reload what storage kept (its meta knows the segment prefix) before flushing it
+    const stored = [
+      new BoundedChain<AuditRecord>(this.ctx, this.env.OBJECTS, { name: SHARD_CHAIN, segmentPrefix: "", digest: recordDigest }),
+      new BoundedChain<AnchorRecord>(this.ctx, this.env.OBJECTS, { name: ANCHOR_CHAIN, segmentPrefix: "", digest: anchorDigest }),
+    ];
+    for (const chain of stored) {
+      if (!(await chain.stored())) continue;
+      await chain.load(RELOAD);
+      await chain.flush();
     }
-    await this.flush();
-  }
-
-  /** Recompute the chain over the kept records. */
-  async verify(limits: AuditLimits): Promise<ChainReport> {
-    await this.#load(limits);
-    let prev = this.meta.anchor;
-    let broken: number | undefined;
-    for (const r of this.records) {
-      if (r.prev !== prev || recordDigest(prev, r) !== r.hash) {
-        broken = r.seq;
-        break;
-      }
-      prev = r.hash;
-    }
-    if (broken === undefined && this.records.length > 0 && prev !== this.meta.lastHash) broken = this.records[this.records.length - 1]!.seq;
-    return {
-      ok: broken === undefined,
-      records: this.records.length,
-      first_seq: this.records[0]?.seq ?? null,
-      last_seq: this.records[this.records.length - 1]?.seq ?? null,
-      ...(broken === undefined ? {} : { broken_at_seq: broken }),
-      flushed_through_seq: this.meta.flushedThrough,
-      dropped: this.meta.dropped,
-    };
-  }
-
-  async recent(limit: number, limits: AuditLimits): Promise<AuditRecord[]> {
-    await this.#load(limits);
-    return this.records.slice(-limit);
   }
 }

@@ -169,6 +169,10 @@ export const configSchema = z.object({
   AUDIT_CAPACITY: integer(512, 1, 100_000),
   /** Records per audit segment flushed to R2 (persistent mode only). */
   AUDIT_FLUSH_RECORDS: integer(64, 1, 10_000),
+  /** Audit log shards: each isolate appends to one, picked at random once, so no single object takes every append. */
+  AUDIT_SHARDS: integer(8, 1, 256),
+  /** At most this often (ms) an isolate that just sent an audit batch asks for an anchor record over the shard heads (0: after every batch). */
+  AUDIT_ANCHOR_MS: integer(60_000, 0, 86_400_000),
   /** How long a background record (audit append, put notification) waits for others to share its Durable Object call, in ms (0: the same turn only). */
   BACKGROUND_BATCH_MS: integer(2, 0, 1_000),
   /** Allowed clock skew for Stripe and Slack signature timestamps, in seconds. */

@@ -30,6 +30,7 @@ const accepted = z.strictObject({ accepted: z.literal(true), duplicate: z.boolea
 
 const auditRecord = z.strictObject({
   seq: z.number().check(z.int()),
+  shard: z.number().check(z.int(), z.gte(0)),
   when: z.string(),
   corr_id: z.string(),
   provider: z.nullable(z.string()),
@@ -41,14 +42,29 @@ const auditRecord = z.strictObject({
   prev: z.string(),
   hash: z.string(),
 });
-const chainReport = z.strictObject({
+const seqNumber = z.number().check(z.int());
+const shardReport = z.strictObject({
+  shard: z.number().check(z.int(), z.gte(0)),
   ok: z.boolean(),
-  records: z.number().check(z.int()),
-  first_seq: z.nullable(z.number().check(z.int())),
-  last_seq: z.nullable(z.number().check(z.int())),
-  broken_at_seq: z.optional(z.number().check(z.int())),
-  flushed_through_seq: z.number().check(z.int()),
-  dropped: z.number().check(z.int()),
+  records: seqNumber,
+  first_seq: z.nullable(seqNumber),
+  last_seq: z.nullable(seqNumber),
+  flushed_through_seq: seqNumber,
+  dropped: seqNumber,
+  broken_at_seq: z.optional(seqNumber),
+});
+const auditVerdict = z.strictObject({
+  ok: z.boolean(),
+  records: seqNumber,
+  dropped: seqNumber,
+  shards: z.array(shardReport),
+  anchors: z.strictObject({
+    ok: z.boolean(),
+    records: seqNumber,
+    last_seq: z.nullable(seqNumber),
+    broken_at_seq: z.optional(seqNumber),
+    mismatched: z.array(z.strictObject({ anchor_seq: seqNumber, shard: z.number().check(z.int(), z.gte(0)), seq: seqNumber })),
+  }),
 });
 
 /** Refusals of a strict JSON body (shared/json-body.ts). */
@@ -261,16 +277,26 @@ export const interopApi: OperationSpec[] = [
     method: "GET",
     template: "/audit/verify",
     operationId: "auditVerify",
-    summary: "Recompute the audit log's hash chain",
+    summary: "Recompute every audit shard's hash chain and the anchor chain",
     tag: "audit",
     capability: "audit.read",
     admission: "read",
     responses: [
       {
         status: 200,
-        description: "`ok` false and `broken_at_seq` when a record's hash or link does not match.",
+        description:
+          "`ok` false when a chain is broken (the shard's or the anchors' `broken_at_seq`: the first record whose hash, link or shard does not match) or a shard no longer holds a head the anchors recorded (`anchors.mismatched`).",
         headers: ["Cache-Control"],
-        body: jsonBody("AuditChain", chainReport, { ok: true, records: 2, first_seq: 1, last_seq: 2, flushed_through_seq: 0, dropped: 0 }),
+        body: jsonBody("AuditVerdict", auditVerdict, {
+          ok: true,
+          records: 2,
+          dropped: 0,
+          shards: [
+            { shard: 0, ok: true, records: 2, first_seq: 1, last_seq: 2, flushed_through_seq: 0, dropped: 0 },
+            { shard: 1, ok: true, records: 0, first_seq: null, last_seq: null, flushed_through_seq: 0, dropped: 0 },
+          ],
+          anchors: { ok: true, records: 1, last_seq: 1, mismatched: [] },
+        }),
       },
     ],
     samplePath: "/audit/verify",
@@ -284,7 +310,7 @@ export const interopApi: OperationSpec[] = [
     capability: "audit.read",
     admission: "read",
     parameters: [{ name: "limit", in: "query", description: "How many records (1–512).", schema: { json: { type: "integer", minimum: 1, maximum: 512, default: 50 } } }],
-    responses: [{ status: 200, description: "The newest `limit` records, oldest first.", headers: ["Cache-Control"], body: jsonBody("AuditRecords", z.strictObject({ records: z.array(auditRecord) }), { records: [] }) }],
+    responses: [{ status: 200, description: "The newest `limit` records over all shards, oldest first (by `when`, then shard and seq).", headers: ["Cache-Control"], body: jsonBody("AuditRecords", z.strictObject({ records: z.array(auditRecord) }), { records: [] }) }],
     errors: [{ status: 400, code: "BAD_REQUEST", reason: "bad_limit", when: "limit is not a whole number in 1..512" }],
     samplePath: "/audit/tail?limit=5",
   },
