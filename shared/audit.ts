@@ -63,7 +63,7 @@ async function maybeAnchor(rc: RequestContext<any>, target: Target): Promise<voi
   try {
     await auditAnchorsStub(rc).anchor(target.shards, target.limits, target.anchorMs);
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "audit anchor failed", corr_id: rc.corrId, error: String(error) }));
+    log.error(rc, "audit anchor failed", { error: String(error) });
   }
 }
 
