@@ -218,7 +218,7 @@ export function operationErrors(op: OperationSpec): ErrorSpec[] {
 }
 
 function headersOf(names: readonly string[] = []): Json {
-  return Object.fromEntries(["X-Corr-ID", ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+  return Object.fromEntries(["X-Corr-ID", "Server-Timing", ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 }
 
 function groupByStatus(errors: readonly ErrorSpec[]): Map<string, ErrorSpec[]> {

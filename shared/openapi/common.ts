@@ -19,6 +19,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: "
 
 export const COMMON_HEADERS = {
   "X-Corr-ID": header("The request's correlation id (taken from `X-Corr-ID`, `x-correlation-id` or `x-request-id`, else a UUID); also in every error envelope and log line."),
+  "Server-Timing": header('Where the time went, on every answer: `store`, `do`, `hash` (ms) where they happened, `cache;desc="hit"|"miss"` for the tile cache, then `total` (docs/OBSERVABILITY.md).'),
   ETag: header('Strong entity tag of the whole object: `"b3:<64 hex>"`, its BLAKE3 address.'),
   "Retry-After": header("Whole seconds (≥ 1) to wait before retrying.", { type: "integer", minimum: 1 }),
   "X-Reason": header("The refusal's `reason`, for shed answers."),

@@ -84,6 +84,7 @@ export interface OperationSpec {
 /** Response headers described once in `components.headers`. */
 export type HeaderName =
   | "X-Corr-ID"
+  | "Server-Timing"
   | "ETag"
   | "Retry-After"
   | "X-Reason"
