@@ -10,22 +10,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { writePmtiles } from "../driver/pmtiles-writer.mjs";
 import { ROOT, authHeaders, helloOptions, micronodeOptions, serve } from "../driver/targets.mjs";
 import { textBytes } from "../driver/traffic.mjs";
+import { seeded } from "../driver/seeded.mjs";
 
 export const ARCHIVE_NAME = "tiles";
 const ASSET_PATH = "compare/tiles.pmtiles";
 const COMPATIBILITY = { compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"] };
 
-/** A small seeded generator (mulberry32): the same tile sizes and request order on every run. */
-export function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A gzip-compressed vector-tile archive, zoom 0 to `maxZoom`: low zooms hold bigger tiles (tens of

@@ -31,6 +31,7 @@ import { parseArgs } from "node:util";
 import { machineInfo, runScenario } from "../driver/load.mjs";
 import { ROOT, bundleWorker } from "../driver/targets.mjs";
 import { segmentsToSplit, spreadPoints } from "./bisect-plan.mjs";
+import { seeded } from "../driver/seeded.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -118,21 +119,10 @@ function countInstructions(pid) {
   };
 }
 
-/** A small seeded generator (mulberry32): every commit gets the same request sequence. */
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function measureOnce(commit) {
   const bundle = build(commit);
-  Math.random = seededRandom(12);
+  Math.random = seeded(12);
   let counter = null;
   const { report, target, client } = await runScenario({
     scenario: values.scenario,

@@ -109,12 +109,8 @@ export function encodeOutboard(tree: Blake3Tree, shape: TreeShape, groupLevel: U
   return out;
 }
 
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
+/** CVs and roots are compared in constant time, as every MAC here. */
+export { equalInConstantTime as equalBytes } from "../bytes";
 
 export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);

@@ -1,5 +1,5 @@
 /** @module Child processes of node tests: free ports, and stopping a detached process group. */
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 
 /** A port nothing listens on right now. */
@@ -27,4 +27,30 @@ export async function stopGroup(child: ChildProcess | undefined): Promise<void> 
   };
   signal("SIGTERM");
   if (!(await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]))) signal("SIGKILL");
+}
+
+/**
+ * Spawn `npm <args>` detached (its own process group, for stopGroup) and wait until it prints
+ * `ready on http://127.0.0.1:<port>`; rejects with what it printed if it exits or times out first.
+ */
+export async function startUntilReady(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; port: number; timeoutMs: number }): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn("npm", args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm ${args.join(" ")} was not ready within ${options.timeoutMs / 1000} s:\n${log}`)), options.timeoutMs);
+    const watch = (chunk: Buffer) => {
+      log += chunk;
+      if (log.includes(`ready on http://127.0.0.1:${options.port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", watch);
+    child.stderr!.on("data", watch);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm ${args.join(" ")} exited (${code}):\n${log}`));
+    });
+  });
+  return { child, log: () => log };
 }

@@ -5,7 +5,7 @@
  * a command: a command added to the README without one, or changed so no check matches it, fails.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { freePort, stopGroup } from "./processes";
+import { freePort, startUntilReady, stopGroup } from "./processes";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -213,24 +213,7 @@ let scratchFiles: string[] = [];
 
 beforeAll(async () => {
   port = await freePort();
-  service = spawn("npm", ["start"], { cwd: root, env: readerEnv(port, startEnvironment(readmeText)), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready within 60 s:\n${log}`)), 60_000);
-    const watch = (chunk: Buffer) => {
-      log += chunk;
-      if (log.includes(`ready on http://127.0.0.1:${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    service!.stdout!.on("data", watch);
-    service!.stderr!.on("data", watch);
-    service!.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited (${code}):\n${log}`));
-    });
-  });
+  ({ child: service } = await startUntilReady(["start"], { cwd: root, env: readerEnv(port, startEnvironment(readmeText)), port, timeoutMs: 60_000 }));
   steps = await runAsWritten(commands, port, 120_000);
 }, 200_000);
 

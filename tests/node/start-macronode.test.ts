@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, stopGroup } from "./processes";
+import { freePort, startUntilReady, stopGroup } from "./processes";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let service: ChildProcess | undefined;
@@ -15,20 +15,9 @@ beforeAll(async () => {
   port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), MAX_BODY_BYTES: "1000" };
   delete env.CAP_ROOT_KEY;
-  service = spawn("npm", ["run", "start:macronode"], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`start:macronode was not ready within 90 s:\n${log}`)), 90_000);
-    const watch = (chunk: Buffer) => {
-      log += chunk;
-      if (log.includes(`ready on http://127.0.0.1:${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    service!.stdout!.on("data", watch);
-    service!.stderr!.on("data", watch);
-    service!.once("exit", (code) => reject(new Error(`start:macronode exited (${code}):\n${log}`)));
-  });
+  const started = await startUntilReady(["run", "start:macronode"], { cwd: root, env, port, timeoutMs: 90_000 });
+  service = started.child;
+  log = started.log();
 }, 120_000);
 
 afterAll(async () => stopGroup(service), 20_000);
