@@ -92,13 +92,18 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect((await call(`/o/${address}`, { headers: { "If-Match": `"b3:${"0".repeat(64)}"` } }, overrides)).status).toBe(412);
     });
 
-    it("never serves a group flipped underneath, and still serves ranges elsewhere", async () => {
-      const bytes = randomBytes(SIZE);
+    // objects up to 256 KiB come back whole from one store call and every covering group is checked
+    // before the answer; larger ones stream group by group
+    it.each([
+      ["held whole (≤ 256 KiB)", SIZE, false],
+      ["streamed (> 256 KiB)", 300 * G, true],
+    ] as const)("never serves a group flipped underneath, and still serves ranges elsewhere: %s", async (_kind, size, streams) => {
+      const bytes = randomBytes(size);
       const address = await streamed(bytes);
       const bad = 20; // a middle group
       await corrupt(address, "bytes", bad * G + 7);
       // ranges in other groups (also in the same window of 8) are served
-      for (const [start, end] of [[0, 1023], [16 * G, 16 * G + 99], [21 * G, 23 * G + 5], [SIZE - 10, SIZE - 1]] as const) {
+      for (const [start, end] of [[0, 1023], [16 * G, 16 * G + 99], [21 * G, 23 * G + 5], [size - 10, size - 1]] as const) {
         const response = await get(address, `bytes=${start}-${end}`);
         expect(response.status).toBe(206);
         expect(await bytesOf(response)).toEqual(bytes.subarray(start, end + 1));
@@ -109,19 +114,28 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect(refused.status).toBe(502);
       expect((await envelopeOf(refused)).code).toBe("INTEGRITY_FAIL");
       expect(await integrityFailures()).toBe(before + 1);
-      // a range that reaches it from a good group: cut short before the bad group, never completed
+      // a range that reaches it from a good group, and the whole object
       before = await integrityFailures();
       const cut = await get(address, `bytes=${18 * G}-${22 * G}`);
-      expect(cut.status).toBe(206);
-      const partial = await received(cut);
-      expect(partial.failed).toBe(true);
-      expect(partial.bytes.length).toBeLessThanOrEqual(2 * G);
-      expect(partial.bytes).toEqual(bytes.subarray(18 * G, 18 * G + partial.bytes.length));
-      expect(await integrityFailures()).toBe(before + 1);
-      // the whole object: cut short too
-      const whole = await received(await get(address));
-      expect(whole.failed).toBe(true);
-      expect(whole.bytes.length).toBeLessThanOrEqual(bad * G);
+      const whole = await get(address);
+      if (streams) {
+        // cut short before the bad group, never completed
+        expect(cut.status).toBe(206);
+        const partial = await received(cut);
+        expect(partial.failed).toBe(true);
+        expect(partial.bytes.length).toBeLessThanOrEqual(2 * G);
+        expect(partial.bytes).toEqual(bytes.subarray(18 * G, 18 * G + partial.bytes.length));
+        const all = await received(whole);
+        expect(all.failed).toBe(true);
+        expect(all.bytes.length).toBeLessThanOrEqual(bad * G);
+      } else {
+        // every covering group was checked before the answer: nothing sent, 502
+        for (const response of [cut, whole]) {
+          expect(response.status).toBe(502);
+          expect((await envelopeOf(response)).code).toBe("INTEGRITY_FAIL");
+        }
+      }
+      expect(await integrityFailures()).toBe(before + 2);
     });
 
     it("detects a tampered outboard: a group CV (that window refused, others served) and the top level (all refused)", async () => {

@@ -114,7 +114,7 @@ export function representationResponse(request: Request, rep: Representation, bo
  * throw before returning (nothing sent yet: the error answer) or error the stream later (the
  * response is then cut short, never completed).
  */
-export type RangeSource = (start: number, end: number) => Promise<ReadableStream<Uint8Array>>;
+export type RangeSource = (start: number, end: number) => Promise<ReadableStream<Uint8Array> | Uint8Array>;
 
 /** `representationResponse` for bodies read range by range as they are sent (the object store's verified reads). */
 export function representationStreamResponse(request: Request, rep: Representation, source: RangeSource | null, options: ServeOptions = {}): Response | Promise<Response> {
@@ -135,8 +135,12 @@ export function representationStreamResponse(request: Request, rep: Representati
   }
 }
 
-/** `stream` sent with its Content-Length; an error in it cuts the response short. */
-function fixedLength(stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+/**
+ * `stream` sent with its Content-Length; an error in it cuts the response short. Bytes already
+ * in hand (verified whole before the answer) go out as they are: no stream, no copy loop.
+ */
+function fixedLength(stream: ReadableStream<Uint8Array> | Uint8Array, length: number): ReadableStream<Uint8Array> | Uint8Array {
+  if (stream instanceof Uint8Array) return stream;
   const fixed = new FixedLengthStream(length);
   void pump(stream, fixed.writable); // an error reaches the client as a cut-short body
   return fixed.readable;

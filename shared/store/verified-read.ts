@@ -106,15 +106,31 @@ const BATCH_GROUPS = 4096;
  * verified before it is handed on. The first group is verified before this returns, so a
  * failure there throws IntegrityError; later ones error the stream.
  */
-export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array>> {
+export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array> | Uint8Array> {
   const tree = blake3Tree();
-  // an object of one group at most is checked whole against its address: no outboard read needed
   const inline = "bytes" in info ? info.bytes : null;
-  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
-  const top = await verifiedTop(rc, store, hex, info.size, tree, options, inline);
-  if (top.shape.depth === 0) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end, inline));
-  // a small object the peek brought whole: its groups are checked in memory, no second read
-  return streamOf(inline ? groupsIn(rc, store, hex, top, tree, inline, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+  // a small object the peek brought whole: every covering group is checked in memory before the
+  // answer, and the bytes go out as they are (no second read, no stream)
+  if (inline) return await verifiedSlice(rc, store, hex, info.size, tree, inline, start, end, options);
+  // an object of one group at most is checked whole against its address: no outboard read needed
+  if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));
+  const top = await verifiedTop(rc, store, hex, info.size, tree, options);
+  return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+}
+
+/** Bytes `start..end` of an object held whole, after checking the groups they cover (or the whole, when it is one group). */
+async function verifiedSlice(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, bytes: Uint8Array, start: number, end: number, options: VerifiedReadOptions): Promise<Uint8Array> {
+  if (bytes.length !== size) throw integrityFailure(rc, store, hex, "object length");
+  const whole = () => {
+    if (!equalBytes(timedCV(rc, tree, bytes, 0, true), hexToBytes(hex))) throw integrityFailure(rc, store, hex, "object");
+  };
+  if (size <= options.groupBytes) whole();
+  else {
+    const top = await verifiedTop(rc, store, hex, size, tree, options, bytes);
+    if (top.shape.depth === 0) whole();
+    else for await (const _ of groupsIn(rc, store, hex, top, tree, bytes, start, end));
+  }
+  return bytes.subarray(start, end);
 }
 
 /** The verified pieces as a stream; the first is verified before this returns (its failure throws). */
