@@ -98,6 +98,9 @@ export interface VerifiedReadOptions {
   chunkBytes: number;
 }
 
+/** Objects up to this size are read whole in one store call and verified in memory (no stream per read). */
+export const INLINE_READ_BYTES = 256 * 1024;
+
 /** Group CVs checked per outboard read, at most (4 096 CVs: 128 KiB). */
 const BATCH_GROUPS = 4096;
 
@@ -108,9 +111,13 @@ const BATCH_GROUPS = 4096;
  */
 export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, start: number, end: number, options: VerifiedReadOptions): Promise<ReadableStream<Uint8Array> | Uint8Array> {
   const tree = blake3Tree();
-  const inline = "bytes" in info ? info.bytes : null;
-  // a small object the peek brought whole: every covering group is checked in memory before the
-  // answer, and the bytes go out as they are (no second read, no stream)
+  // a small object is read whole in one call (unless a peek brought it already): every covering
+  // group is checked in memory before the answer, and the bytes go out as they are (no stream)
+  let inline = "bytes" in info ? info.bytes : null;
+  if (!inline && info.size <= INLINE_READ_BYTES) {
+    inline = (await store.peek(hex, INLINE_READ_BYTES))?.bytes ?? null;
+    if (!inline) throw new MissingObjectError(`b3:${hex}`);
+  }
   if (inline) return await verifiedSlice(rc, store, hex, info.size, tree, inline, start, end, options);
   // an object of one group at most is checked whole against its address: no outboard read needed
   if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));

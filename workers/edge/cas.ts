@@ -9,7 +9,7 @@ import { needsBody, representationStreamResponse } from "../../shared/http/repre
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor } from "../../shared/store";
-import { openVerifiedRange } from "../../shared/store/verified-read";
+import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
 import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -19,8 +19,8 @@ export async function getCas(request: RouteRequest, rc: RequestContext<any>): Pr
   if (!isHex64(hex)) throw malformed("expected 64 lowercase hex digits of BLAKE3", "bad_address");
   const store = objectStoreFor(rc);
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
-  // size and type, and a one-group object's bytes, in one call; HEAD, 304 and 412 read no bytes
-  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, groupBytes) : await store.head(hex);
+  // size and type, and a small object's bytes, in one call; HEAD, 304 and 412 read no bytes
+  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, Math.max(groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
   if (!info) {
     metrics.edgeMisses.inc({ cause: "not_found" });
     throw notFound(`no object b3:${hex}`);

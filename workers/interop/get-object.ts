@@ -12,11 +12,9 @@ import { notFound } from "../../shared/errors";
 import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor, type ObjectInfo } from "../../shared/store";
-import { openVerifiedRange } from "../../shared/store/verified-read";
+import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
-/** Objects up to this size come back whole from the first store call and are verified in memory (one call per GET). */
-const INLINE_READ_BYTES = 256 * 1024;
 const SERVE: ServeOptions = { activeContent: "attachment" };
 
 const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
