@@ -92,11 +92,11 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect((await call(`/o/${address}`, { headers: { "If-Match": `"b3:${"0".repeat(64)}"` } }, overrides)).status).toBe(412);
     });
 
-    // objects up to 256 KiB come back whole from one store call and every covering group is checked
+    // objects up to 1 MiB come back whole from one store call and every covering group is checked
     // before the answer; larger ones stream group by group
     it.each([
-      ["held whole (≤ 256 KiB)", SIZE, false],
-      ["streamed (> 256 KiB)", 300 * G, true],
+      ["held whole (≤ 1 MiB)", SIZE, false],
+      ["streamed (> 1 MiB)", 1100 * G, true],
     ] as const)("never serves a group flipped underneath, and still serves ranges elsewhere: %s", async (_kind, size, streams) => {
       const bytes = randomBytes(size);
       const address = await streamed(bytes);

@@ -98,8 +98,8 @@ export interface VerifiedReadOptions {
   chunkBytes: number;
 }
 
-/** Objects up to this size are read whole in one store call and verified in memory (no stream per read). */
-export const INLINE_READ_BYTES = 256 * 1024;
+/** Objects up to this size (POST /put's own cap) are read whole in one store call and verified in memory (no stream per read). */
+export const INLINE_READ_BYTES = 1024 * 1024;
 
 /** Group CVs checked per outboard read, at most (4 096 CVs: 128 KiB). */
 const BATCH_GROUPS = 4096;
