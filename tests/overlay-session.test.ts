@@ -142,15 +142,21 @@ describe("handshake", () => {
     expect((await bad.closed).code).toBe(1008);
   });
 
+  /** A raw socket through HELLO → READY (corr 1), and the CONFIRM the client would send next. */
+  const upToReady = async () => {
+    const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
+    const socket = await openRawSocket();
+    const log = new FrameLog(socket);
+    socket.send(helloFrame(parseJsonBytes(client.hello), 1n));
+    await log.until(() => log.frames.length === 1);
+    const { confirm } = await client.finish(log.frames[0]!.payload);
+    return { socket, log, confirm };
+  };
+
   it("keeps requests that arrive before CONFIRM until it is checked: served after a good one, never after a bad one, at most 16", async () => {
     const fetchFrame = (corr: bigint) => frame({ flags: FLAGS.REQ, appProtoId: APP.OBJECT, corrId: corr, payload: new TextEncoder().encode(`b3:${"1".repeat(64)}`) });
     for (const good of [true, false]) {
-      const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
-      const socket = await openRawSocket();
-      const log = new FrameLog(socket);
-      socket.send(helloFrame(parseJsonBytes(client.hello), 1n));
-      await log.until(() => log.frames.length === 1);
-      const { confirm } = await client.finish(log.frames[0]!.payload);
+      const { socket, log, confirm } = await upToReady();
       // early data first (as a reordering network or a client racing ahead would deliver it)
       for (let corr = 10n; corr < 27n; corr++) socket.send(fetchFrame(corr));
       await log.until(() => log.frames.length === 2); // the 17th is over the bound
@@ -173,12 +179,7 @@ describe("handshake", () => {
   });
 
   it("serves a request pipelined right behind CONFIRM, in order", async () => {
-    const client = await startClientHandshake({ pq: "hybrid", token: TOKEN });
-    const socket = await openRawSocket();
-    const log = new FrameLog(socket);
-    socket.send(helloFrame(parseJsonBytes(client.hello), 1n));
-    await log.until(() => log.frames.length === 1);
-    const { confirm } = await client.finish(log.frames[0]!.payload);
+    const { socket, log, confirm } = await upToReady();
     socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.CONTROL, corrId: 2n, payload: confirm }));
     socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.OBJECT, corrId: 3n, payload: new TextEncoder().encode(`b3:${"1".repeat(64)}`) }));
     await log.until(() => log.frames.length === 3);
