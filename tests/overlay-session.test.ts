@@ -160,7 +160,12 @@ describe("handshake", () => {
       // early data first (as a reordering network or a client racing ahead would deliver it)
       for (let corr = 10n; corr < 27n; corr++) socket.send(fetchFrame(corr));
       await log.until(() => log.frames.length === 2); // the 17th is over the bound
-      expect([Number(log.frames[1]!.corrId), log.frames[1]!.code]).toEqual([26, 429]);
+      // which one is 17th is the runtime's choice: under load workerd was seen delivering a burst of
+      // socket messages to the object out of send order (CI: corr 23 refused, 24–26 held)
+      const refused = Number(log.frames[1]!.corrId);
+      expect(refused).toBeGreaterThanOrEqual(10);
+      expect(refused).toBeLessThan(27);
+      expect([log.frames[1]!.code, (parseJsonBytes(log.frames[1]!.payload) as { reason: string }).reason]).toEqual([429, "peer_inflight"]);
       const mac = (parseJsonBytes(confirm) as { mac: string }).mac;
       const sent = good ? confirm : new TextEncoder().encode(JSON.stringify({ op: "confirm", mac: (mac[0] === "A" ? "B" : "A") + mac.slice(1) }));
       socket.send(frame({ flags: FLAGS.REQ, appProtoId: APP.CONTROL, corrId: 2n, payload: sent }));
@@ -168,7 +173,7 @@ describe("handshake", () => {
         await log.until(() => log.frames.length === 19);
         expect([Number(log.frames[2]!.corrId), log.frames[2]!.code]).toEqual([2, 200]);
         // served once CONFIRM checked out, each answered (concurrently, as any pipelined requests)
-        expect(log.frames.slice(3).map((f) => [Number(f.corrId), f.code]).sort((a, b) => a[0]! - b[0]!)).toEqual(Array.from({ length: 16 }, (_, i) => [10 + i, 404]));
+        expect(log.frames.slice(3).map((f) => [Number(f.corrId), f.code]).sort((a, b) => a[0]! - b[0]!)).toEqual(Array.from({ length: 17 }, (_, i) => [10 + i, 404]).filter(([corr]) => corr !== refused));
         socket.close(1000, "done");
       } else {
         await log.until(() => log.closed !== undefined);
