@@ -1,8 +1,9 @@
 /**
  * @module OverlaySession: one object per session, holding its WebSocket through the hibernation
  * API (an idle session costs nothing; its state rides in the socket attachment). It runs the
- * HELLO → READY → CONFIRM handshake, then serves object fetches and gossip under the per-peer
- * limits (rps, inflight, send window). Protocol: docs/OAP1.md.
+ * HELLO → READY → CONFIRM handshake (HELLO as the first frame, or in the upgrade's `OAP-Hello`
+ * header, answered by READY as the socket's first frame), then serves object fetches and gossip
+ * under the per-peer limits (rps, inflight, send window). Protocol: docs/OAP1.md.
  *
  * Timeouts: the handshake deadline is a timer in memory (the handshake is short, and a timer
  * writes nothing). The idle timeout is a storage alarm, which survives hibernation, except in
@@ -22,6 +23,7 @@ import { relay, type DeliveryOutcome, type GossipMessage, type GossipPeer } from
 import { CreditWindow, FrameBucket, InflightRequests } from "../shared/overlay/peer-flow";
 import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, errorFrame, frame, frameKind, gossipRequestSchema, jsonBytes, parseJsonBytes, type PqOffer } from "../shared/overlay/protocol";
 import { CLIENT_HEADER, LOCAL_CLIENT, SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
+import { HEADER_HELLO_CORR_ID, HELLO_HEADER, helloFromHeader, helloRefusalResponse } from "../shared/overlay/hello-header";
 import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
@@ -51,6 +53,12 @@ interface Attachment {
   topics: string[];
 }
 
+/** A judged HELLO: the attachment to keep (phase `confirm`) and the READY payload to send. */
+interface HelloAnswer {
+  next: Attachment;
+  ready: Uint8Array;
+}
+
 const OVERLAY_OPS: readonly CapabilityOp[] = ["overlay.fetch", "overlay.publish", "overlay.subscribe"];
 
 /** Log lines from this object name it; it has no request, so no corr id. */
@@ -63,6 +71,15 @@ const FETCH_BUDGET_OBJECTS = 2;
 const MAX_EARLY_FRAMES = 16;
 /** CONFIRM (and HELLO) are control requests; anything else during the handshake is early data. */
 const isControlRequest = (f: Frame) => f.appProtoId === APP.CONTROL && !!(f.flags & FLAGS.REQ);
+/** A second HELLO where CONFIRM belongs (a client that sent it in the header and as a frame). */
+function isHelloRequest(f: Frame): boolean {
+  if (!isControlRequest(f)) return false;
+  try {
+    return (parseJsonBytes(f.payload) as { op?: unknown } | null)?.op === "hello";
+  } catch {
+    return false;
+  }
+}
 /** Gossip deliveries skipped in a row (per window slot) for want of credit before the subscriber may be evicted. */
 const EVICT_AFTER_SKIPS_PER_WINDOW = 4;
 
@@ -94,14 +111,27 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const raw = request.headers.get(SETTINGS_HEADER);
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !raw) return new Response("session objects are opened by the overlay worker", { status: 400 });
     const settings = JSON.parse(raw) as OverlaySettings;
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
     const now = Date.now();
     const clientKey = request.headers.get(CLIENT_HEADER) ?? LOCAL_CLIENT;
-    const state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, client: clientKey, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
+    let state: Attachment = { id: this.ctx.id.toString(), phase: "hello", settings, client: clientKey, openedAt: now, deadline: now + settings.handshakeTimeoutMs, lastSeen: now, topics: [] };
+    // the one-round-trip path: HELLO came in the upgrade's header, judged before any socket exists
+    const headerHello = request.headers.get(HELLO_HEADER);
+    let ready: Uint8Array | undefined;
+    if (headerHello !== null) {
+      const answer = await this.#answerHeaderHello(state, headerHello);
+      if (answer instanceof HandshakeError) {
+        metrics.overlayHandshakeFailures.inc({ reason: answer.reason });
+        return helloRefusalResponse(answer);
+      }
+      ({ next: state, ready } = answer);
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
     server.serializeAttachment(state);
     await this.#wakeAt(state, state.deadline);
     overlayState.sessionOpened();
+    // READY goes out as the socket's first frame: the client answers it with CONFIRM at once
+    if (ready) this.#send(server, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: HEADER_HELLO_CORR_ID, payload: ready }));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -206,6 +236,32 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
 
   async #hello(ws: WebSocket, state: Attachment, hello: Frame): Promise<void> {
     if (hello.appProtoId !== APP.CONTROL || !(hello.flags & FLAGS.REQ)) return this.#refuse(ws, state, hello, new HandshakeError("expected_hello", 400, "the first frame must be HELLO (REQ, app 0)"));
+    const answer = await this.#answerHello(state, hello.payload);
+    if (answer instanceof HandshakeError) return this.#refuse(ws, state, hello, answer);
+    ws.serializeAttachment(answer.next);
+    this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: hello.corrId, payload: answer.ready }));
+  }
+
+  /** A HELLO from the upgrade's header: refused as a frame's would be, or counted as a server failure. */
+  async #answerHeaderHello(state: Attachment, value: string): Promise<HelloAnswer | HandshakeError> {
+    try {
+      return await this.#answerHello(state, helloFromHeader(value));
+    } catch (error) {
+      if (error instanceof HandshakeError) return error;
+      if (error instanceof DomainError && !(error instanceof OapError)) return new HandshakeError(error.reason, refusalStatus(error), error.message);
+      log.error(LOG_SCOPE, "overlay session failed", { session: state.id, error: errorText(error) });
+      overlayState.internalFailure();
+      metrics.overlayHandshakeFailures.inc({ reason: "internal" });
+      throw error;
+    }
+  }
+
+  /**
+   * Judge a HELLO payload (token, versions, key shares) and build READY, whether it came as a frame
+   * or in the upgrade's header. A refusal is returned, with its auth and PQ metrics counted; the
+   * caller counts the handshake failure when it answers it.
+   */
+  async #answerHello(state: Attachment, payload: Uint8Array): Promise<HelloAnswer | HandshakeError> {
     const started = performance.now();
     let accepted;
     let token: string | undefined;
@@ -216,15 +272,15 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
         if (verified.grant.ops && !OVERLAY_OPS.some((op) => verified.grant.ops!.has(op))) throw new CapabilityDenied("caveat", "token allows no overlay operation");
         token = parsed.token;
       };
-      accepted = await acceptHello(hello.payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits, admit, kem: wasmMlKem768 });
+      accepted = await acceptHello(payload, { mode: state.settings.pqMode, sessionId: state.id, limits: state.settings.limits, admit, kem: wasmMlKem768 });
     } catch (error) {
       if (error instanceof CapabilityDenied) {
         metrics.authDenied.inc({ reason: error.reason });
-        return this.#refuse(ws, state, hello, new HandshakeError(error.reason, denialStatus(error.reason), error.message));
+        return new HandshakeError(error.reason, denialStatus(error.reason), error.message);
       }
       if (error instanceof HandshakeError) {
         if (error.reason === "pq_required") metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: "refused" });
-        return this.#refuse(ws, state, hello, error);
+        return error;
       }
       throw error;
     }
@@ -232,14 +288,13 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     metrics.overlayPqNegotiations.inc({ mode: state.settings.pqMode, outcome: accepted.pq === "hybrid" ? "hybrid" : "classical" });
     // the session's limits are what READY announced (max frame: the smaller of both sides')
     const settings = { ...state.settings, limits: accepted.limits };
-    const next: Attachment = { ...state, settings, phase: "confirm", pending: accepted.pending, pq: accepted.pq, token };
-    ws.serializeAttachment(next);
-    this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: hello.corrId, payload: accepted.ready }));
+    return { next: { ...state, settings, phase: "confirm", pending: accepted.pending, pq: accepted.pq, token }, ready: accepted.ready };
   }
 
   async #confirm(ws: WebSocket, state: Attachment, confirm: Frame): Promise<void> {
     // no await before the phase changes: a frame pipelined behind CONFIRM must find it settled
     const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && confirmMatches(confirm.payload, state.pending);
+    if (!ok && isHelloRequest(confirm)) return this.#refuse(ws, state, confirm, new HandshakeError("duplicate_hello", 400, "HELLO was already received (in the OAP-Hello header or a frame); the next frame must be CONFIRM"), CLOSE.PROTOCOL);
     if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
     const now = Date.now();
     const open: Attachment = { ...state, phase: "open", pending: undefined, lastSeen: now };
@@ -262,10 +317,10 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     this.#refuse(ws, state, request, error instanceof HandshakeError ? error : new HandshakeError(error.reason, status, error.message));
   }
 
-  #refuse(ws: WebSocket, state: Attachment, request: Frame, error: HandshakeError): void {
+  #refuse(ws: WebSocket, state: Attachment, request: Frame, error: HandshakeError, closeCode: number = CLOSE.POLICY): void {
     metrics.overlayHandshakeFailures.inc({ reason: error.reason });
     this.#send(ws, errorFrame(APP.CONTROL, request.corrId, error.status, error.reason, error.message));
-    this.#end(ws, state, CLOSE.POLICY, error.reason, undefined);
+    this.#end(ws, state, closeCode, error.reason, undefined);
   }
 
   // ------------------------------------------------------------------ open session

@@ -1,16 +1,19 @@
 /**
  * @module The overlay client: open a session (HELLO → READY → CONFIRM, classical or hybrid
  * post-quantum), fetch objects verified with BLAKE3, publish and subscribe to gossip. Runs in
- * browsers, Node (global WebSocket, or pass `ws`), and workerd (pass an accepted socket).
+ * browsers, Node (global WebSocket, or pass `ws`), and workerd (pass an accepted socket). In Node
+ * HELLO rides in the upgrade's `OAP-Hello` header, so a session costs one round trip
+ * (docs/OAP1.md §2); browsers cannot set headers and send it as the first frame.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
 import { decodeFrame, FLAGS, type Frame } from "../shared/oap/codec";
 import { startClientHandshake, type ClientHandshake, type ClientHandshakeOptions } from "../shared/overlay/handshake";
+import { encodeHelloHeader, HEADER_HELLO_CORR_ID, HELLO_HEADER } from "../shared/overlay/hello-header";
 import type { ObjectStart } from "../shared/overlay/object-frames";
 import { APP, decodeGossipPayload, encodeGossipPayload, frame, jsonBytes, parseJsonBytes, type ErrorPayload, type Ready } from "../shared/overlay/protocol";
-import { openSocket, type WebSocketConstructorLike, type WebSocketLike } from "./socket";
+import { createSocket, openSocket, UpgradeRefusedError, type WebSocketConstructorLike, type WebSocketLike } from "./socket";
 
 export interface ConnectOptions extends ClientHandshakeOptions {
   /** `ws://host:port/overlay` (or wss://); ignored when `socket` is given. */
@@ -41,7 +44,31 @@ export interface ConnectOptions extends ClientHandshakeOptions {
    * checks CONFIRM before any frame behind it; `confirmed` settles when the answer arrives.
    */
   awaitConfirm?: boolean;
+  /**
+   * Send HELLO in the upgrade's `OAP-Hello` header and take READY as the first frame: one round
+   * trip instead of two. Default: on in Node when the SDK opens the socket (`url`; the WebSocket
+   * implementation must pass `headers` from its options, as `ws` and Node's own do); off in
+   * browsers, which cannot set headers. A refused HELLO is then an HTTP refusal (`OverlayError`
+   * with its status and reason when the implementation shows it, as `ws` does).
+   */
+  helloInUpgrade?: boolean;
+  /** `socket` was opened with `upgradeHello.headers` on its upgrade: wait for READY instead of sending HELLO. */
+  upgradeHello?: UpgradeHello;
 }
+
+/** A HELLO made before the upgrade: open the socket with `headers`, then pass this as `upgradeHello`. */
+export interface UpgradeHello {
+  headers: Record<string, string>;
+  handshake: ClientHandshake;
+}
+
+/** Key shares and HELLO for the upgrade's header (for sockets the caller opens, e.g. in workerd). */
+export async function prepareUpgradeHello(options: ClientHandshakeOptions = {}): Promise<UpgradeHello> {
+  const handshake = await startClientHandshake(options);
+  return { headers: { [HELLO_HEADER]: encodeHelloHeader(handshake.hello) }, handshake };
+}
+
+const runsInNode = () => typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === "string";
 
 export interface GossipEvent {
   topic: string;
@@ -98,13 +125,43 @@ interface Pending {
 const defaultBlake3Hex = (bytes: Uint8Array) => bytesToHex(blake3(bytes));
 
 export async function connectOverlay(options: ConnectOptions): Promise<OverlayClient> {
+  if (options.upgradeHello) {
+    if (!options.socket) throw new Error("upgradeHello needs the socket its headers opened");
+    // listen before yielding: READY may already be on its way
+    const client = new OverlayClient(options.socket, options);
+    return settle(client, client.handshake(options, options.upgradeHello.handshake, true));
+  }
+  if (!options.socket && (options.helloInUpgrade ?? runsInNode())) return connectWithHeaderHello(options);
   // Generate the key shares while the socket opens: the ML-KEM keygen overlaps the round trips.
   const opening = options.socket ? Promise.resolve(options.socket) : openSocket(options.url ?? "", options.WebSocket, options.socketOptions);
   opening.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
   const prepared = await startClientHandshake(options);
   const client = new OverlayClient(await opening, options);
+  return settle(client, client.handshake(options, prepared));
+}
+
+/** One round trip: HELLO in the upgrade's header, READY as the socket's first frame, then CONFIRM. */
+async function connectWithHeaderHello(options: ConnectOptions): Promise<OverlayClient> {
+  const upgrade = await prepareUpgradeHello(options);
+  const base = options.socketOptions as { headers?: Record<string, string> } | undefined;
+  const { socket, opened } = createSocket(options.url ?? "", options.WebSocket, { ...base, headers: { ...base?.headers, ...upgrade.headers } });
+  const client = new OverlayClient(socket, options);
+  const handshaking = client.handshake(options, upgrade.handshake, true);
+  handshaking.catch(() => undefined); // a refused upgrade fails it too; the refusal is the error to report
   try {
-    await client.handshake(options, prepared);
+    await opened;
+  } catch (error) {
+    client.close(1000, "handshake failed");
+    if (error instanceof UpgradeRefusedError) throw new OverlayError(error.status, error.envelope.reason ?? "upgrade_refused", error.envelope.message ?? error.message);
+    throw error;
+  }
+  return settle(client, handshaking);
+}
+
+/** The client once its handshake is done; closed if the handshake failed. */
+async function settle(client: OverlayClient, handshaking: Promise<void>): Promise<OverlayClient> {
+  try {
+    await handshaking;
   } catch (error) {
     client.close(1000, "handshake failed");
     throw error;
@@ -153,13 +210,16 @@ export class OverlayClient {
 
   /**
    * HELLO → READY (MAC checked) → CONFIRM. Called by `connectOverlay`. Two client round trips with
-   * the WebSocket upgrade: requests may follow CONFIRM at once (the server verifies CONFIRM before
-   * it reads anything behind it), so its answer is awaited only with `awaitConfirm`.
+   * the WebSocket upgrade, one when HELLO went in the upgrade's header (`helloSent`: READY is then
+   * the first frame, corr 0): requests may follow CONFIRM at once (the server verifies CONFIRM
+   * before it reads anything behind it), so its answer is awaited only with `awaitConfirm`.
    */
-  async handshake(options: ConnectOptions, prepared?: ClientHandshake): Promise<void> {
+  async handshake(options: ConnectOptions, prepared?: ClientHandshake, helloSent = false): Promise<void> {
     const timeout = options.handshakeTimeoutMs ?? 5_000;
+    // registered before any await: READY may arrive as soon as the socket does
+    const answered = helloSent && prepared ? this.#answerTo(HEADER_HELLO_CORR_ID, APP.CONTROL, timeout) : undefined;
     const handshake = prepared ?? (await startClientHandshake(options));
-    const readyFrame = await this.#request(APP.CONTROL, FLAGS.REQ, handshake.hello, timeout);
+    const readyFrame = await (answered ?? this.#request(APP.CONTROL, FLAGS.REQ, handshake.hello, timeout));
     const established = await handshake.finish(readyFrame.payload);
     this.session = established.ready;
     this.sessionKey = established.sessionKey;
@@ -242,6 +302,17 @@ export class OverlayClient {
   /** A request whose answer may span frames, until END (or a single-frame answer). */
   #stream(appProtoId: number, payload: Uint8Array, onFrame: FrameHandler, flags: number = FLAGS.REQ, timeoutMs = this.#options.requestTimeoutMs ?? 10_000): Promise<void> {
     const corrId = this.#nextCorr++;
+    return this.#expect(corrId, appProtoId, onFrame, timeoutMs, () => this.#sendFrame(frame({ flags, appProtoId, corrId, payload })));
+  }
+
+  /** The single answer frame with `corrId` to a request sent some other way (the header HELLO). */
+  #answerTo(corrId: bigint, appProtoId: number, timeoutMs: number): Promise<Frame> {
+    let answer: Frame | undefined;
+    return this.#expect(corrId, appProtoId, (f) => (answer = f), timeoutMs).then(() => answer!);
+  }
+
+  /** Wait for the frames answering `corrId` (after `send`, when given) until END or a single-frame answer. */
+  #expect(corrId: bigint, appProtoId: number, onFrame: FrameHandler, timeoutMs: number, send?: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => finish(new OverlayError(504, "timeout", `no answer within ${timeoutMs} ms`)), timeoutMs);
       const finish = (error?: Error) => {
@@ -267,7 +338,7 @@ export class OverlayClient {
         },
       });
       try {
-        this.#sendFrame(frame({ flags, appProtoId, corrId, payload }));
+        send?.();
       } catch (error) {
         finish(error as Error);
       }

@@ -3,11 +3,14 @@
  * settings this worker resolved from its config. A plain GET gets 426; past
  * OVERLAY_MAX_SESSIONS the upgrade is shed with 503 BACKPRESSURE, and past
  * OVERLAY_MAX_SESSIONS_PER_CLIENT sessions of one client (by `CF-Connecting-IP`) with 429.
+ * An upgrade that carries its HELLO in `OAP-Hello` (docs/OAP1.md §2) is judged by the session
+ * before the 101: a refusal is answered here, as the JSON envelope with the refusal's status.
  */
 import { configOf, type RequestContext } from "../../shared/context";
 import { requireRootKey } from "../../shared/middleware/require-capability";
 import { HttpError, resourceBusy, shed } from "../../shared/errors";
 import type { RouteRequest } from "../../shared/middleware/router";
+import { helloRefusalOf, type HelloRefusal } from "../../shared/overlay/hello-header";
 import { overlayState } from "../../shared/overlay/isolate-state";
 import { CLIENT_HEADER, clientKeyOf, overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
@@ -42,6 +45,8 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   }
   if (!upgraded.webSocket) {
     overlayState.releaseClient(client);
+    const refusal = await helloRefusalOf(upgraded);
+    if (refusal) throw helloRefused(refusal);
     return upgraded;
   }
   // Decline permessage-deflate: an empty Sec-WebSocket-Extensions is workerd's way to say "no
@@ -51,4 +56,13 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   const out = new Headers(upgraded.headers);
   out.set("Sec-WebSocket-Extensions", "");
   return new Response(null, { status: 101, webSocket: upgraded.webSocket, headers: out });
+}
+
+/** Envelope codes of the statuses a header HELLO's refusal carries (the frame path's codes). */
+const REFUSAL_CODES: Record<number, string> = { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 431: "HEADERS_TOO_LARGE" };
+
+/** The HTTP face of a header HELLO the session refused: the status and reason its refusal frame would carry. */
+function helloRefused({ status, reason, message }: HelloRefusal): HttpError {
+  const headers: HeadersInit | undefined = status === 401 ? { "WWW-Authenticate": `Bearer realm="ron-workers"${reason === "missing_token" ? "" : ', error="invalid_token"'}` } : undefined;
+  return new HttpError(status, REFUSAL_CODES[status] ?? "BAD_REQUEST", message, { reason, retryable: false, headers });
 }
