@@ -74,7 +74,7 @@ describe("HELLO in the upgrade header", () => {
   });
 
   it("refuses a bad header HELLO with an HTTP answer: status, envelope, counted once, no session, /readyz 200", async () => {
-    const cases: [string, () => Promise<string>, number, string][] = [
+    const cases: [string, () => Promise<string>, number, string, Record<string, string>?][] = [
       ["not base64url", async () => "not+base64/url==", 400, "bad_hello"],
       ["not JSON", async () => encodeHelloHeader(new TextEncoder().encode("{not json")), 400, "bad_hello"],
       ["a known field of the wrong kind", async () => encodeHelloHeader(await helloBytes((h) => (h.features = { pq: "quantum" }))), 400, "bad_hello"],
@@ -84,15 +84,16 @@ describe("HELLO in the upgrade header", () => {
       ["no token", async () => encodeHelloHeader(await helloBytes((h) => delete h.token)), 401, "missing_token"],
       ["an expired token", async () => encodeHelloHeader(await helloBytes((h) => (h.token = tokenFor({ expires: now() - 1 })))), 401, "expired"],
       ["a token without overlay ops", async () => encodeHelloHeader(await helloBytes((h) => (h.token = tokenFor({ ops: ["put"] })))), 403, "caveat"],
+      ["a classical offer under pq_only", async () => encodeHelloHeader(await helloBytes()), 403, "pq_required", { OVERLAY_PQ_MODE: "pq_only" }],
     ];
     const isToken = (reason: string) => ["bad_token", "missing_token", "expired", "caveat"].includes(reason);
-    for (const [what, header, status, reason] of cases) {
+    for (const [what, header, status, reason, overrides] of cases) {
       const value = await header();
       const failures = await metricValue("overlay_handshake_failures_total", { reason });
       const denied = await metricValue("auth_denied_total", { reason });
       const all = await allHandshakeFailures();
       const sessions = await metricValue("overlay_sessions_active");
-      const response = await upgrade({ [HELLO_HEADER]: value });
+      const response = await upgrade({ [HELLO_HEADER]: value }, overrides);
       expect(response.status, what).toBe(status);
       expect(response.webSocket, what).toBeNull();
       const envelope = errorEnvelopeSchema.parse(await response.json());

@@ -284,6 +284,8 @@ describe("frame checks", () => {
   it("closes the session on a frame over the negotiated max frame", async () => {
     const client = await openSession({ maxFrame: 8_192 });
     expect(client.session.limits.max_frame).toBe(8_192);
+    // the session's max frame holds once it is open: a frame that overtakes CONFIRM is early data
+    await client.confirmed;
     const big = encodeFrame({ ver: 1, flags: FLAGS.REQ, code: 0, appProtoId: APP.OBJECT, tenantId: 0n, corrId: 9n, cap: new Uint8Array(0), payload: new Uint8Array(10_000) });
     client.sendRaw(big);
     expect(await client.closed).toEqual({ code: CLOSE.TOO_BIG, reason: "FrameTooLarge" });

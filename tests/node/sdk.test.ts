@@ -6,8 +6,12 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 // @ts-expect-error: plain JS modules of the load harness
 import { HARNESS_TOKEN, authHeaders, bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
+// @ts-expect-error: plain JS modules of the load harness
+import { startLatencyProxy } from "../../load/driver/latency-proxy.mjs";
+import { connectOverlay, OverlayError, type ConnectOptions } from "../../sdk";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const run = promisify(execFile);
@@ -51,6 +55,35 @@ describe("the SDK outside workerd", () => {
       }
       expect(ack).toMatchObject({ duplicate: false, subscribers: 1 });
       expect(await subscriber).toEqual([{ subscribed: "cli.test" }, { topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
+    });
+
+    it("in Node, HELLO rides in the upgrade header: one round trip through a 200 ms proxy, two without it; a refused one is an OverlayError", async () => {
+      const rttMs = 200;
+      const proxy = await startLatencyProxy({ target: target.url, rttMs });
+      const url = `${proxy.url.replace(/^http/, "ws")}/overlay`;
+      const connect = (options: Partial<ConnectOptions> = {}) => connectOverlay({ url, WebSocket, socketOptions: { perMessageDeflate: false }, token: HARNESS_TOKEN, pq: "hybrid", ...options });
+      try {
+        const timed = async (options: Partial<ConnectOptions>) => {
+          const began = performance.now();
+          const client = await connect(options);
+          const ms = performance.now() - began;
+          await client.confirmed; // the server took CONFIRM either way
+          client.close();
+          return ms;
+        };
+        await timed({}); // warm: bundling of the ML-KEM module, the isolate
+        const fast = await timed({});
+        const slow = await timed({ helloInUpgrade: false });
+        expect(fast).toBeGreaterThanOrEqual(rttMs);
+        expect(fast).toBeLessThan(2 * rttMs);
+        expect(slow).toBeGreaterThanOrEqual(2 * rttMs);
+
+        const refused = await connect({ token: "garbage-token" }).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(OverlayError);
+        expect(refused).toMatchObject({ status: 401, reason: "bad_token" });
+      } finally {
+        await proxy.close();
+      }
     });
 
     it("docs/SDK.md's gossip example (two sessions) runs on this Node with the command the page gives, and prints what its comments say", async () => {
