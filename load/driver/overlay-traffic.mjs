@@ -21,7 +21,10 @@ export async function overlayTraffic(scenario, baseUrl) {
   // no permessage-deflate: it tripled the service's CPU and put 40-80 ms tails on everything
   // (docs/PERFORMANCE.md); run with OVERLAY_DEFLATE=1 to measure a client that keeps it
   const socketOptions = { perMessageDeflate: process.env.OVERLAY_DEFLATE === "1" };
-  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000, token: HARNESS_TOKEN });
+  // the SDK's Node default: HELLO in the upgrade's OAP-Hello header, one round trip (docs/OAP1.md
+  // §2); OVERLAY_HELLO_FRAME=1 measures a client that sends it as a frame (browsers: two)
+  const helloInUpgrade = process.env.OVERLAY_HELLO_FRAME !== "1";
+  const connect = (pq = "hybrid") => sdk.connectOverlay({ url, WebSocket, socketOptions, pq, blake3Hex, requestTimeoutMs: 30_000, token: HARNESS_TOKEN, helloInUpgrade });
   const open = [];
   const gossip = [];
   let countersBefore = { delivered: 0, dropped: {} };

@@ -4,7 +4,8 @@
 // waited: the second exchange's time in RTTs, rounded (bytes a client sends without waiting, like
 // a request pipelined behind CONFIRM, cost nothing); `exchanges` is what the proxy saw: bursts from
 // the client that followed bytes from the service. A warm GET should cost one round trip; a hybrid
-// handshake two (the upgrade, then HELLO → READY; CONFIRM travels with the first request).
+// handshake one with HELLO in the upgrade's header (the SDK's Node default: the upgrade answers with
+// READY; CONFIRM travels with the first request), two with HELLO as a frame (OVERLAY_HELLO_FRAME=1).
 import http from "node:http";
 
 const TRIES_TO_SEE_EVERY_ROUTE = 2000;
