@@ -71,15 +71,6 @@ const FETCH_BUDGET_OBJECTS = 2;
 const MAX_EARLY_FRAMES = 16;
 /** CONFIRM (and HELLO) are control requests; anything else during the handshake is early data. */
 const isControlRequest = (f: Frame) => f.appProtoId === APP.CONTROL && !!(f.flags & FLAGS.REQ);
-/** A second HELLO where CONFIRM belongs (a client that sent it in the header and as a frame). */
-function isHelloRequest(f: Frame): boolean {
-  if (!isControlRequest(f)) return false;
-  try {
-    return (parseJsonBytes(f.payload) as { op?: unknown } | null)?.op === "hello";
-  } catch {
-    return false;
-  }
-}
 /** Gossip deliveries skipped in a row (per window slot) for want of credit before the subscriber may be evicted. */
 const EVICT_AFTER_SKIPS_PER_WINDOW = 4;
 
@@ -118,7 +109,18 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     const headerHello = request.headers.get(HELLO_HEADER);
     let ready: Uint8Array | undefined;
     if (headerHello !== null) {
-      const answer = await this.#answerHeaderHello(state, headerHello);
+      let answer: HelloAnswer | HandshakeError;
+      try {
+        answer = await this.#answerHello(state, helloFromHeader(headerHello));
+      } catch (error) {
+        if (!(error instanceof HandshakeError)) {
+          // the server's own failure (the worker answers it 500 and logs it): counted as a frame's would be
+          overlayState.internalFailure();
+          metrics.overlayHandshakeFailures.inc({ reason: "internal" });
+          throw error;
+        }
+        answer = error;
+      }
       if (answer instanceof HandshakeError) {
         metrics.overlayHandshakeFailures.inc({ reason: answer.reason });
         return helloRefusalResponse(answer);
@@ -242,20 +244,6 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
     this.#send(ws, frame({ flags: FLAGS.RESP, code: 200, appProtoId: APP.CONTROL, corrId: hello.corrId, payload: answer.ready }));
   }
 
-  /** A HELLO from the upgrade's header: refused as a frame's would be, or counted as a server failure. */
-  async #answerHeaderHello(state: Attachment, value: string): Promise<HelloAnswer | HandshakeError> {
-    try {
-      return await this.#answerHello(state, helloFromHeader(value));
-    } catch (error) {
-      if (error instanceof HandshakeError) return error;
-      if (error instanceof DomainError && !(error instanceof OapError)) return new HandshakeError(error.reason, refusalStatus(error), error.message);
-      log.error(LOG_SCOPE, "overlay session failed", { session: state.id, error: errorText(error) });
-      overlayState.internalFailure();
-      metrics.overlayHandshakeFailures.inc({ reason: "internal" });
-      throw error;
-    }
-  }
-
   /**
    * Judge a HELLO payload (token, versions, key shares) and build READY, whether it came as a frame
    * or in the upgrade's header. A refusal is returned, with its auth and PQ metrics counted; the
@@ -294,8 +282,17 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
   async #confirm(ws: WebSocket, state: Attachment, confirm: Frame): Promise<void> {
     // no await before the phase changes: a frame pipelined behind CONFIRM must find it settled
     const ok = confirm.appProtoId === APP.CONTROL && !!(confirm.flags & FLAGS.REQ) && state.pending !== undefined && confirmMatches(confirm.payload, state.pending);
-    if (!ok && isHelloRequest(confirm)) return this.#refuse(ws, state, confirm, new HandshakeError("duplicate_hello", 400, "HELLO was already received (in the OAP-Hello header or a frame); the next frame must be CONFIRM"), CLOSE.PROTOCOL);
-    if (!ok) return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
+    if (!ok) {
+      // a second HELLO (one came in the upgrade's header, or as a frame) is a protocol error
+      let hello = false;
+      try {
+        hello = (parseJsonBytes(confirm.payload) as { op?: unknown } | null)?.op === "hello";
+      } catch {
+        // not JSON: a bad CONFIRM
+      }
+      if (hello) return this.#refuse(ws, state, confirm, new HandshakeError("duplicate_hello", 400, "HELLO came already; CONFIRM must follow READY"), CLOSE.PROTOCOL);
+      return this.#refuse(ws, state, confirm, new HandshakeError("bad_confirm", 401, "the first frame after READY must be CONFIRM with the client's MAC over the transcript"));
+    }
     const now = Date.now();
     const open: Attachment = { ...state, phase: "open", pending: undefined, lastSeen: now };
     ws.serializeAttachment(open);

@@ -19,8 +19,6 @@ export const MAX_HELLO_HEADER_CHARS = 10_240;
 /** READY answers the header HELLO with this correlation id (the SDK numbers its requests from 1). */
 export const HEADER_HELLO_CORR_ID = 0n;
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
 export function encodeHelloHeader(hello: Uint8Array): string {
   let binary = "";
   for (const byte of hello) binary += String.fromCharCode(byte);
@@ -29,16 +27,10 @@ export function encodeHelloHeader(hello: Uint8Array): string {
 
 /** The HELLO payload in the header, or a refusal: too long (431) or not unpadded base64url (400 bad_hello). */
 export function helloFromHeader(value: string): Uint8Array {
-  if (value.length > MAX_HELLO_HEADER_CHARS) {
-    throw new HandshakeError("hello_too_large", 431, `${HELLO_HEADER} is ${value.length} characters; at most ${MAX_HELLO_HEADER_CHARS} are taken (send the HELLO as a frame instead)`);
-  }
-  if (!BASE64URL.test(value) || value.length % 4 === 1 || value.length === 0) {
-    throw new HandshakeError("bad_hello", 400, `${HELLO_HEADER} is not unpadded base64url`);
-  }
+  if (value.length > MAX_HELLO_HEADER_CHARS) throw new HandshakeError("hello_too_large", 431, `${HELLO_HEADER} is over ${MAX_HELLO_HEADER_CHARS} characters`);
+  if (!/^[A-Za-z0-9_-]+$/.test(value) || value.length % 4 === 1) throw new HandshakeError("bad_hello", 400, `${HELLO_HEADER} is not unpadded base64url`);
   const binary = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 /** A header HELLO the session object refused, as it answers the worker (never a 101). */
@@ -49,17 +41,15 @@ export interface HelloRefusal {
 }
 
 /** Marks the session object's refusal answer, so the worker tells it from any other non-101. */
-const REFUSAL_HEADER = "x-ron-overlay-refusal";
+const REFUSAL_HEADER = "x-ron-hello-refused";
 
 export function helloRefusalResponse(error: HandshakeError): Response {
-  const refusal: HelloRefusal = { status: error.status, reason: error.reason, message: error.message };
-  return Response.json(refusal, { status: error.status, headers: { [REFUSAL_HEADER]: "hello" } });
+  return Response.json({ reason: error.reason, message: error.message }, { status: error.status, headers: { [REFUSAL_HEADER]: "1" } });
 }
 
 /** The refusal carried by the session object's answer, or undefined when the answer is not one. */
 export async function helloRefusalOf(response: Response): Promise<HelloRefusal | undefined> {
-  if (response.headers.get(REFUSAL_HEADER) !== "hello") return undefined;
-  const body = (await response.json()) as Partial<HelloRefusal>;
-  if (typeof body.status !== "number" || typeof body.reason !== "string" || typeof body.message !== "string") return undefined;
-  return { status: body.status, reason: body.reason, message: body.message };
+  if (!response.headers.has(REFUSAL_HEADER)) return undefined;
+  const { reason, message } = await response.json<Omit<HelloRefusal, "status">>();
+  return { status: response.status, reason, message };
 }

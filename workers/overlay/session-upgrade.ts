@@ -10,7 +10,7 @@ import { configOf, type RequestContext } from "../../shared/context";
 import { requireRootKey } from "../../shared/middleware/require-capability";
 import { HttpError, resourceBusy, shed } from "../../shared/errors";
 import type { RouteRequest } from "../../shared/middleware/router";
-import { helloRefusalOf, type HelloRefusal } from "../../shared/overlay/hello-header";
+import { helloRefusalOf } from "../../shared/overlay/hello-header";
 import { overlayState } from "../../shared/overlay/isolate-state";
 import { CLIENT_HEADER, clientKeyOf, overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
@@ -45,8 +45,13 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   }
   if (!upgraded.webSocket) {
     overlayState.releaseClient(client);
+    // a header HELLO the session refused: the status and reason its refusal frame would carry
     const refusal = await helloRefusalOf(upgraded);
-    if (refusal) throw helloRefused(refusal);
+    if (refusal) {
+      const { status, reason, message } = refusal;
+      const headers = status === 401 ? { "WWW-Authenticate": 'Bearer realm="ron-workers"' } : undefined;
+      throw new HttpError(status, REFUSAL_CODES[status] ?? "BAD_REQUEST", message, { reason, retryable: false, headers });
+    }
     return upgraded;
   }
   // Decline permessage-deflate: an empty Sec-WebSocket-Extensions is workerd's way to say "no
@@ -58,11 +63,5 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   return new Response(null, { status: 101, webSocket: upgraded.webSocket, headers: out });
 }
 
-/** Envelope codes of the statuses a header HELLO's refusal carries (the frame path's codes). */
-const REFUSAL_CODES: Record<number, string> = { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 431: "HEADERS_TOO_LARGE" };
-
-/** The HTTP face of a header HELLO the session refused: the status and reason its refusal frame would carry. */
-function helloRefused({ status, reason, message }: HelloRefusal): HttpError {
-  const headers: HeadersInit | undefined = status === 401 ? { "WWW-Authenticate": `Bearer realm="ron-workers"${reason === "missing_token" ? "" : ', error="invalid_token"'}` } : undefined;
-  return new HttpError(status, REFUSAL_CODES[status] ?? "BAD_REQUEST", message, { reason, retryable: false, headers });
-}
+/** Envelope codes of the statuses a header HELLO's refusal carries (the frame path's codes; 400 otherwise). */
+const REFUSAL_CODES: Record<number, string> = { 401: "UNAUTHORIZED", 403: "FORBIDDEN", 431: "HEADERS_TOO_LARGE" };
