@@ -102,7 +102,8 @@ describe("HELLO in the upgrade header", () => {
       expect(await metricValue("overlay_handshake_failures_total", { reason }), what).toBe(failures + 1);
       expect(await allHandshakeFailures(), what).toBe(all + 1);
       expect(await metricValue("auth_denied_total", { reason }), what).toBe(denied + (isToken(reason) ? 1 : 0));
-      expect(await metricValue("overlay_sessions_active"), what).toBe(sessions);
+      // no session was opened (earlier tests' sessions may still be closing: the gauge only falls)
+      expect(await metricValue("overlay_sessions_active"), what).toBeLessThanOrEqual(sessions);
     }
     expect((await call("/readyz")).status).toBe(200);
   });
