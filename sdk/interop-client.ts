@@ -6,6 +6,7 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
 import { attenuateToken, type CaveatSpec } from "../shared/capability";
+import { SLICE_MEDIA_TYPE, SliceError, verifySlice, type VerifiedSliceBytes } from "./proof";
 
 export interface PutResult {
   address: string;
@@ -89,6 +90,26 @@ export class InteropClient {
     if (response.status === 404) return null;
     if (!response.ok) await checked(response);
     return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /**
+   * Bytes `start..end` (exclusive; the whole object by default, `end` past the object clamped to
+   * it) fetched with their proof (`?proof=1`) and checked against `address` here, whatever
+   * served them: null when the object does not exist, SliceError when the proof fails.
+   */
+  async getVerified(address: string, range: { start?: number; end?: number } = {}): Promise<VerifiedSliceBytes | null> {
+    const start = range.start ?? 0;
+    const headers: Record<string, string> = { accept: SLICE_MEDIA_TYPE };
+    if (range.end !== undefined && range.end <= start) throw new RangeError(`empty range ${start}-${range.end}`);
+    if (range.start !== undefined || range.end !== undefined) headers.range = `bytes=${start}-${range.end === undefined ? "" : range.end - 1}`;
+    const response = await this.#fetch(`${this.#base}/o/${address}?proof=1`, { headers });
+    if (response.status === 404) return null;
+    if (!response.ok) await checked(response);
+    const verified = verifySlice(address, new Uint8Array(await response.arrayBuffer()));
+    // the slice proves its own range; it must also be the one asked for
+    const end = Math.min(range.end ?? verified.size, verified.size);
+    if (verified.start !== start || verified.end !== end) throw new SliceError("range", `asked for bytes ${start}-${end}, the slice holds ${verified.start}-${verified.end}`);
+    return verified;
   }
 
   async head(address: string): Promise<{ size: number; etag: string } | null> {

@@ -38,7 +38,7 @@ import { log } from "../log";
 
 type CorrContext = Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>;
 
-function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
+export function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
   metrics.integrityFail.inc();
   log.error(rc, "integrity failure", { address: `b3:${hex}`, store: store.kind, where });
   return new IntegrityError(`b3:${hex}`);
@@ -123,6 +123,16 @@ export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex
   if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));
   const top = await verifiedTop(rc, store, hex, info.size, tree, options);
   return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+}
+
+/**
+ * The shape of the object's tree as its outboard records it (checked against the address, and
+ * built on this first read for an object stored without one). One group (depth 0) for an object
+ * of at most `groupBytes`, without reading any outboard.
+ */
+export async function verifiedShape(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, options: VerifiedReadOptions): Promise<TreeShape> {
+  if (info.size <= options.groupBytes) return treeShape(info.size, options.groupBytes);
+  return (await verifiedTop(rc, store, hex, info.size, blake3Tree(), options, "bytes" in info ? info.bytes : null)).shape;
 }
 
 /** Bytes `start..end` of an object held whole, after checking the groups they cover (or the whole, when it is one group). */
