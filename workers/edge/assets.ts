@@ -13,6 +13,7 @@ import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
 import { forgetPackPointer } from "../../shared/edge/packs";
 import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
 import { representationResponse, representationStreamResponse, type Representation } from "../../shared/http/representation";
+import { sliceResponse, wantsProof } from "../../shared/http/slice-response";
 import { metrics } from "../../shared/metrics";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
@@ -49,18 +50,26 @@ function requirePinned(entry: AssetEntry, expected: string | null): void {
 }
 
 export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+  const proof = wantsProof(request);
   const { entry, rep } = await lookup(request, rc);
   const store = objectStoreFor(rc);
   const info = { size: entry.size, contentType: entry.type };
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
   metrics.edgeHits.inc({ kind: "asset" });
+  // the asset's bytes with their proof: checkable end to end against the address it is pinned to (`?b3=`)
+  if (proof) return await sliceResponse(request, rc, store, entry.b3, rep.etag, info, { groupBytes, chunkBytes });
   // only the range's groups are read, each checked against the object's outboard tree
   return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, { groupBytes, chunkBytes }), assetServeOptions(rc));
 }
 
 export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  const { rep } = await lookup(request, rc);
+  const proof = wantsProof(request);
+  const { entry, rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
+  if (proof) {
+    const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+    return await sliceResponse(request, rc, objectStoreFor(rc), entry.b3, rep.etag, { size: entry.size, contentType: entry.type }, { groupBytes, chunkBytes });
+  }
   return representationResponse(request, rep, null, assetServeOptions(rc));
 }
 

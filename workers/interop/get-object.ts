@@ -30,7 +30,7 @@ export async function headObject(request: RouteRequest, rc: RequestContext<any>)
   const store = objectStoreFor(rc);
   const info = await store.head(hex);
   if (!info) throw notFound(`no object b3:${hex}`);
-  if (proof) return sliceResponse(request, rc, store, hex, etagOf(hex), info, readOptions(rc));
+  if (proof) return await sliceResponse(request, rc, store, hex, etagOf(hex), info, readOptions(rc));
   return representationResponse(request, representationOf(hex, info), null, SERVE);
 }
 
@@ -43,7 +43,7 @@ export async function getObject(request: RouteRequest, rc: RequestContext<any>):
   const info = proof || needsBody(request, etagOf(hex)) ? await store.peek(hex, Math.max(groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
   if (!info) throw notFound(`no object b3:${hex}`);
   // the bytes with their proof, to be checked against the address by the client (docs/OBJECTS.md)
-  if (proof) return sliceResponse(request, rc, store, hex, etagOf(hex), info, { groupBytes, chunkBytes });
+  if (proof) return await sliceResponse(request, rc, store, hex, etagOf(hex), info, { groupBytes, chunkBytes });
   // only the range's groups are read; a 304 or 412 reads none
   return representationStreamResponse(request, representationOf(hex, info), (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), SERVE);
 }
