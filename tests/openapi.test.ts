@@ -156,6 +156,8 @@ describe("answers match the document", () => {
     await conforms("getObject", await call(`/o/${address}`, { headers: { ...ANONYMOUS, "If-Match": '"b3:other"' } }));
     await conforms("getObject", await call(`/o/b3:${"0".repeat(64)}`, { headers: ANONYMOUS }));
     await conforms("getObject", await call("/o/b3:NOTHEX", { headers: ANONYMOUS }));
+    await conforms("getObject", await call(`/o/${address}?proof=yes`, { headers: ANONYMOUS }));
+    await conforms("getObject", await call(`/o/${address}?proof=1`, { headers: { ...ANONYMOUS, Range: "bytes=0-1,9-10" } }));
     await conforms("headObject", await call(`/o/${address}`, { method: "HEAD", headers: ANONYMOUS }));
     await conforms("headObject", await call(`/o/b3:${"0".repeat(64)}`, { method: "HEAD", headers: ANONYMOUS }));
   });

@@ -97,4 +97,5 @@ export type HeaderName =
   | "Content-Encoding"
   | "WWW-Authenticate"
   | "Allow"
-  | "Upgrade";
+  | "Upgrade"
+  | "Vary";

@@ -2,7 +2,7 @@
  * @module The edge facet's routes as the API document describes them (build time only:
  * `npm run openapi`).
  */
-import { anyBytes, BAD_ADDRESS, DECODE_ERRORS, hexParameter, IF_MATCH_ERROR, INTEGRITY, RANGE_ERROR, representationAnswers, SAMPLE_HEX, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
+import { anyBytes, BAD_ADDRESS, bytesOrSlice, DECODE_ERRORS, hexParameter, IF_MATCH_ERROR, INTEGRITY, PROOF_ERRORS, proofParameter, RANGE_ERROR, representationAnswers, SAMPLE_HEX, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
 import type { ErrorSpec, OperationSpec, ParameterSpec } from "../../shared/openapi/spec";
 import * as z from "../../shared/zod";
 
@@ -54,12 +54,17 @@ const assetGet = (method: "GET" | "HEAD"): OperationSpec => ({
   description: "Verified before serving. Active types follow EDGE_ACTIVE_CONTENT (default: inline under `Content-Security-Policy: sandbox`). In EDGE_MODE=live a miss on `<host>/<path>` is fetched from an allow-listed host.",
   tag: "edge",
   admission: "read",
-  parameters: [assetPath, pin, "Range", "If-None-Match", "If-Match", "If-Range"],
+  parameters: [assetPath, pin, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
   responses: [
-    { status: 200, description: "The asset; `Cache-Control` is EDGE_CACHE_CONTROL.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], ...(method === "GET" ? { body: anyBytes } : {}) },
+    {
+      status: 200,
+      description: "The asset; `Cache-Control` is EDGE_CACHE_CONTROL. With `?proof=1`: its verified slice (immutable caching, `Vary: Range`, no ETag), checkable end to end with `?b3=`.",
+      headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+      ...(method === "GET" ? { body: bytesOrSlice } : {}),
+    },
     ...representationAnswers(method === "GET"),
   ],
-  errors: [BAD_PATH, BAD_PIN, UNKNOWN_ASSET, IF_MATCH_ERROR, RANGE_ERROR, PIN_MISMATCH, INTEGRITY, ...LIVE_FILL],
+  errors: [BAD_PATH, BAD_PIN, ...PROOF_ERRORS, UNKNOWN_ASSET, IF_MATCH_ERROR, RANGE_ERROR, PIN_MISMATCH, INTEGRITY, ...LIVE_FILL],
   samplePath: "/edge/assets/docs/index.html",
 });
 
@@ -71,12 +76,17 @@ const cas = (method: "GET" | "HEAD"): OperationSpec => ({
   description: "Immutable caching; active types are attachments under `Content-Security-Policy: sandbox`.",
   tag: "edge",
   admission: "read",
-  parameters: [hexParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
+  parameters: [hexParameter, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
   responses: [
-    { status: 200, description: "The object.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], ...(method === "GET" ? { body: anyBytes } : {}) },
+    {
+      status: 200,
+      description: "The object. With `?proof=1`: its verified slice (`application/vnd.ron.b3-slice`, `Vary: Range`, no ETag).",
+      headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+      ...(method === "GET" ? { body: bytesOrSlice } : {}),
+    },
     ...representationAnswers(method === "GET"),
   ],
-  errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, ...(method === "GET" ? [INTEGRITY] : [])],
+  errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, ...(method === "GET" ? [INTEGRITY] : [])],
   samplePath: `/cas/blake3/${SAMPLE_HEX}`,
 });
 

@@ -2,7 +2,7 @@
  * @module The interop facet's routes as the API document describes them (build time only:
  * `npm run openapi`). Request bodies are the schemas the routes validate with.
  */
-import { addressParameter, BAD_ADDRESS, DECODE_ERRORS, IF_MATCH_ERROR, INTEGRITY, RANGE_ERROR, representationAnswers, SAMPLE_ADDRESS, STORE_FULL, UNKNOWN_OBJECT, anyBytes } from "../../shared/openapi/shapes";
+import { addressParameter, BAD_ADDRESS, bytesOrSlice, DECODE_ERRORS, IF_MATCH_ERROR, INTEGRITY, PROOF_ERRORS, proofParameter, RANGE_ERROR, representationAnswers, SAMPLE_ADDRESS, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
 import type { ErrorSpec, OperationSpec } from "../../shared/openapi/spec";
 import * as z from "../../shared/zod";
 import { dlqSchema, nackSchema, recvSchema, sendSchema } from "./mailbox-request";
@@ -85,15 +85,22 @@ export const interopApi: OperationSpec[] = [
     template: "/o/:addr",
     operationId: "getObject",
     summary: "Read an object by its content address",
-    description: "The bytes are re-hashed before anything is sent. Active types (HTML, SVG, XML, script, PDF) are attachments under `Content-Security-Policy: sandbox`.",
+    description:
+      "Each group of the bytes (docs/OBJECTS.md) is checked against the object's BLAKE3 tree before it is sent. Active types (HTML, SVG, XML, script, PDF) are attachments under `Content-Security-Policy: sandbox`. " +
+      "With `?proof=1` the answer is a verified slice of the range instead: the bytes with their proof, for the client to check against the address.",
     tag: "objects",
     admission: "read",
-    parameters: [addressParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
+    parameters: [addressParameter, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
     responses: [
-      { status: 200, description: "The bytes, with the stored Content-Type; immutable caching.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], body: anyBytes },
+      {
+        status: 200,
+        description: "The bytes, with the stored Content-Type; immutable caching. With `?proof=1`: the slice (`application/vnd.ron.b3-slice`, `Vary: Range`, no ETag) of the one range asked for, or of the whole object.",
+        headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+        body: bytesOrSlice,
+      },
       ...representationAnswers(true),
     ],
-    errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, INTEGRITY],
+    errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, INTEGRITY],
     samplePath: `/o/${SAMPLE_ADDRESS}`,
   },
   {
@@ -103,9 +110,9 @@ export const interopApi: OperationSpec[] = [
     summary: "An object's headers, without reading its bytes",
     tag: "objects",
     admission: "read",
-    parameters: [addressParameter, "Range", "If-None-Match", "If-Match"],
-    responses: [{ status: 200, description: "Headers of the GET answer; no body.", headers: ["ETag", "Cache-Control", "Accept-Ranges"] }, ...representationAnswers(false)],
-    errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR],
+    parameters: [addressParameter, proofParameter, "Range", "If-None-Match", "If-Match"],
+    responses: [{ status: 200, description: "Headers of the GET answer (with `?proof=1`: the slice's, and its exact Content-Length); no body.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Vary"] }, ...representationAnswers(false)],
+    errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR],
     samplePath: `/o/${SAMPLE_ADDRESS}`,
   },
   {
