@@ -6,6 +6,7 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
 import { attenuateToken, type CaveatSpec } from "../shared/capability";
+import type { Blake3Tree } from "../shared/blake3/tree-engine";
 import { SLICE_MEDIA_TYPE, SliceError, verifySlice, type VerifiedSliceBytes } from "./proof";
 
 export interface PutResult {
@@ -35,17 +36,21 @@ export interface InteropClientOptions {
   fetch?: typeof fetch;
   /** Capability token sent with writes (`Authorization: Bearer`); reads of content need none. */
   token?: string;
+  /** BLAKE3 for `getVerified` (default: plain TypeScript; see `verifySlice`). */
+  tree?: Blake3Tree;
 }
 
 export class InteropClient {
   readonly #base: string;
   readonly #fetch: typeof fetch;
   readonly #token?: string;
+  readonly #tree?: Blake3Tree;
 
   constructor(baseUrl: string, options: InteropClientOptions = {}) {
     this.#base = baseUrl.replace(/\/$/, "");
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#token = options.token;
+    this.#tree = options.tree;
   }
 
   /** The token this client sends, if any. */
@@ -59,7 +64,7 @@ export class InteropClient {
    */
   attenuated(spec: CaveatSpec): InteropClient {
     if (!this.#token) throw new TypeError("this client has no token to attenuate");
-    return new InteropClient(this.#base, { fetch: this.#fetch, token: attenuateToken(this.#token, spec) });
+    return new InteropClient(this.#base, { fetch: this.#fetch, token: attenuateToken(this.#token, spec), tree: this.#tree });
   }
 
   #auth(headers: Record<string, string>): Record<string, string> {
@@ -105,7 +110,7 @@ export class InteropClient {
     const response = await this.#fetch(`${this.#base}/o/${address}?proof=1`, { headers });
     if (response.status === 404) return null;
     if (!response.ok) await checked(response);
-    const verified = verifySlice(address, new Uint8Array(await response.arrayBuffer()));
+    const verified = verifySlice(address, new Uint8Array(await response.arrayBuffer()), undefined, { tree: this.#tree });
     // the slice proves its own range; it must also be the one asked for
     const end = Math.min(range.end ?? verified.size, verified.size);
     if (verified.start !== start || verified.end !== end) throw new SliceError("range", `asked for bytes ${start}-${end}, the slice holds ${verified.start}-${verified.end}`);

@@ -4,10 +4,11 @@
  * so it runs the same in browsers, Node 20 and workers.
  */
 import { ScalarLanes } from "../shared/blake3/lanes";
-import { Blake3TreeEngine } from "../shared/blake3/tree-engine";
+import { Blake3TreeEngine, type Blake3Tree } from "../shared/blake3/tree-engine";
 import { verifySlice as verifyWith, type VerifiedSliceBytes } from "../shared/store/slice";
 
 export { SLICE_MEDIA_TYPE, SliceError, type SliceFault, type VerifiedSliceBytes } from "../shared/store/slice";
+export type { Blake3Tree } from "../shared/blake3/tree-engine";
 
 let engine: Blake3TreeEngine | undefined;
 
@@ -22,9 +23,10 @@ function rootOf(address: string): Uint8Array {
 /**
  * The bytes a slice proves to be bytes `start..end` (exclusive) of the object `address`; throws
  * SliceError (`reason`: malformed, length, range, mismatch) for anything else. With `expected`,
- * the slice must hold exactly that range.
+ * the slice must hold exactly that range. `tree` swaps in a faster BLAKE3 (the SIMD engine of
+ * shared/blake3 where WASM can be loaded); the default is plain TypeScript, about 30 MiB/s.
  */
-export function verifySlice(address: string, slice: Uint8Array, expected?: { start: number; end: number }): VerifiedSliceBytes {
+export function verifySlice(address: string, slice: Uint8Array, expected?: { start: number; end: number }, options: { tree?: Blake3Tree } = {}): VerifiedSliceBytes {
   engine ??= new Blake3TreeEngine(new ScalarLanes());
-  return verifyWith(engine, rootOf(address), slice, expected);
+  return verifyWith(options.tree ?? engine, rootOf(address), slice, expected);
 }

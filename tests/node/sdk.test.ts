@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InteropClient, SliceError } from "../../sdk";
+import { blake3Tree } from "../../shared/blake3/node";
 // @ts-expect-error: plain JS modules of the load harness
 import { HARNESS_TOKEN, authHeaders, bundleWorker, micronodeOptions, serve } from "../../load/driver/targets.mjs";
 
@@ -51,6 +53,25 @@ describe("the SDK outside workerd", () => {
       }
       expect(ack).toMatchObject({ duplicate: false, subscribers: 1 });
       expect(await subscriber).toEqual([{ subscribed: "cli.test" }, { topic: "cli.test", id: ack!.id, data: "hello from the CLI" }]);
+    });
+
+    it("fetches a range and a whole object with their proof and checks them on Node (InteropClient.getVerified), plain TS or SIMD", async () => {
+      const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 251); // 7 groups of 16 KiB
+      const client = new InteropClient(target.url, { token: HARNESS_TOKEN });
+      const { address } = await client.put(bytes);
+      for (const verifier of [client, new InteropClient(target.url, { tree: blake3Tree() })]) {
+        expect((await verifier.getVerified(address))!.bytes).toEqual(bytes);
+        expect((await verifier.getVerified(address, { start: 16_380, end: 40_000 }))!.bytes).toEqual(bytes.subarray(16_380, 40_000));
+      }
+      // a byte flipped on the way (a proxy, a cache) is caught here, not trusted
+      const tampering = new InteropClient(target.url, {
+        fetch: async (input, init) => {
+          const body = new Uint8Array(await (await fetch(input, init)).arrayBuffer());
+          body[body.length - 1]! ^= 1;
+          return new Response(body);
+        },
+      });
+      await expect(tampering.getVerified(address, { start: 0, end: 10 })).rejects.toBeInstanceOf(SliceError);
     });
 
     it("docs/SDK.md's gossip example (two sessions) runs on this Node with the command the page gives, and prints what its comments say", async () => {
