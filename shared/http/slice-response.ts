@@ -21,6 +21,7 @@ const MAX_RANGE_SPECS = 16;
 
 /** Whether the request asks for a proof: `proof=1`; any other value, or the parameter twice, is a 400. */
 export function wantsProof(request: Request): boolean {
+  if (!request.url.includes("?")) return false; // the common read: no query to parse
   const values = new URL(request.url).searchParams.getAll("proof");
   if (values.length === 0) return false;
   if (values.length === 1 && values[0] === "1") return true;
