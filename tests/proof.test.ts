@@ -295,6 +295,9 @@ describe("the SDK refuses a tampered slice of the real server", () => {
       ["another group size", header((v) => v.setUint8(5, 11)), ["length", "mismatch"], undefined],
       ["another magic", header((v) => v.setUint8(3, 0x54)), ["malformed"], undefined],
       ["another version", header((v) => v.setUint8(4, 2)), ["malformed"], undefined],
+      ["a size past 2^53", header((v) => v.setBigUint64(8, 2n ** 60n, true)), ["malformed"], undefined],
+      // a claim of a 2^53-byte range is refused by its length at once, not walked group by group
+      ["a huge range", header((v) => (v.setBigUint64(8, BigInt(Number.MAX_SAFE_INTEGER), true), v.setBigUint64(24, BigInt(Number.MAX_SAFE_INTEGER), true))), ["length"], undefined],
     ];
     for (const [what, tampered, reasons, expected] of cases) {
       const error = refusal(() => verifySlice(address, tampered, expected));

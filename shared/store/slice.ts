@@ -111,12 +111,22 @@ export function slicePlan(header: SliceHeader): SlicePlan {
   const first = Math.floor(start / G);
   const last = size === 0 ? 0 : Math.floor((end - 1) / G);
   const runs = last === groups - 1 ? [{ first, last }] : [{ first, last }, { first: groups - 1, last: groups - 1 }];
-  const sent = (lo: number, hi: number) => runs.some((run) => run.first < hi && run.last >= lo);
   const siblings: TreeNode[] = [];
-  walk(groups, sent, { closed: (node) => void siblings.push(node), group: () => undefined, parent: () => undefined });
-  const groupLength = (g: number) => Math.min(G, size - g * G);
-  let dataBytes = 0;
-  for (const run of runs) for (let g = run.first; g <= run.last; g++) dataBytes += groupLength(g);
+  // the walk's order, but a node whose groups are all sent holds no sibling: not descended, so a
+  // plan costs O(depth) whatever range a (possibly hostile) header claims
+  const collect = (lo: number, hi: number): void => {
+    if (!runs.some((run) => run.first < hi && run.last >= lo)) {
+      const level = levelOf(lo, hi);
+      siblings.push({ level, index: lo / 2 ** level });
+    } else if (hi - lo > 1 && !runs.some((run) => run.first <= lo && run.last >= hi - 1)) {
+      const split = lo + leftSpan(hi - lo);
+      collect(lo, split);
+      collect(split, hi);
+    }
+  };
+  collect(0, groups);
+  // by arithmetic, not a loop over groups: a hostile header may claim a range of 2^53 bytes
+  const dataBytes = runs.reduce((sum, run) => sum + Math.min((run.last + 1) * G, size) - run.first * G, 0);
   return { groups, first, last, runs, siblings, dataBytes, sliceBytes: SLICE_HEADER_BYTES + siblings.length * CV_BYTES + dataBytes };
 }
 
