@@ -6,8 +6,8 @@
  * (`AMNESIA_MAX_BYTES`), so new paths cannot grow memory past it.
  */
 import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
-import { configOf, type RequestContext } from "../context";
-import type { StoreEnv } from "../store";
+import { configOf } from "../context";
+import type { StoreContext } from "../store";
 
 export interface AssetEntry {
   b3: string; // hex
@@ -48,8 +48,8 @@ class AmnesiaAssetIndex implements AssetIndex {
 }
 
 /** The request's asset index; its reads and writes are the store's, timed as `store` in Server-Timing. */
-export function assetIndexFor(rc: RequestContext<any>): AssetIndex {
-  const env = rc.env as StoreEnv;
+export function assetIndexFor(rc: StoreContext): AssetIndex {
+  const { env } = rc;
   const config = configOf(rc);
   const index = config.AMNESIA ? new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")), config.AMNESIA_MAX_BYTES) : new R2AssetIndex(env.OBJECTS);
   return {

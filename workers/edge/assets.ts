@@ -4,9 +4,10 @@
  */
 import { etagOf, isHex64 } from "../../shared/address";
 import { liveFill } from "../../shared/edge/live-fill";
-import { audit } from "../../shared/audit";
+import { audit, type AuditEnv } from "../../shared/audit";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
+import type { ConfigEnv } from "../../shared/config";
 import { configOf, type RequestContext } from "../../shared/context";
 import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
 import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
@@ -16,13 +17,13 @@ import { representationResponse, representationStreamResponse, type Representati
 import { metrics } from "../../shared/metrics";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor } from "../../shared/store";
+import { objectStoreFor, type StoreContext, type StoreEnv } from "../../shared/store";
 import { openVerifiedRange } from "../../shared/store/verified-read";
 import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
-async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entry: AssetEntry; rep: Representation }> {
+async function lookup(request: Request, rc: StoreContext): Promise<{ entry: AssetEntry; rep: Representation }> {
   const path = assetPathOf(request.url);
   let entry = await assetIndexFor(rc).get(path);
   const expected = new URL(request.url).searchParams.get("b3");
@@ -48,7 +49,7 @@ function requirePinned(entry: AssetEntry, expected: string | null): void {
   throw new HttpError(502, "INTEGRITY_FAIL", `asset is b3:${entry.b3}, the request pinned b3:${expected}`, { reason: "pin_mismatch", retryable: false });
 }
 
-export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getAsset(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const { entry, rep } = await lookup(request, rc);
   const store = objectStoreFor(rc);
   const info = { size: entry.size, contentType: entry.type };
@@ -58,13 +59,13 @@ export async function getAsset(request: RouteRequest, rc: RequestContext<any>): 
   return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, { groupBytes, chunkBytes }), assetServeOptions(rc));
 }
 
-export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function headAsset(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const { rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
   return representationResponse(request, rep, null, assetServeOptions(rc));
 }
 
-export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function putAsset(request: RouteRequest, rc: RequestContext<StoreEnv & AuditEnv & ConfigEnv>): Promise<Response> {
   const path = assetPathOf(request.url);
   requireCapability(request, rc, { op: "edge.put", path, bytes: declaredBodyBytes(request) });
   if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");

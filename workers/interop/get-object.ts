@@ -7,11 +7,11 @@
  * SVG, script, …) are attachments under CSP sandbox.
  */
 import { etagOf, requireAddress } from "../../shared/address";
-import { configOf, type RequestContext } from "../../shared/context";
+import { configOf } from "../../shared/context";
 import { notFound } from "../../shared/errors";
 import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor, type ObjectInfo } from "../../shared/store";
+import { objectStoreFor, type ObjectInfo, type StoreContext } from "../../shared/store";
 import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -19,14 +19,14 @@ const SERVE: ServeOptions = { activeContent: "attachment" };
 
 const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
 
-export async function headObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function headObject(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const info = await objectStoreFor(rc).head(hex);
   if (!info) throw notFound(`no object b3:${hex}`);
   return representationResponse(request, representationOf(hex, info), null, SERVE);
 }
 
-export async function getObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getObject(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const store = objectStoreFor(rc);
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
