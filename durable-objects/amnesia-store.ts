@@ -8,6 +8,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { isolateMemory } from "../shared/isolate-memory";
 import type { ObjectInfo, PeekedObject, PutOutcome, StoredObject } from "../shared/store/object-store";
+import type { AmnesiaStoreRpc, PointerOutcome, UploadStart } from "../shared/store/amnesia-rpc";
+
+export type { PointerOutcome, UploadStart } from "../shared/store/amnesia-rpc";
 
 interface Entry {
   bytes: Uint8Array;
@@ -29,8 +32,6 @@ interface Held {
 const encoder = new TextEncoder();
 const pointerBytes = (name: string, value: string) => encoder.encode(name).length + encoder.encode(value).length;
 
-export type PointerOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
-
 /** An upload on its way in: its budget is reserved and its buffer allocated. */
 interface Upload {
   hex: string;
@@ -45,9 +46,7 @@ interface Upload {
 /** An upload with no chunk for this long is dropped (its uploader went away without aborting). */
 const UPLOAD_IDLE_MS = 60_000;
 
-export type UploadStart = { status: "ready"; id: string } | Exclude<PutOutcome, { status: "created" }>;
-
-export class AmnesiaStore extends DurableObject {
+export class AmnesiaStore extends DurableObject implements AmnesiaStoreRpc {
   // In isolate memory, not instance fields: an idle instance is evicted within seconds.
   readonly #held: Held = isolateMemory(this.ctx, "amnesia-store", () => ({ objects: new Map(), pointers: new Map(), uploads: new Map(), usedBytes: 0 }));
 

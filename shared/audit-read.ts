@@ -3,7 +3,7 @@
  * that each shard still holds the heads the anchors recorded), and the newest records over all
  * shards, merged by time.
  */
-import type { AnchoredHead, AuditRecord, ChainReport } from "../durable-objects/audit-log";
+import type { AnchoredHead, AuditRecord, ChainReport } from "./audit-rpc";
 import { auditAnchorsStub, auditLimits, auditShardStub, auditShards, type AuditContext } from "./audit";
 
 export interface ShardVerdict extends ChainReport {

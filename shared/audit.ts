@@ -4,7 +4,7 @@
  * milliseconds into one call) to this isolate's shard, and now and then ask for an anchor over
  * the shard heads. Records hold no tokens or signatures: only the fields of `AuditInput`.
  */
-import { ANCHORS_NAME, shardName, type AuditInput, type AuditLimits, type AuditLog } from "../durable-objects/audit-log";
+import { ANCHORS_NAME, shardName, type AuditInput, type AuditLimits, type AuditLogRpc } from "./audit-rpc";
 import type { ConfigEnv } from "./config";
 import { configOf, type RequestContext } from "./context";
 import { IsolateBatcher } from "./batcher";
@@ -13,7 +13,7 @@ import { log } from "./log";
 import { singletonStub } from "./singleton-stub";
 
 export interface AuditEnv {
-  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  AUDIT_LOG: DurableObjectNamespace<AuditLogRpc>;
 }
 /** A request that appends to or reads the audit log. */
 export type AuditContext = RequestContext<AuditEnv & ConfigEnv>;
@@ -25,13 +25,13 @@ export function auditLimits(rc: AuditContext): AuditLimits {
 
 export const auditShards = (rc: AuditContext): number => configOf(rc).AUDIT_SHARDS;
 
-export function auditShardStub(rc: AuditContext, shard: number): DurableObjectStub<AuditLog> {
+export function auditShardStub(rc: AuditContext, shard: number): DurableObjectStub<AuditLogRpc> {
   const namespace = rc.env.AUDIT_LOG;
   return namespace.get(namespace.idFromName(shardName(shard)));
 }
 
 /** The anchor chain is one per deployment: placed by DO_LOCATION_HINT when set. */
-export function auditAnchorsStub(rc: AuditContext): DurableObjectStub<AuditLog> {
+export function auditAnchorsStub(rc: AuditContext): DurableObjectStub<AuditLogRpc> {
   return singletonStub(rc.env.AUDIT_LOG, ANCHORS_NAME, rc.env);
 }
 

@@ -5,7 +5,7 @@
  * mode, the RAM store's pointers, which count against the same byte budget as the objects
  * (`AMNESIA_MAX_BYTES`), so new paths cannot grow memory past it.
  */
-import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
+import type { AmnesiaStoreRpc } from "../store/amnesia-rpc";
 import { configOf } from "../context";
 import type { StoreContext } from "../store";
 
@@ -38,7 +38,7 @@ class R2AssetIndex implements AssetIndex {
 }
 
 class AmnesiaAssetIndex implements AssetIndex {
-  constructor(private readonly stub: DurableObjectStub<AmnesiaStore>, private readonly budgetBytes: number) {}
+  constructor(private readonly stub: DurableObjectStub<AmnesiaStoreRpc>, private readonly budgetBytes: number) {}
   async get(path: string) {
     return parse(await this.stub.getPointer(`edge:${path}`));
   }

@@ -3,7 +3,7 @@
  * ack finds its topic), limits from configuration, the JSON shape of deliveries, and the metrics
  * each operation feeds (topic labels bounded by topic-metrics).
  */
-import type { DeadCounts, Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
+import type { DeadCounts, Delivery, MailboxLimits, MailboxRpc, SendOutcome } from "./rpc";
 import { encodeBase64 } from "../base64";
 import { blake3 } from "../blake3";
 import type { ConfigEnv } from "../config";
@@ -15,7 +15,7 @@ import { directoryName } from "./topic-registry";
 import { TOPIC } from "./topic";
 
 export interface MailboxEnv {
-  MAILBOX: DurableObjectNamespace<Mailbox>;
+  MAILBOX: DurableObjectNamespace<MailboxRpc>;
 }
 /** A request that sends to or reads from a mailbox. */
 export type MailboxContext = RequestContext<MailboxEnv & ConfigEnv>;
@@ -52,7 +52,7 @@ function observeDead(rc: RequestContext, topic: string, counts: DeadCounts & { d
 }
 
 /** A topic's mailbox; callers time its RPCs as `do` in Server-Timing. */
-function stubFor(rc: MailboxContext, topic: string): DurableObjectStub<Mailbox> {
+function stubFor(rc: MailboxContext, topic: string): DurableObjectStub<MailboxRpc> {
   const namespace = rc.env.MAILBOX;
   return namespace.get(namespace.idFromName(topic));
 }

@@ -7,8 +7,8 @@
  * (LIMITER_TIMEOUT_MS): reads are admitted, writes get 503 NOT_READY (docs/DECISIONS.md), and
  * /readyz reports `limiter`.
  */
-import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { isRead } from "../admission/brownout";
+import type { RateLimiterRpc } from "../admission/rate-limiter-rpc";
 import { LimiterUnavailable, TokenLeases, type LeaseSource, type TakeResult } from "../admission/token-leases";
 import { keyringOfEnv, verifiedTokenId } from "../capability";
 import type { ConfigEnv } from "../config";
@@ -20,7 +20,7 @@ import { singletonStub } from "../singleton-stub";
 import { log } from "../log";
 
 export interface RateLimiterEnv {
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiterRpc>;
 }
 /** A request that draws from the rate limiter's buckets. */
 export type RateLimiterContext = RequestContext<RateLimiterEnv & ConfigEnv>;
