@@ -24,6 +24,7 @@ function typecheckEdgeWith(name: string, configText: string): { ok: boolean; out
   workerTypes("edge", { configs: [join(dir, "wrangler.toml"), ...WORKER_TYPES.edge.slice(1)], out: join(dir, "worker-configuration.d.ts") });
   const tsconfig = {
     extends: join(root, "tsconfig.json"),
+    files: [],
     include: [join(root, "worker-configuration.d.ts"), join(root, "shared/*.d.ts"), join(dir, "worker-configuration.d.ts"), join(root, "workers/edge/env-check.ts")],
     exclude: [join(root, "shared/**/node.ts")],
   };
