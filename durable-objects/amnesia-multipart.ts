@@ -37,9 +37,11 @@ interface PartAttempt {
 export interface MultipartHeld {
   uploads: Map<string, OpenUpload>;
   attempts: Map<string, PartAttempt>;
+  /** Uploads dropped on expiry since a caller last took the count (for `uploads_total{outcome="expired"}`). */
+  expiredUncounted: number;
 }
 
-export const emptyMultipart = (): MultipartHeld => ({ uploads: new Map(), attempts: new Map() });
+export const emptyMultipart = (): MultipartHeld => ({ uploads: new Map(), attempts: new Map(), expiredUncounted: 0 });
 
 /** A part attempt with no bytes for this long is dropped (its uploader went away). */
 const ATTEMPT_IDLE_MS = 60_000;
@@ -53,7 +55,8 @@ export class AmnesiaMultipart {
   ) {}
 
   create(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): CreateOutcome {
-    const expired = this.sweep(limits.now);
+    this.sweep(limits.now);
+    const expired = this.takeExpired();
     const open = this.held.uploads.size;
     if (open >= limits.maxOpen) return { status: "too_many", open, expired };
     const cost = plan.size + outboardBytes;
@@ -70,6 +73,7 @@ export class AmnesiaMultipart {
   }
 
   beginPart(id: string, n: number, length: number, budgetBytes: number): PartStart {
+    this.sweep(Date.now());
     this.#dropIdleAttempts();
     if (!this.held.uploads.has(id)) return { status: "unknown" };
     if (this.ledger.usedBytes + length > budgetBytes) return { status: "full", usedBytes: this.ledger.usedBytes, budgetBytes };
@@ -138,15 +142,20 @@ export class AmnesiaMultipart {
     return true;
   }
 
-  /** Drop expired uploads; how many. */
-  sweep(now: number): number {
-    let expired = 0;
+  /** Drop expired uploads (counted until `takeExpired`). */
+  sweep(now: number): void {
     for (const [id, upload] of this.held.uploads) {
       if (upload.record.expiresAt <= now) {
         this.abort(id);
-        expired++;
+        this.held.expiredUncounted++;
       }
     }
+  }
+
+  /** Uploads expired since the last call. */
+  takeExpired(): number {
+    const expired = this.held.expiredUncounted;
+    this.held.expiredUncounted = 0;
     return expired;
   }
 

@@ -198,8 +198,8 @@ export class AmnesiaStore extends DurableObject {
   }
 
   async openMultipart(now: number): Promise<{ open: number; expired: number }> {
-    const expired = this.#multipart.sweep(now);
-    return { open: this.#held.multipart.uploads.size, expired };
+    this.#multipart.sweep(now);
+    return { open: this.#held.multipart.uploads.size, expired: this.#multipart.takeExpired() };
   }
 
   async getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {

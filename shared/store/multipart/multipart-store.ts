@@ -38,7 +38,7 @@ export type CompleteOutcome = PutOutcome | { status: "unknown" } | { status: "ch
 export interface MultipartStore {
   readonly kind: "r2" | "amnesia";
   create(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits): Promise<CreateOutcome>;
-  /** The open upload `id`; null when unknown, finished or expired (an expired one is dropped now). */
+  /** The open upload `id`; null when unknown, finished or expired (expired ones are dropped, and counted, by a sweep). */
   get(id: string, now: number): Promise<UploadRecord | null>;
   /** Store part `part.n` (replacing an earlier one); rejects when its body failed. */
   putPart(upload: UploadRecord, part: PartUpload): Promise<PartOutcome>;

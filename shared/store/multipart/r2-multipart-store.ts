@@ -56,14 +56,10 @@ export class R2MultipartStore implements MultipartStore {
     return { status: "created", upload, expired };
   }
 
+  /** An expired record is left for the next sweep (`open`, `create`), which drops and counts it. */
   async get(id: string, now: number): Promise<UploadRecord | null> {
     const record = await this.#record(id);
-    if (!record) return null;
-    if (record.expiresAt <= now) {
-      await this.#drop(record);
-      return null;
-    }
-    return record;
+    return record && record.expiresAt > now ? record : null;
   }
 
   async putPart(upload: UploadRecord, part: PartUpload): Promise<PartOutcome> {
