@@ -79,7 +79,12 @@ export class R2MultipartStore implements MultipartStore {
       if (!(await this.#record(upload.id))) return { status: "unknown" }; // aborted or completed meanwhile
       throw error;
     }
-    await this.bucket.put(`${partPrefix(upload.id)}${part.n}`, part.cvs(), { customMetadata: { size: String(part.size), etag: uploaded.etag } });
+    const key = `${partPrefix(upload.id)}${part.n}`;
+    await this.bucket.put(key, part.cvs(), { customMetadata: { size: String(part.size), etag: uploaded.etag } });
+    if (!(await this.#record(upload.id))) {
+      await this.bucket.delete(key); // dropped while this part was on its way: leave no orphan record
+      return { status: "unknown" };
+    }
     return { status: "stored" };
   }
 
