@@ -10,7 +10,7 @@ export interface AmnesiaStoreEnv {
 }
 
 /** Single tenant: one store instance per worker deployment. */
-const INSTANCE_NAME = "objects";
+export const AMNESIA_INSTANCE_NAME = "objects";
 /** Bytes asked of the store per call when streaming an object out. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
@@ -19,7 +19,7 @@ export class AmnesiaObjectStore implements ObjectStore {
   readonly #stub: DurableObjectStub<AmnesiaStoreRpc>;
 
   constructor(namespace: DurableObjectNamespace<AmnesiaStoreRpc>, private readonly budgetBytes: number) {
-    this.#stub = namespace.get(namespace.idFromName(INSTANCE_NAME));
+    this.#stub = namespace.get(namespace.idFromName(AMNESIA_INSTANCE_NAME));
   }
 
   head(hex: string): Promise<ObjectInfo | null> {

@@ -6,6 +6,7 @@ import type { ConfigEnv } from "../../shared/config";
 import type { Facet } from "../../shared/facet";
 import { refreshMailboxGauges, type MailboxEnv } from "../../shared/mailbox/client";
 import { refreshStoreGauges, storeChecks, type StoreEnv } from "../../shared/store";
+import { refreshUploadGauges } from "../../shared/store/multipart";
 import { interopRoutes } from "./routes";
 
 /** What the interop facet needs of a worker's Env: the object store, the mailboxes, the audit log. */
@@ -17,6 +18,7 @@ export const interopFacet: Facet<InteropFacetEnv> = {
   features: (rc) => ["interop", rc.configResult.ok && !rc.configResult.config.AMNESIA ? "r2" : "amnesia"],
   beforeScrape: async (rc) => {
     await refreshStoreGauges(rc);
+    await refreshUploadGauges(rc);
     await refreshMailboxGauges(rc);
   },
 };
