@@ -7,6 +7,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
 import { attenuateToken, type CaveatSpec } from "../shared/capability";
 import type { Blake3Tree } from "../shared/blake3/tree-engine";
+import { uploadInParts, type MultipartOptions, type MultipartResult, type Send } from "./multipart";
 import { SLICE_MEDIA_TYPE, SliceError, verifySlice, type VerifiedSliceBytes } from "./proof";
 
 export interface PutResult {
@@ -88,6 +89,32 @@ export class InteropClient {
     const json = (await checked(response)) as { path: string; address: string; size: number; type: string };
     return { ...json, created: response.status === 201 };
   }
+
+  /**
+   * Store an object of any size (up to the server's MAX_OBJECT_BYTES) with a multipart upload:
+   * parts of the server's `part_bytes`, up to `concurrency` (4) at once, each retried on its own.
+   */
+  uploadMultipart(body: Uint8Array, options: MultipartOptions = {}): Promise<MultipartResult> {
+    return uploadInParts(this.#send, body, options);
+  }
+
+  /** Point the edge asset `path` at an object already stored (e.g. by `uploadMultipart`); token op `edge.put`. */
+  async publishStored(path: string, address: string, options: { contentType?: string } = {}): Promise<{ path: string; address: string; size: number; type: string; created: boolean }> {
+    const encoded = path.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
+    const { status, json } = await this.#send("PUT", `/edge/assets/${encoded}?b3=${address.replace(/^b3:/, "")}`, undefined, options.contentType ? { "content-type": options.contentType } : {});
+    return { ...(json as { path: string; address: string; size: number; type: string }), created: status === 201 };
+  }
+
+  /** Publish a large file as an edge asset: a multipart upload, then the path pointed at it. */
+  async publishLarge(path: string, body: Uint8Array, options: MultipartOptions = {}): Promise<{ path: string; address: string; size: number; type: string; created: boolean; parts: number }> {
+    const stored = await this.uploadMultipart(body, options);
+    return { ...(await this.publishStored(path, stored.address, { contentType: options.contentType })), parts: stored.parts };
+  }
+
+  readonly #send: Send = async (method, path, body, headers = {}) => {
+    const response = await this.#fetch(`${this.#base}${path}`, { method, body, headers: this.#auth(headers) });
+    return { status: response.status, json: await checked(response) };
+  };
 
   /** The object's bytes, or null when it does not exist. */
   async get(address: string): Promise<Uint8Array | null> {

@@ -146,6 +146,12 @@ export const configSchema = z.object({
   VERIFY_GROUP_BYTES: powerOfTwo(16 * KIB, 1 * KIB, 16 * MIB),
   /** Bytes per read of a streamed upload; at most two such chunks are held per upload. */
   STREAM_CHUNK_BYTES: powerOfTwo(64 * KIB, 1 * KIB, 16 * MIB),
+  /** Least bytes per part of a multipart upload (`POST /uploads`): a power of two ≥ 8 MiB, raised for objects that would need more than 10 000 parts. */
+  UPLOAD_PART_BYTES: powerOfTwo(8 * MIB, 8 * MIB, 1024 * MIB),
+  /** A multipart upload not completed this many seconds after it was created is dropped with its parts. */
+  UPLOAD_TTL_S: integer(86_400, 1, 604_800),
+  /** Multipart uploads open at once (node-wide); past it `POST /uploads` gets 429. */
+  MAX_OPEN_UPLOADS: integer(100, 1, 10_000),
   /** Keep objects in RAM only (bounded, lost on restart) instead of R2. */
   AMNESIA: flag(true),
   /** Byte budget of the RAM-only object store. */

@@ -155,7 +155,7 @@ describe("Analytics Engine data points (METRICS_DATASET)", () => {
   it("the tests run with the real local binding bound, and writing to it never fails a request", async () => {
     // Miniflare binds a local Analytics Engine dataset (vitest.config.ts); its writeDataPoint keeps
     // nothing it can be asked for again, so the layout is checked with a recording dataset below.
-    expect(typeof (env as { METRICS_DATASET?: AnalyticsEngineDataset }).METRICS_DATASET?.writeDataPoint).toBe("function");
+    expect(typeof env.METRICS_DATASET?.writeDataPoint).toBe("function");
     const before = await metricValue("analytics_engine_write_errors_total");
     expect((await call("/healthz")).status).toBe(200);
     expect(await metricValue("analytics_engine_write_errors_total")).toBe(before);

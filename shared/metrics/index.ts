@@ -31,6 +31,8 @@ export const metrics = {
   storePuts: registry.counter("object_puts_total", "Object writes by outcome (created, existing, full; a streamed upload that failed: address_mismatch, short_body, long_body, unreadable).", ["store", "result"]),
   storeBytesIn: registry.counter("object_put_bytes_total", "Decoded bytes accepted by /put, by content encoding.", ["encoding"]),
   storeBytes: registry.gauge("object_store_bytes", "Bytes held by the object store (RAM store only).", ["store"]),
+  uploadsOpen: registry.gauge("uploads_open", "Multipart uploads open (created, neither completed, aborted nor expired), as of the last scrape.", ["store"]),
+  uploads: registry.counter("uploads_total", "Multipart uploads by outcome: created, refused (MAX_OPEN_UPLOADS), full, completed, existing, address_mismatch, aborted, expired.", ["store", "outcome"]),
   storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),
   webhookVerify: registry.counter("webhook_verify_total", "Webhook signature checks by provider and result (ok or the refusal reason).", ["provider", "result"]),
   webhookDenied: registry.counter("webhook_denied_total", "Webhook deliveries refused, by provider (`unknown` for unknown names) and reason; audited only as a sample.", ["provider", "reason"]),

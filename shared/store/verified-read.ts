@@ -36,7 +36,7 @@ import {
 import { TreeBuilder } from "./tree-builder";
 import { log } from "../log";
 
-type CorrContext = Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>;
+type CorrContext = Pick<RequestContext, "corrId"> & Partial<Pick<RequestContext, "timing">>;
 
 export function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
   metrics.integrityFail.inc();

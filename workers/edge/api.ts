@@ -126,7 +126,9 @@ export const edgeApi: OperationSpec[] = [
     template: "/edge/assets/*",
     operationId: "putAsset",
     summary: "Publish an asset: the bytes go to the content-addressed store and the path points at them",
-    description: "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES.",
+    description:
+      "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES. " +
+      "With `?b3=<64 hex>` and no body the path points at an object already stored (one too large for a body: sent with `POST /uploads` first; `npm run publish` does this by size).",
     tag: "edge",
     capability: "edge.put",
     admission: "write",
@@ -136,7 +138,15 @@ export const edgeApi: OperationSpec[] = [
       { status: 201, description: "A new or changed asset.", headers: ["ETag"], body: publishedBody },
       { status: 200, description: "The path already held these bytes.", headers: ["ETag"], body: publishedBody },
     ],
-    errors: [BAD_PATH, { status: 400, code: "BAD_REQUEST", reason: "bad_content_type", when: "Content-Type is not a media type" }, ...DECODE_ERRORS, STORE_FULL],
+    errors: [
+      BAD_PATH,
+      { status: 400, code: "BAD_REQUEST", reason: "bad_content_type", when: "Content-Type is not a media type" },
+      { status: 400, code: "BAD_REQUEST", reason: "bad_address", when: "`?b3=` is not 64 lowercase hex" },
+      { status: 400, code: "BAD_REQUEST", reason: "body_with_b3", when: "`?b3=` with a body (it points at a stored object: send none)" },
+      { status: 404, code: "NOT_FOUND", when: "`?b3=` names no stored object" },
+      ...DECODE_ERRORS,
+      STORE_FULL,
+    ],
     samplePath: "/edge/assets/docs/index.html",
   },
   cas("GET"),

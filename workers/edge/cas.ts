@@ -3,19 +3,19 @@
  * group by group against their outboard tree (shared/store/verified-read).
  */
 import { etagOf, isHex64 } from "../../shared/address";
-import { configOf, type RequestContext } from "../../shared/context";
+import { configOf } from "../../shared/context";
 import { malformed, notFound } from "../../shared/errors";
 import { needsBody, representationStreamResponse } from "../../shared/http/representation";
 import { sliceResponse, wantsProof } from "../../shared/http/slice-response";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor } from "../../shared/store";
+import { objectStoreFor, type StoreContext } from "../../shared/store";
 import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
 import { casServeOptions } from "./serve-options";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-export async function getCas(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getCas(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = request.params.hex ?? "";
   if (!isHex64(hex)) throw malformed("expected 64 lowercase hex digits of BLAKE3", "bad_address");
   const proof = wantsProof(request);

@@ -9,12 +9,12 @@
  * attachments under CSP sandbox.
  */
 import { etagOf, requireAddress } from "../../shared/address";
-import { configOf, type RequestContext } from "../../shared/context";
+import { configOf } from "../../shared/context";
 import { notFound } from "../../shared/errors";
 import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
 import { sliceResponse, wantsProof } from "../../shared/http/slice-response";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor, type ObjectInfo } from "../../shared/store";
+import { objectStoreFor, type ObjectInfo, type StoreContext } from "../../shared/store";
 import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -22,9 +22,9 @@ const SERVE: ServeOptions = { activeContent: "attachment" };
 
 const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
 
-const readOptions = (rc: RequestContext) => ({ groupBytes: configOf(rc).VERIFY_GROUP_BYTES, chunkBytes: configOf(rc).STREAM_CHUNK_BYTES });
+const readOptions = (rc: StoreContext) => ({ groupBytes: configOf(rc).VERIFY_GROUP_BYTES, chunkBytes: configOf(rc).STREAM_CHUNK_BYTES });
 
-export async function headObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function headObject(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const proof = wantsProof(request);
   const store = objectStoreFor(rc);
@@ -34,7 +34,7 @@ export async function headObject(request: RouteRequest, rc: RequestContext<any>)
   return representationResponse(request, representationOf(hex, info), null, SERVE);
 }
 
-export async function getObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getObject(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
   const proof = wantsProof(request);
   const store = objectStoreFor(rc);
