@@ -65,7 +65,7 @@ export class SliceError extends Error {
   }
 }
 
-/** Whether `header` describes a range a slice can hold (a checked header from the wire, or a server's own). */
+/** Whether `header` (from the wire) describes a range a slice can hold; the server's own headers come from satisfiable ranges. */
 export function checkHeader(header: SliceHeader): void {
   const { size, groupBytes, start, end } = header;
   if (!Number.isSafeInteger(size) || size < 0) throw new SliceError("malformed", `bad object size ${size}`);
@@ -83,37 +83,16 @@ function leftSpan(n: number): number {
 /** The level of the node over groups `lo..hi` (exclusive): its span rounded up to a power of two. */
 const levelOf = (lo: number, hi: number) => Math.ceil(Math.log2(hi - lo));
 
-/**
- * Walks the tree over groups `0..groups` the way BLAKE3 splits it (left subtree: the largest power
- * of two of groups below the node's count), opening every node that holds a sent group and
- * calling `closed` for every maximal node that holds none, left to right; returns what `combine`
- * and `group` made of the root.
- */
-function walk<T>(groups: number, sent: (lo: number, hi: number) => boolean, visit: { closed(node: TreeNode, isRoot: boolean): T; group(index: number, isRoot: boolean): T; parent(left: T, right: T, isRoot: boolean): T }): T {
-  const node = (lo: number, hi: number, isRoot: boolean): T => {
-    if (!sent(lo, hi)) {
-      const level = levelOf(lo, hi);
-      return visit.closed({ level, index: lo / 2 ** level }, isRoot);
-    }
-    if (hi - lo === 1) return visit.group(lo, isRoot);
-    const split = lo + leftSpan(hi - lo);
-    const left = node(lo, split, false);
-    const right = node(split, hi, false);
-    return visit.parent(left, right, isRoot);
-  };
-  return node(0, groups, true);
-}
-
+/** The plan of a slice whose header is valid (checked by `decodeSliceHeader`, or made by the server from a satisfiable range). */
 export function slicePlan(header: SliceHeader): SlicePlan {
-  checkHeader(header);
   const { size, groupBytes: G, start, end } = header;
   const groups = Math.max(1, Math.ceil(size / G));
   const first = Math.floor(start / G);
   const last = size === 0 ? 0 : Math.floor((end - 1) / G);
   const runs = last === groups - 1 ? [{ first, last }] : [{ first, last }, { first: groups - 1, last: groups - 1 }];
   const siblings: TreeNode[] = [];
-  // the walk's order, but a node whose groups are all sent holds no sibling: not descended, so a
-  // plan costs O(depth) whatever range a (possibly hostile) header claims
+  // in the order foldSlice meets them (left to right); a node whose groups are all sent holds no
+  // sibling and is not descended, so a plan costs O(depth) whatever range a (hostile) header claims
   const collect = (lo: number, hi: number): void => {
     if (!runs.some((run) => run.first < hi && run.last >= lo)) {
       const level = levelOf(lo, hi);
@@ -144,21 +123,25 @@ function dataOffsets(plan: SlicePlan, header: SliceHeader): Map<number, number> 
 }
 
 /**
- * The root hash the slice's pieces fold to: `siblingCV(i)` is the i-th sibling's CV, `groupCV(g,
- * isRoot)` the CV of sent group `g` (the root hash itself when the object is one group).
+ * The root hash the slice's pieces fold to, walking the tree the way BLAKE3 splits it (left
+ * subtree: the largest power of two of groups below the node's count): `siblingCV(i)` is the
+ * i-th sibling's CV, `groupCV(g, isRoot)` the CV of sent group `g` (the root hash itself when the
+ * object is one group).
  */
 export function foldSlice(tree: Blake3Tree, plan: SlicePlan, siblingCV: (i: number) => Uint8Array, groupCV: (group: number, isRoot: boolean) => Uint8Array): Uint8Array {
-  const sent = (lo: number, hi: number) => plan.runs.some((run) => run.first < hi && run.last >= lo);
   let next = 0;
-  return walk(plan.groups, sent, {
-    closed: () => siblingCV(next++), // never the root: the root always holds the last group
-    group: groupCV,
-    parent: (left, right, isRoot) => tree.parentCV(left, right, isRoot),
-  });
+  const node = (lo: number, hi: number, isRoot: boolean): Uint8Array => {
+    // a node with no sent group is the next sibling (never the root: the root holds the last group)
+    if (!plan.runs.some((run) => run.first < hi && run.last >= lo)) return siblingCV(next++);
+    if (hi - lo === 1) return groupCV(lo, isRoot);
+    const split = lo + leftSpan(hi - lo);
+    const left = node(lo, split, false);
+    return tree.parentCV(left, node(split, hi, false), isRoot);
+  };
+  return node(0, plan.groups, true);
 }
 
 export function encodeSliceHeader(header: SliceHeader): Uint8Array {
-  checkHeader(header);
   const out = new Uint8Array(SLICE_HEADER_BYTES);
   out.set(MAGIC);
   out[4] = VERSION;
@@ -205,7 +188,7 @@ export function verifySlice(tree: Blake3Tree, root: Uint8Array, slice: Uint8Arra
   if (expected && (header.start !== expected.start || header.end !== expected.end)) {
     throw new SliceError("range", `the slice holds bytes ${header.start}-${header.end}, not the ${expected.start}-${expected.end} asked for`);
   }
-  const plan = slicePlan(header);
+  const plan = slicePlan(header); // the header was checked by decodeSliceHeader
   if (slice.length !== plan.sliceBytes) throw new SliceError("length", `a slice of bytes ${header.start}-${header.end} of ${header.size} is ${plan.sliceBytes} bytes, got ${slice.length}`);
   const G = header.groupBytes;
   const siblingsAt = SLICE_HEADER_BYTES;

@@ -6,6 +6,7 @@
  * 502 INTEGRITY_FAIL before the first byte, and cuts the body short after it, as for any read.
  */
 import { blake3Tree } from "../blake3";
+import { joinChunks } from "../bytes";
 import type { RequestContext } from "../context";
 import type { ObjectInfo, ObjectStore, PeekedObject } from "./object-store";
 import { CV_BYTES, equalBytes, hexToBytes, levelOffset, type TreeShape } from "./outboard";
@@ -45,7 +46,7 @@ export async function openVerifiedSlice(rc: CorrContext, store: ObjectStore, hex
   const G = shape.groupBytes;
   const pieces: (ReadableStream<Uint8Array> | Uint8Array)[] = [prefix];
   for (const run of plan.runs) pieces.push(await openVerifiedRange(rc, store, hex, info, run.first * G, Math.min((run.last + 1) * G, header.size), options));
-  if (pieces.every((piece) => piece instanceof Uint8Array)) return joined(pieces as Uint8Array[], plan.sliceBytes);
+  if (pieces.every((piece) => piece instanceof Uint8Array)) return joinChunks(pieces as Uint8Array[], plan.sliceBytes);
   return concatenated(pieces);
 }
 
@@ -84,16 +85,6 @@ async function readNodes(store: ObjectStore, hex: string, shape: TreeShape, node
     const bytes = reads[r];
     if (!bytes || bytes.length !== run.to - run.from) return null;
     for (const w of run.members) out[w.i] = bytes.subarray(w.at - run.from, w.at - run.from + CV_BYTES);
-  }
-  return out;
-}
-
-function joined(pieces: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
   }
   return out;
 }
