@@ -1,0 +1,48 @@
+/**
+ * @module GET and HEAD of an object by its address, shared by `/o/b3:<hex>` and the edge's
+ * `/cas/blake3/<hex>`: immutable bytes with a strong ETag, ranges and conditionals
+ * (./representation). With `CACHE_OBJECTS`, the Cache API answers first (./object-cache: no
+ * store call, no hashing) and a miss of a small object reads it whole, verifies every group,
+ * answers any range from those bytes and keeps them for the next request. Objects larger than
+ * INLINE_READ_BYTES are never kept: they are streamed group by group as always.
+ */
+import { etagOf } from "../address";
+import { cachesObjects } from "../config";
+import { configOf } from "../context";
+import { objectStoreFor, type ObjectInfo, type StoreContext } from "../store";
+import { INLINE_READ_BYTES, openVerifiedRange, readVerifiedWhole } from "../store/verified-read";
+import { cachedObject, keepObject, skipObject } from "./object-cache";
+import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "./representation";
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
+
+/** The answer to a GET or HEAD of the object `hex`, or null when no object has that address. */
+export async function serveAddressed(request: Request, rc: StoreContext, hex: string, serve: ServeOptions): Promise<Response | null> {
+  const config = configOf(rc);
+  // HEAD, 304 and 412 need no bytes: from the cache they read none, from the store only the size and type
+  const withBody = needsBody(request, etagOf(hex));
+  const caching = cachesObjects(config);
+  if (caching) {
+    const hit = await cachedObject(rc, request, hex, withBody);
+    if (hit) return representationResponse(request, representationOf(hex, hit), hit.bytes, serve);
+  }
+  const store = objectStoreFor(rc);
+  const options = { groupBytes: config.VERIFY_GROUP_BYTES, chunkBytes: config.STREAM_CHUNK_BYTES };
+  // size and type, and a small object's bytes, in one call
+  const info = withBody ? await store.peek(hex, Math.max(options.groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
+  if (!info) return null;
+  const rep = representationOf(hex, info);
+  if (caching && withBody) {
+    if (info.size <= INLINE_READ_BYTES) {
+      // the whole object checked (an IntegrityError throws before anything is kept or sent)
+      const bytes = await readVerifiedWhole(rc, store, hex, info, options);
+      keepObject(rc, request, hex, info.contentType, bytes);
+      return representationResponse(request, rep, bytes, serve);
+    }
+    skipObject();
+  }
+  // only the range's groups are read
+  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, hex, info, start, end, options), serve);
+}
