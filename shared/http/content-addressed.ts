@@ -1,10 +1,10 @@
 /**
  * @module GET and HEAD of an object by its address, shared by `/o/b3:<hex>` and the edge's
  * `/cas/blake3/<hex>`: immutable bytes with a strong ETag, ranges and conditionals
- * (./representation). With `CACHE_OBJECTS`, the Cache API answers first (./object-cache: no
- * store call, no hashing) and a miss of a small object reads it whole, verifies every group,
- * answers any range from those bytes and keeps them for the next request. Objects larger than
- * INLINE_READ_BYTES are never kept: they are streamed group by group as always.
+ * (./representation). With `CACHE_OBJECTS`, the Cache API answers first, ranges and
+ * conditionals included (./object-cache: no store call, no hashing); a full GET that misses on a
+ * small object verifies it whole and keeps it for the next request. Ranged misses, and objects
+ * larger than INLINE_READ_BYTES, are read group by group as without the cache, and not kept.
  */
 import { etagOf } from "../address";
 import { cachesObjects } from "../config";
@@ -34,7 +34,9 @@ export async function serveAddressed(request: Request, rc: StoreContext, hex: st
   const info = withBody ? await store.peek(hex, Math.max(options.groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
   if (!info) return null;
   const rep = representationOf(hex, info);
-  if (caching && withBody) {
+  // a ranged miss keeps the group-by-group read (a damaged group elsewhere does not refuse the
+  // range, and a small range hashes only its groups); the whole object enters on a full GET
+  if (caching && withBody && !request.headers.has("range")) {
     if (info.size <= INLINE_READ_BYTES) {
       // the whole object checked (an IntegrityError throws before anything is kept or sent)
       const bytes = await readVerifiedWhole(rc, store, hex, info, options);
