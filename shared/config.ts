@@ -60,6 +60,7 @@ const fraction = (fallback: number) =>
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
 const flag = (fallback: boolean) => withDefault(fallback, booleanText);
 
+/** The boolean schema of `flag`, also for a boolean knob whose default depends on another (CACHE_OBJECTS). */
 const booleanText = () =>
   z.preprocess((value) => {
     if (typeof value !== "string") return value;
