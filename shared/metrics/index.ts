@@ -47,6 +47,7 @@ export const metrics = {
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
   rateLimited: registry.counter("rate_limited_total", "Requests refused 429 RATE_LIMIT, by the bucket that ran dry (client or service).", ["scope"]),
   limiterLeases: registry.gauge("rate_limit_leases", "Bucket keys with a local token lease in this isolate, at most RATE_LIMIT_MAX_KEYS."),
+  objectCache: registry.counter("object_cache_total", "Content-addressed reads through the Cache API (CACHE_OBJECTS), by outcome: hit, miss, store (a verified object kept), skip (a full read of an object too large to keep), error (a lookup or keep that failed).", ["outcome"]),
   edgeHits: registry.counter("edge_cache_hits_total", "Edge requests served from stored bytes, by kind (asset, cas).", ["kind"]),
   edgeMisses: registry.counter("edge_cache_misses_total", "Edge requests with nothing stored to serve, by cause.", ["cause"]),
   edgeTileCache: registry.counter("edge_tile_cache_total", "Tile requests answered from the isolate's tile cache (hit) or by reading the pack (miss).", ["result"]),
