@@ -8,6 +8,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { isolateMemory } from "../shared/isolate-memory";
 import type { ObjectInfo, PeekedObject, PutOutcome, StoredObject } from "../shared/store/object-store";
+import type { AmnesiaStoreRpc, PointerOutcome, UploadStart } from "../shared/store/amnesia-rpc";
+
+export type { PointerOutcome, UploadStart } from "../shared/store/amnesia-rpc";
+import type { PartRecord } from "../shared/store/multipart/combine";
+import type { CompleteOutcome, CreateOutcome, UploadLimits, UploadRecord } from "../shared/store/multipart/multipart-store";
+import { AmnesiaMultipart, emptyMultipart, type MultipartHeld, type PartStart } from "./amnesia-multipart";
 
 interface Entry {
   bytes: Uint8Array;
@@ -21,6 +27,8 @@ interface Held {
   pointers: Map<string, string>;
   /** Streamed uploads in progress, by id. */
   uploads: Map<string, Upload>;
+  /** Multipart uploads (`POST /uploads`) open, and their part attempts in flight. */
+  multipart: MultipartHeld;
   /** Object bytes plus pointer bytes (name and value): one budget, so pointers cannot grow past it. */
   usedBytes: number;
 }
@@ -28,8 +36,6 @@ interface Held {
 /** What a pointer costs in the budget: the UTF-8 bytes of its name and its value. */
 const encoder = new TextEncoder();
 const pointerBytes = (name: string, value: string) => encoder.encode(name).length + encoder.encode(value).length;
-
-export type PointerOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
 
 /** An upload on its way in: its budget is reserved and its buffer allocated. */
 interface Upload {
@@ -45,11 +51,10 @@ interface Upload {
 /** An upload with no chunk for this long is dropped (its uploader went away without aborting). */
 const UPLOAD_IDLE_MS = 60_000;
 
-export type UploadStart = { status: "ready"; id: string } | Exclude<PutOutcome, { status: "created" }>;
-
-export class AmnesiaStore extends DurableObject {
+export class AmnesiaStore extends DurableObject implements AmnesiaStoreRpc {
   // In isolate memory, not instance fields: an idle instance is evicted within seconds.
-  readonly #held: Held = isolateMemory(this.ctx, "amnesia-store", () => ({ objects: new Map(), pointers: new Map(), uploads: new Map(), usedBytes: 0 }));
+  readonly #held: Held = isolateMemory(this.ctx, "amnesia-store", () => ({ objects: new Map(), pointers: new Map(), uploads: new Map(), multipart: emptyMultipart(), usedBytes: 0 }));
+  readonly #multipart = new AmnesiaMultipart(this.#held, this.#held.multipart);
 
   /** Not `#private`, so tests can corrupt an object underneath via runInDurableObject. */
   protected get objects(): Map<string, Entry> {
@@ -151,6 +156,49 @@ export class AmnesiaStore extends DurableObject {
   #dropIdleUploads(): void {
     const now = Date.now();
     for (const [id, upload] of this.#held.uploads) if (now - upload.touched > UPLOAD_IDLE_MS) this.#dropUpload(id);
+  }
+
+  // Multipart uploads (durable-objects/amnesia-multipart.ts): the budget is the store's own.
+
+  async createMultipart(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): Promise<CreateOutcome> {
+    return this.#multipart.create(plan, outboardBytes, limits, budgetBytes);
+  }
+
+  async multipartUpload(id: string, now: number): Promise<UploadRecord | null> {
+    return this.#multipart.get(id, now);
+  }
+
+  async beginPart(id: string, n: number, length: number, budgetBytes: number): Promise<PartStart> {
+    return this.#multipart.beginPart(id, n, length, budgetBytes);
+  }
+
+  async appendPart(attempt: string, chunk: Uint8Array): Promise<void> {
+    this.#multipart.appendPart(attempt, chunk);
+  }
+
+  async commitPart(attempt: string, cvs: Uint8Array): Promise<"stored" | "unknown"> {
+    return this.#multipart.commitPart(attempt, cvs);
+  }
+
+  async abortPart(attempt: string): Promise<void> {
+    this.#multipart.abortPart(attempt);
+  }
+
+  async multipartParts(id: string): Promise<{ parts: PartRecord[]; version: string } | null> {
+    return this.#multipart.parts(id);
+  }
+
+  async completeMultipart(id: string, version: string, outboard: Uint8Array): Promise<CompleteOutcome> {
+    return this.#multipart.complete(id, version, outboard);
+  }
+
+  async abortMultipart(id: string): Promise<boolean> {
+    return this.#multipart.abort(id);
+  }
+
+  async openMultipart(now: number): Promise<{ open: number; expired: number }> {
+    this.#multipart.sweep(now);
+    return { open: this.#held.multipart.uploads.size, expired: this.#multipart.takeExpired() };
   }
 
   async getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {

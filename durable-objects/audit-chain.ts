@@ -7,29 +7,9 @@
  * and written to R2 in segments (`<prefix><first>-<last>.jsonl`); amnesia: isolate memory only.
  */
 import { isolateMemory } from "../shared/isolate-memory";
+import type { AuditLimits, ChainReport, Linked } from "../shared/audit-rpc";
 
-export interface Linked {
-  seq: number;
-  prev: string;
-  hash: string;
-}
-
-export interface AuditLimits {
-  persistent: boolean;
-  capacity: number;
-  flushRecords: number;
-}
-
-export interface ChainReport {
-  ok: boolean;
-  records: number;
-  first_seq: number | null;
-  last_seq: number | null;
-  /** First record whose hash, link or contents do not match. */
-  broken_at_seq?: number;
-  flushed_through_seq: number;
-  dropped: number;
-}
+export type { AuditLimits, ChainReport, Linked } from "../shared/audit-rpc";
 
 export interface ChainMeta {
   nextSeq: number;

@@ -9,56 +9,11 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { blake3 } from "../shared/blake3";
-import { BoundedChain, type AuditLimits, type ChainReport, type Linked } from "./audit-chain";
+import { BoundedChain } from "./audit-chain";
+import { ANCHORS_NAME, shardName, type AnchoredHead, type AnchorRecord, type AnchorsReport, type AuditInput, type AuditLimits, type AuditLogRpc, type AuditRecord, type Linked, type ShardHead, type ShardReport } from "../shared/audit-rpc";
 
-export type { AuditLimits, ChainReport } from "./audit-chain";
-
-export interface AuditInput {
-  when: string;
-  corr_id: string;
-  provider: string | null;
-  decision: "allow" | "deny";
-  reason: string | null;
-  b3: string | null;
-  route: string;
-  /** On a sampled denial: how many like it were counted but not recorded since the previous record. */
-  suppressed?: number;
-}
-
-export interface AuditRecord extends AuditInput, Linked {
-  /** The shard whose chain holds the record (part of its hashed bytes). */
-  shard: number;
-}
-
-export interface ShardHead {
-  shard: number;
-  seq: number;
-  hash: string;
-}
-
-export interface AnchorRecord extends Linked {
-  when: string;
-  /** Every shard's newest record when the anchor was taken (shards with no records are left out), by shard. */
-  heads: ShardHead[];
-}
-
-/** A head some kept anchor recorded: the first anchor that recorded it. */
-export interface AnchoredHead extends ShardHead {
-  anchor_seq: number;
-}
-
-export interface ShardReport extends ChainReport {
-  /** Anchored seqs whose hash this shard does not hold (any more). */
-  mismatched_seqs: number[];
-}
-
-export interface AnchorsReport extends ChainReport {
-  /** Every distinct (shard, seq) the kept anchors recorded. */
-  heads: AnchoredHead[];
-}
-
-export const shardName = (shard: number) => `audit-${shard}`;
-export const ANCHORS_NAME = "audit-anchors";
+export { ANCHORS_NAME, shardName } from "../shared/audit-rpc";
+export type { AnchoredHead, AnchorRecord, AnchorsReport, AuditInput, AuditLimits, AuditRecord, ChainReport, ShardHead, ShardReport } from "../shared/audit-rpc";
 
 const hashHex = (prev: string, canonical: unknown[]) => blake3().hashHex(new TextEncoder().encode(`${prev}\n${JSON.stringify(canonical)}`));
 
@@ -85,7 +40,7 @@ const ANCHOR_CHAIN = "audit-anchors";
 /** Limits used by an alarm after a restart: only to reload what was kept before flushing it. */
 const RELOAD: AuditLimits = { persistent: true, capacity: Number.MAX_SAFE_INTEGER, flushRecords: Number.MAX_SAFE_INTEGER };
 
-export class AuditLog extends DurableObject<AuditEnv> {
+export class AuditLog extends DurableObject<AuditEnv> implements AuditLogRpc {
   /** This instance's chains (a shard's or the anchors'). Not `#private`: tests tamper with them. */
   protected shardChain: BoundedChain<AuditRecord> | null = null;
   protected anchorChain: BoundedChain<AnchorRecord> | null = null;

@@ -12,6 +12,7 @@ import { metrics } from "../shared/metrics";
 import { overlayState } from "../shared/overlay/isolate-state";
 import { relay, type GossipMessage, type GossipPeer } from "../shared/overlay/gossip-relay";
 import type { GossipSettings } from "../shared/overlay/settings";
+import type { GossipHubRpc, PublishOutcome, SubscribeOutcome } from "../shared/overlay/gossip-hub-rpc";
 import { log } from "../shared/log";
 
 export interface GossipHubEnv {
@@ -19,8 +20,7 @@ export interface GossipHubEnv {
   OVERLAY_SESSION: DurableObjectNamespace<GossipPeer & Rpc.DurableObjectBranded>;
 }
 
-export type SubscribeOutcome = { ok: true; subscribers: number } | { ok: false; reason: "full" };
-export type PublishOutcome = { status: "relaying"; subscribers: number } | { status: "duplicate" } | { status: "backpressure" };
+export type { PublishOutcome, SubscribeOutcome } from "../shared/overlay/gossip-hub-rpc";
 
 /** Log lines from this object name it; it has no request, so no corr id. */
 const LOG_SCOPE = { service: "gossip-hub" } as const;
@@ -28,7 +28,7 @@ const LOG_SCOPE = { service: "gossip-hub" } as const;
 const SEEN_CAP = 100_000;
 const SUBSCRIBER_PREFIX = "sub:";
 
-export class GossipHub extends DurableObject<GossipHubEnv> {
+export class GossipHub extends DurableObject<GossipHubEnv> implements GossipHubRpc {
   #subscribers: Set<string> | undefined;
   #seen = new Map<string, number>();
   #relaying = 0;

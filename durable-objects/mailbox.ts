@@ -17,39 +17,10 @@ import { singletonStub } from "../shared/singleton-stub";
 import type { ConfigEnv } from "../shared/config";
 import { MemoryMessageTable, SqlMessageTable, type Message, type MessageTable } from "../shared/mailbox/message-table";
 import { directoryName, MemoryTopicRegistry, SqlTopicRegistry, type TopicRegistry } from "../shared/mailbox/topic-registry";
-import { storeSend, tidy, type DeadCounts, type SendInput } from "../shared/mailbox/send-rules";
+import { storeSend, tidy } from "../shared/mailbox/send-rules";
+import type { DeadCounts, Delivery, MailboxLimits, MailboxRpc, NackOutcome, RecvOutcome, SendInput, SendOutcome, TopicRef } from "../shared/mailbox/rpc";
 
-export type { DeadCounts, SendInput };
-
-export interface MailboxLimits {
-  persistent: boolean;
-  capacity: number;
-  dedupeMs: number;
-  maxAttempts: number;
-  /** Dead letters kept per topic (drop-oldest past it) and for how long. */
-  deadCapacity: number;
-  deadTtlMs: number;
-  /** Topics holding state at once (topics outside the count, such as `put`, never claim). */
-  maxTopics: number;
-}
-
-/** The topic's name, and whether it counts against `maxTopics`. */
-export interface TopicRef {
-  name: string;
-  counted: boolean;
-}
-
-export type SendOutcome =
-  | { status: "sent" | "duplicate"; msg_id: string; depth: number }
-  | { status: "full"; depth: number }
-  /** A new topic, refused because `maxTopics` topics already hold state. */
-  | { status: "topic_limit"; topics: number };
-
-export type RecvOutcome = { messages: Delivery[]; deadLettered: number; depth: number } & DeadCounts;
-export type NackOutcome = { status: "requeued" | "dead" | "unknown" } & DeadCounts;
-
-/** What a consumer receives: the message without its bookkeeping. */
-export type Delivery = Omit<Message, "visible_at" | "state" | "forget_at">;
+export type { DeadCounts, Delivery, MailboxLimits, NackOutcome, RecvOutcome, SendInput, SendOutcome, TopicRef } from "../shared/mailbox/rpc";
 
 /** Redelivery delay after a nack: 1 s, 2 s, 4 s … capped at 60 s. */
 export const nackBackoffMs = (attempt: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
@@ -62,7 +33,7 @@ export interface MailboxEnv extends ConfigEnv {
 
 const NO_DEAD: DeadCounts = { dead: 0, droppedFull: 0, expired: 0 };
 
-export class Mailbox extends DurableObject<MailboxEnv> {
+export class Mailbox extends DurableObject<MailboxEnv> implements MailboxRpc {
   #table: MessageTable | null = null;
   /** Sends and releases one at a time, so a topic never stores while giving its place back. */
   #turn: Promise<unknown> = Promise.resolve();

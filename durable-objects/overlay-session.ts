@@ -27,12 +27,12 @@ import { HEADER_HELLO_CORR_ID, HELLO_HEADER, helloFromHeader, helloRefusalRespon
 import { fetchForSession } from "../shared/overlay/object-fetch";
 import { objectFrames } from "../shared/overlay/object-frames";
 import { createObjectStore, type StoreEnv } from "../shared/store";
-import type { GossipHub } from "./gossip-hub";
+import type { GossipHubRpc } from "../shared/overlay/gossip-hub-rpc";
 import { errorText, log } from "../shared/log";
 
 export interface OverlaySessionEnv extends StoreEnv, ConfigEnv {
   OVERLAY_SESSION: DurableObjectNamespace<OverlaySession>;
-  GOSSIP_HUB: DurableObjectNamespace<GossipHub>;
+  GOSSIP_HUB: DurableObjectNamespace<GossipHubRpc>;
 }
 
 /** Everything about the session that must survive hibernation (plain data). */

@@ -7,21 +7,11 @@
  * lease per isolate. State is memory only: after an eviction a bucket starts full.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { BucketSpec, Lease, RateLimiterRpc } from "../shared/admission/rate-limiter-rpc";
 
-export interface BucketSpec {
-  /** Tokens added per second. */
-  rate: number;
-  /** Bucket size: the most tokens available at once. */
-  burst: number;
-}
+export type { BucketSpec, Lease } from "../shared/admission/rate-limiter-rpc";
 
-export interface Lease {
-  granted: number;
-  /** When the next token will be available if none was granted (ms from now). */
-  retryAfterMs: number;
-}
-
-export class RateLimiter extends DurableObject {
+export class RateLimiter extends DurableObject implements RateLimiterRpc {
   #tokens: number | null = null;
   #updatedAt = 0;
 

@@ -6,6 +6,9 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { joinChunks } from "../shared/bytes";
 import { attenuateToken, type CaveatSpec } from "../shared/capability";
+import type { Blake3Tree } from "../shared/blake3/tree-engine";
+import { uploadInParts, type MultipartOptions, type MultipartResult, type Send } from "./multipart";
+import { SLICE_MEDIA_TYPE, SliceError, verifySlice, type VerifiedSliceBytes } from "./proof";
 
 export interface PutResult {
   address: string;
@@ -34,17 +37,21 @@ export interface InteropClientOptions {
   fetch?: typeof fetch;
   /** Capability token sent with writes (`Authorization: Bearer`); reads of content need none. */
   token?: string;
+  /** BLAKE3 for `getVerified` (default: plain TypeScript; see `verifySlice`). */
+  tree?: Blake3Tree;
 }
 
 export class InteropClient {
   readonly #base: string;
   readonly #fetch: typeof fetch;
   readonly #token?: string;
+  readonly #tree?: Blake3Tree;
 
   constructor(baseUrl: string, options: InteropClientOptions = {}) {
     this.#base = baseUrl.replace(/\/$/, "");
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#token = options.token;
+    this.#tree = options.tree;
   }
 
   /** The token this client sends, if any. */
@@ -58,7 +65,7 @@ export class InteropClient {
    */
   attenuated(spec: CaveatSpec): InteropClient {
     if (!this.#token) throw new TypeError("this client has no token to attenuate");
-    return new InteropClient(this.#base, { fetch: this.#fetch, token: attenuateToken(this.#token, spec) });
+    return new InteropClient(this.#base, { fetch: this.#fetch, token: attenuateToken(this.#token, spec), tree: this.#tree });
   }
 
   #auth(headers: Record<string, string>): Record<string, string> {
@@ -83,12 +90,58 @@ export class InteropClient {
     return { ...json, created: response.status === 201 };
   }
 
+  /**
+   * Store an object of any size (up to the server's MAX_OBJECT_BYTES) with a multipart upload:
+   * parts of the server's `part_bytes`, up to `concurrency` (4) at once, each retried on its own.
+   */
+  uploadMultipart(body: Uint8Array, options: MultipartOptions = {}): Promise<MultipartResult> {
+    return uploadInParts(this.#send, body, options);
+  }
+
+  /** Point the edge asset `path` at an object already stored (e.g. by `uploadMultipart`); token op `edge.put`. */
+  async publishStored(path: string, address: string, options: { contentType?: string } = {}): Promise<{ path: string; address: string; size: number; type: string; created: boolean }> {
+    const encoded = path.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
+    const { status, json } = await this.#send("PUT", `/edge/assets/${encoded}?b3=${address.replace(/^b3:/, "")}`, undefined, options.contentType ? { "content-type": options.contentType } : {});
+    return { ...(json as { path: string; address: string; size: number; type: string }), created: status === 201 };
+  }
+
+  /** Publish a large file as an edge asset: a multipart upload, then the path pointed at it. */
+  async publishLarge(path: string, body: Uint8Array, options: MultipartOptions = {}): Promise<{ path: string; address: string; size: number; type: string; created: boolean; parts: number }> {
+    const stored = await this.uploadMultipart(body, options);
+    return { ...(await this.publishStored(path, stored.address, { contentType: options.contentType })), parts: stored.parts };
+  }
+
+  readonly #send: Send = async (method, path, body, headers = {}) => {
+    const response = await this.#fetch(`${this.#base}${path}`, { method, body, headers: this.#auth(headers) });
+    return { status: response.status, json: await checked(response) };
+  };
+
   /** The object's bytes, or null when it does not exist. */
   async get(address: string): Promise<Uint8Array | null> {
     const response = await this.#fetch(`${this.#base}/o/${address}`);
     if (response.status === 404) return null;
     if (!response.ok) await checked(response);
     return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /**
+   * Bytes `start..end` (exclusive; the whole object by default, `end` past the object clamped to
+   * it) fetched with their proof (`?proof=1`) and checked against `address` here, whatever
+   * served them: null when the object does not exist, SliceError when the proof fails.
+   */
+  async getVerified(address: string, range: { start?: number; end?: number } = {}): Promise<VerifiedSliceBytes | null> {
+    const start = range.start ?? 0;
+    const headers: Record<string, string> = { accept: SLICE_MEDIA_TYPE };
+    if (range.end !== undefined && range.end <= start) throw new RangeError(`empty range ${start}-${range.end}`);
+    if (range.start !== undefined || range.end !== undefined) headers.range = `bytes=${start}-${range.end === undefined ? "" : range.end - 1}`;
+    const response = await this.#fetch(`${this.#base}/o/${address}?proof=1`, { headers });
+    if (response.status === 404) return null;
+    if (!response.ok) await checked(response);
+    const verified = verifySlice(address, new Uint8Array(await response.arrayBuffer()), undefined, { tree: this.#tree });
+    // the slice proves its own range; it must also be the one asked for
+    const end = Math.min(range.end ?? verified.size, verified.size);
+    if (verified.start !== start || verified.end !== end) throw new SliceError("range", `asked for bytes ${start}-${end}, the slice holds ${verified.start}-${verified.end}`);
+    return verified;
   }
 
   async head(address: string): Promise<{ size: number; etag: string } | null> {

@@ -3,9 +3,8 @@
  * that each shard still holds the heads the anchors recorded), and the newest records over all
  * shards, merged by time.
  */
-import type { AnchoredHead, AuditRecord, ChainReport } from "../durable-objects/audit-log";
-import type { RequestContext } from "./context";
-import { auditAnchorsStub, auditLimits, auditShardStub, auditShards } from "./audit";
+import type { AnchoredHead, AuditRecord, ChainReport } from "./audit-rpc";
+import { auditAnchorsStub, auditLimits, auditShardStub, auditShards, type AuditContext } from "./audit";
 
 export interface ShardVerdict extends ChainReport {
   shard: number;
@@ -28,7 +27,7 @@ export interface AuditVerdict {
   anchors: AnchorsVerdict;
 }
 
-export async function verifyAudit(rc: RequestContext<any>): Promise<AuditVerdict> {
+export async function verifyAudit(rc: AuditContext): Promise<AuditVerdict> {
   const limits = auditLimits(rc);
   const shards = auditShards(rc);
   // anchors first: heads anchored after this read are not checked, none is checked twice
@@ -64,7 +63,7 @@ export async function verifyAudit(rc: RequestContext<any>): Promise<AuditVerdict
 }
 
 /** The newest `limit` records over all shards, oldest first (by time, then shard and seq). */
-export async function newestAuditRecords(rc: RequestContext<any>, limit: number): Promise<AuditRecord[]> {
+export async function newestAuditRecords(rc: AuditContext, limit: number): Promise<AuditRecord[]> {
   const limits = auditLimits(rc);
   const perShard = await Promise.all(Array.from({ length: auditShards(rc) }, (_, shard) => auditShardStub(rc, shard).recent(shard, limit, limits)));
   const merged = perShard.flat().sort((a, b) => (a.when < b.when ? -1 : a.when > b.when ? 1 : a.shard - b.shard || a.seq - b.seq));

@@ -5,8 +5,7 @@
  * forgeries costs a bounded number of records and cannot push real ones out of the bounded log.
  * The state is per isolate and keyed by a bounded set of kinds (provider × reason).
  */
-import { audit, type AuditEntry } from "./audit";
-import type { RequestContext } from "./context";
+import { audit, type AuditEntry, type AuditContext } from "./audit";
 
 interface Window {
   /** When the last record of this kind was written (ms). */
@@ -20,7 +19,7 @@ const MAX_KINDS = 256;
 const windows = new Map<string, Window>();
 
 /** Record `entry` unless one of the same kind was recorded within `intervalMs`; true when recorded. */
-export function auditSampled(rc: RequestContext<any>, kind: string, entry: AuditEntry, intervalMs: number, now = Date.now()): boolean {
+export function auditSampled(rc: AuditContext, kind: string, entry: AuditEntry, intervalMs: number, now = Date.now()): boolean {
   const window = windows.get(kind);
   if (window && now - window.recordedAt < intervalMs) {
     window.suppressed++;

@@ -4,7 +4,8 @@
  * milliseconds into one call) to this isolate's shard, and now and then ask for an anchor over
  * the shard heads. Records hold no tokens or signatures: only the fields of `AuditInput`.
  */
-import { ANCHORS_NAME, shardName, type AuditInput, type AuditLimits, type AuditLog } from "../durable-objects/audit-log";
+import { ANCHORS_NAME, shardName, type AuditInput, type AuditLimits, type AuditLogRpc } from "./audit-rpc";
+import type { ConfigEnv } from "./config";
 import { configOf, type RequestContext } from "./context";
 import { IsolateBatcher } from "./batcher";
 import { metrics } from "./metrics";
@@ -12,24 +13,26 @@ import { log } from "./log";
 import { singletonStub } from "./singleton-stub";
 
 export interface AuditEnv {
-  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  AUDIT_LOG: DurableObjectNamespace<AuditLogRpc>;
 }
+/** A request that appends to or reads the audit log. */
+export type AuditContext = RequestContext<AuditEnv & ConfigEnv>;
 
-export function auditLimits(rc: RequestContext<any>): AuditLimits {
+export function auditLimits(rc: AuditContext): AuditLimits {
   const c = configOf(rc);
   return { persistent: !c.AMNESIA, capacity: c.AUDIT_CAPACITY, flushRecords: c.AUDIT_FLUSH_RECORDS };
 }
 
-export const auditShards = (rc: RequestContext<any>): number => configOf(rc).AUDIT_SHARDS;
+export const auditShards = (rc: AuditContext): number => configOf(rc).AUDIT_SHARDS;
 
-export function auditShardStub(rc: RequestContext<any>, shard: number): DurableObjectStub<AuditLog> {
-  const namespace = (rc.env as AuditEnv).AUDIT_LOG;
+export function auditShardStub(rc: AuditContext, shard: number): DurableObjectStub<AuditLogRpc> {
+  const namespace = rc.env.AUDIT_LOG;
   return namespace.get(namespace.idFromName(shardName(shard)));
 }
 
 /** The anchor chain is one per deployment: placed by DO_LOCATION_HINT when set. */
-export function auditAnchorsStub(rc: RequestContext<any>): DurableObjectStub<AuditLog> {
-  return singletonStub((rc.env as AuditEnv).AUDIT_LOG, ANCHORS_NAME, rc.env);
+export function auditAnchorsStub(rc: AuditContext): DurableObjectStub<AuditLogRpc> {
+  return singletonStub(rc.env.AUDIT_LOG, ANCHORS_NAME, rc.env);
 }
 
 /** Drawn once per isolate (on its first append), so an isolate's appends all go to one shard. */
@@ -56,7 +59,7 @@ const MAX_BATCH = 100;
 let anchorAskedAt = Number.NEGATIVE_INFINITY;
 
 /** After a batch: ask for an anchor if this isolate has not for AUDIT_ANCHOR_MS (still in the batch's waitUntil). */
-async function maybeAnchor(rc: RequestContext<any>, target: Target): Promise<void> {
+async function maybeAnchor(rc: AuditContext, target: Target): Promise<void> {
   const now = Date.now();
   if (now - anchorAskedAt < target.anchorMs) return;
   anchorAskedAt = now;
@@ -68,7 +71,7 @@ async function maybeAnchor(rc: RequestContext<any>, target: Target): Promise<voi
 }
 
 /** Appends made within BACKGROUND_BATCH_MS of each other share one call to the isolate's shard (per isolate, per limits). */
-const appends = new IsolateBatcher<{ input: AuditInput; target: Target }>({
+const appends = new IsolateBatcher<{ input: AuditInput; target: Target }, AuditEnv & ConfigEnv>({
   maxItems: MAX_BATCH,
   async send(rc, items) {
     const inputs = items.map((item) => item.input);
@@ -92,7 +95,7 @@ const appends = new IsolateBatcher<{ input: AuditInput; target: Target }>({
 });
 
 /** Record a decision in the background; a failure is logged and counted, never thrown. */
-export function audit(rc: RequestContext<any>, entry: AuditEntry): void {
+export function audit(rc: AuditContext, entry: AuditEntry): void {
   const input: AuditInput = { when: new Date().toISOString(), corr_id: rc.corrId, route: rc.route, ...entry };
   const c = configOf(rc);
   const target: Target = { limits: auditLimits(rc), shards: c.AUDIT_SHARDS, anchorMs: c.AUDIT_ANCHOR_MS };

@@ -7,23 +7,24 @@
  * `waitUntil`, and sends the batch from its own context (its own stub, its own promises). Requests
  * that join an open batch only push plain data into it.
  */
+import type { ConfigEnv } from "./config";
 import type { RequestContext } from "./context";
 
-export interface BatcherOptions<T> {
+export interface BatcherOptions<T, E extends ConfigEnv> {
   /** The most items in one batch; a full batch is closed, the next item opens a new one. */
   maxItems: number;
   /** Send one batch from the owning request's context; must settle (count its own failures). */
-  send: (rc: RequestContext<any>, items: T[]) => Promise<void>;
+  send: (rc: RequestContext<E>, items: T[]) => Promise<void>;
 }
 
-export class IsolateBatcher<T> {
+export class IsolateBatcher<T, E extends ConfigEnv = ConfigEnv> {
   /** Open batches by key (items with different keys never share a call). */
   readonly #open = new Map<string, T[]>();
 
-  constructor(private readonly options: BatcherOptions<T>) {}
+  constructor(private readonly options: BatcherOptions<T, E>) {}
 
   /** Queue `item`; a new batch leaves `windowMs` after it opened, in `rc`'s waitUntil. */
-  add(rc: RequestContext<any>, key: string, item: T, windowMs: number): void {
+  add(rc: RequestContext<E>, key: string, item: T, windowMs: number): void {
     const open = this.#open.get(key);
     if (open) {
       open.push(item);
@@ -35,7 +36,7 @@ export class IsolateBatcher<T> {
     rc.exec.waitUntil(this.#sendLater(rc, key, items, windowMs));
   }
 
-  async #sendLater(rc: RequestContext<any>, key: string, items: T[], windowMs: number): Promise<void> {
+  async #sendLater(rc: RequestContext<E>, key: string, items: T[], windowMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     if (this.#open.get(key) === items) this.#open.delete(key);
     await this.options.send(rc, items);

@@ -58,16 +58,17 @@ const fraction = (fallback: number) =>
   );
 
 /** A boolean knob; accepts true/false, 1/0, yes/no, on/off (any case). */
-const flag = (fallback: boolean) =>
-  withDefault(fallback, () =>
-    z.preprocess((value) => {
-      if (typeof value !== "string") return value;
-      const v = value.trim().toLowerCase();
-      if (["true", "1", "yes", "on"].includes(v)) return true;
-      if (["false", "0", "no", "off"].includes(v)) return false;
-      return value;
-    }, z.boolean({ error: "must be true or false (also 1/0, yes/no, on/off)" })),
-  );
+const flag = (fallback: boolean) => withDefault(fallback, booleanText);
+
+/** The boolean schema of `flag`, also for a boolean knob whose default depends on another (CACHE_OBJECTS). */
+const booleanText = () =>
+  z.preprocess((value) => {
+    if (typeof value !== "string") return value;
+    const v = value.trim().toLowerCase();
+    if (["true", "1", "yes", "on"].includes(v)) return true;
+    if (["false", "0", "no", "off"].includes(v)) return false;
+    return value;
+  }, z.boolean({ error: "must be true or false (also 1/0, yes/no, on/off)" }));
 
 
 /** An absolute http(s) URL that paths can be appended to (no credentials, query or fragment). */
@@ -146,10 +147,18 @@ export const configSchema = z.object({
   VERIFY_GROUP_BYTES: powerOfTwo(16 * KIB, 1 * KIB, 16 * MIB),
   /** Bytes per read of a streamed upload; at most two such chunks are held per upload. */
   STREAM_CHUNK_BYTES: powerOfTwo(64 * KIB, 1 * KIB, 16 * MIB),
+  /** Least bytes per part of a multipart upload (`POST /uploads`): a power of two ≥ 8 MiB, raised for objects that would need more than 10 000 parts. */
+  UPLOAD_PART_BYTES: powerOfTwo(8 * MIB, 8 * MIB, 1024 * MIB),
+  /** A multipart upload not completed this many seconds after it was created is dropped with its parts. */
+  UPLOAD_TTL_S: integer(86_400, 1, 604_800),
+  /** Multipart uploads open at once (node-wide); past it `POST /uploads` gets 429. */
+  MAX_OPEN_UPLOADS: integer(100, 1, 10_000),
   /** Keep objects in RAM only (bounded, lost on restart) instead of R2. */
   AMNESIA: flag(true),
   /** Byte budget of the RAM-only object store. */
   AMNESIA_MAX_BYTES: integer(64 * MIB, 1, 100 * MIB),
+  /** Serve repeated content-addressed reads from the Cache API (bytes verified as they enter it); unset: on unless AMNESIA (the cache is not RAM-only). */
+  CACHE_OBJECTS: z.optional(z.lazy(booleanText)),
   /** Capacity of each work queue: mailbox topics (messages waiting or in flight). */
   WORK_QUEUE_CAPACITY: integer(512, 1, 100_000),
   /** Window in which a mailbox send with the same (topic, idem_key, payload hash) is a duplicate. */
@@ -279,6 +288,10 @@ export const configSchema = z.object({
   BUILD_GIT_SHA: optionalText,
   BUILD_TIME: optionalText,
 }).check(z.superRefine((c, ctx) => {
+  // Cloudflare's cache keeps what it is given on the data centre's disks: AMNESIA's RAM-only promise would not hold.
+  if (c.AMNESIA && c.CACHE_OBJECTS === true) {
+    ctx.addIssue({ code: "custom", path: ["CACHE_OBJECTS"], message: "must be false or unset while AMNESIA is on: the Cache API keeps object bytes outside RAM" });
+  }
   // A signature timestamp is accepted from WEBHOOK_TOLERANCE_S before to as long after it is due,
   // so a captured delivery can be replayed for twice the tolerance: dedupe must remember it as long.
   if (c.MAILBOX_DEDUPE_S < 2 * c.WEBHOOK_TOLERANCE_S) {
@@ -291,6 +304,9 @@ export const configSchema = z.object({
 }));
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Whether content-addressed reads go through the Cache API: `CACHE_OBJECTS`, by default on exactly when objects persist (not AMNESIA). */
+export const cachesObjects = (config: Config): boolean => config.CACHE_OBJECTS ?? !config.AMNESIA;
 
 /** The knobs as they arrive: strings from vars/secrets, sometimes numbers or booleans from wrangler.toml. */
 export type ConfigEnv = { [K in keyof Config]?: string | number | boolean };

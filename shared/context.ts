@@ -26,15 +26,20 @@ export interface RequestContext<E extends ConfigEnv = ConfigEnv> {
 }
 
 /** Valid configuration; throws 503 NOT_READY when the configuration is invalid. */
-export function configOf(rc: RequestContext<any>): Config {
+export function configOf(rc: Pick<RequestContext, "configResult">): Config {
   if (rc.configResult.ok) return rc.configResult.config;
   throw shed(503, "NOT_READY", `invalid configuration: ${rc.configResult.errors.join("; ")}`, 30_000);
 }
 
-export type Handler<E extends ConfigEnv = any> = (request: Request, rc: RequestContext<E>) => Promise<Response>;
+/** A handler that needs the bindings of `E`: it serves any worker whose Env has at least those. */
+export type Handler<E extends ConfigEnv = ConfigEnv> = (request: Request, rc: RequestContext<E>) => Promise<Response>;
 /** A facet or sub-router: a Response when it owns the request, undefined to pass it on. */
-export type RouteHandler<E extends ConfigEnv = any> = (request: Request, rc: RequestContext<E>) => Promise<Response | undefined>;
-export type Middleware<E extends ConfigEnv = any> = (next: Handler<E>) => Handler<E>;
+export type RouteHandler<E extends ConfigEnv = ConfigEnv> = (request: Request, rc: RequestContext<E>) => Promise<Response | undefined>;
+/**
+ * A stage that needs the bindings of `E`; generic in the worker's Env so that a pipeline over a
+ * wider Env can use it (and one over an Env lacking `E`'s bindings cannot).
+ */
+export type Middleware<E extends ConfigEnv = ConfigEnv> = <W extends E>(next: Handler<W>) => Handler<W>;
 
 export function createContext<E extends ConfigEnv>(env: E, exec: ExecutionContext, service: string): RequestContext<E> {
   const controller = new AbortController();

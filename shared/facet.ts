@@ -3,13 +3,19 @@
  * features and metric refreshers. The interop, overlay and edge workers serve one facet each;
  * micronode mounts them all by listing them.
  */
+import type { ConfigEnv } from "./config";
 import type { RequestContext } from "./context";
 import type { Router } from "./middleware/router";
 import type { ReadinessCheck } from "./ops/readiness";
 
-export interface Facet {
-  routes: Router;
-  checks?: readonly ReadinessCheck[];
-  features?: (rc: RequestContext<any>) => string[];
-  beforeScrape?: (rc: RequestContext<any>) => Promise<void>;
+/**
+ * A facet over `E`, the slice of Env its routes, checks and gauges need (each facet exports its
+ * own). A worker mounts it only if the worker's Env has every binding of that slice: `Facet<E>` is
+ * a `Facet<W>` exactly when `W` extends `E`.
+ */
+export interface Facet<E extends ConfigEnv = ConfigEnv> {
+  routes: Router<E>;
+  checks?: readonly ReadinessCheck<E>[];
+  features?: (rc: RequestContext<E>) => string[];
+  beforeScrape?: (rc: RequestContext<E>) => Promise<void>;
 }

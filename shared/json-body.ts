@@ -7,7 +7,7 @@ import { configOf, type RequestContext } from "./context";
 import { badRequest, malformed, unsupportedMediaType } from "./errors";
 import type * as z from "./zod";
 
-export async function readJson<S extends z.ZodMiniType>(request: Request, rc: RequestContext<any>, schema: S, { optional = false } = {}): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodMiniType>(request: Request, rc: RequestContext, schema: S, { optional = false } = {}): Promise<z.infer<S>> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let text = "";
   if (request.body) {

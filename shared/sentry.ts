@@ -10,7 +10,7 @@ import type { RequestContext } from "./context";
 import { metrics } from "./metrics";
 import { log } from "./log";
 
-export function reportError(error: unknown, request: Request, rc: RequestContext<any>): void {
+export function reportError(error: unknown, request: Request, rc: RequestContext): void {
   if (!rc.configResult.ok || !rc.configResult.config.SENTRY_DSN) return;
   const { SENTRY_DSN, SENTRY_ENVIRONMENT, BUILD_GIT_SHA } = rc.configResult.config;
   try {

@@ -4,13 +4,12 @@
  * /readyz from every service's.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { ConfigEnv } from "./config";
 import { createContext } from "./context";
 import type { ServiceRpc } from "./macronode/services";
 import { authCheck, configCheck, evaluateReadiness, type ReadinessReport } from "./ops/readiness";
-import { facetChecks, hardenedService, type ServiceOptions } from "./service";
+import { facetChecks, hardenedService, type ServiceEnv, type ServiceOptions } from "./service";
 
-export function serviceEntrypoint<E extends ConfigEnv>(options: ServiceOptions) {
+export function serviceEntrypoint<E extends ServiceEnv>(options: ServiceOptions<E>) {
   const handle = hardenedService<E>(options);
   const checks = [configCheck, authCheck, ...facetChecks(options.facets)];
   return class ServiceEntrypoint extends WorkerEntrypoint<E> implements ServiceRpc {

@@ -3,6 +3,8 @@
  * choose their facet routers and readiness checks.
  */
 import type { ConfigEnv } from "./config";
+import type { MetricsDatasetEnv } from "./metrics/analytics-engine";
+import type { RateLimiterEnv } from "./middleware/with-rate-limit";
 import type { Handler } from "./context";
 import type { Facet } from "./facet";
 import {
@@ -30,25 +32,29 @@ import type { RouteEntry } from "./middleware/router";
 import { createApiDocsRouter } from "./openapi/serve";
 import { serve } from "./worker";
 
-export interface ServiceOptions {
+/** What the hardened request path itself needs of a worker's Env, besides its facets' slices. */
+export type ServiceEnv = ConfigEnv & RateLimiterEnv & MetricsDatasetEnv;
+
+/** `E`: the worker's Env, which must have every binding of each facet's slice. */
+export interface ServiceOptions<E extends ServiceEnv> {
   /** Name in metrics and logs. */
   service: string;
   /** Facets, whose routers are tried in order (first Response wins, else 404). */
-  facets: Facet[];
+  facets: Facet<E>[];
   /** The worker's OpenAPI document (JSON), generated at build time (`npm run openapi`): served at /openapi.json and /docs. */
   document: string;
 }
 
 /** The readiness checks a service's /readyz runs besides `config` and `auth`: admission's and its facets', each once. */
-export function facetChecks(facets: Facet[]): ReadinessCheck[] {
+export function facetChecks<E extends ServiceEnv>(facets: Facet<E>[]): ReadinessCheck<E>[] {
   return [...admissionChecks, ...facets.flatMap((f) => f.checks ?? [])].filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
 }
 
 /** A worker's fetch, which also lists every route its routers registered (the API document's test reads it). */
 export type ServiceFetch<E> = ((request: Request, env: E, exec: ExecutionContext) => Promise<Response>) & { readonly routes: readonly RouteEntry[] };
 
-export function hardenedService<E extends ConfigEnv>({ service, facets, document }: ServiceOptions): ServiceFetch<E> {
-  const ops = createOpsRouter({
+export function hardenedService<E extends ServiceEnv>({ service, facets, document }: ServiceOptions<E>): ServiceFetch<E> {
+  const ops = createOpsRouter<E>({
     checks: facetChecks(facets),
     features: (rc) => [...new Set(facets.flatMap((f) => f.features?.(rc) ?? []))],
     beforeScrape: async (rc) => {
@@ -56,7 +62,7 @@ export function hardenedService<E extends ConfigEnv>({ service, facets, document
     },
   });
   const routers = [...facets.map((f) => f.routes), createApiDocsRouter(document)];
-  const handle: Handler = pipeline(
+  const handle: Handler<E> = pipeline<E>(
     withNosniff(), //                      X-Content-Type-Options: nosniff on every answer
     withCorrId(), //                       prepare: X-Corr-ID in and out
     withMetrics(), //                      golden metrics, with the real status of every answer
@@ -70,6 +76,6 @@ export function hardenedService<E extends ConfigEnv>({ service, facets, document
     withInflightLimit(), //                in-flight cap → 503 BACKPRESSURE
     withTimeout(), //                      deadline for everything below
     withBodyCap(), //                      declared Content-Length over the cap → 413
-  )(firstMatch(routers, routeNotFound));
+  )(firstMatch<E>(routers, routeNotFound));
   return Object.assign(serve<E>(service, handle), { routes: [ops, ...routers].flatMap((r) => r.routes) });
 }

@@ -69,11 +69,12 @@ export class RequestTiming {
   header(totalMs: number): string {
     let out = "";
     for (const name of NAMES) {
+      const ms = this.#ms[SLOT[name]]!;
       if (name === "cache") {
-        if (this.#cacheDesc !== undefined) out += `cache;desc="${this.#cacheDesc}", `;
+        // a lookup that was timed (the object cache) carries its time; the tile cache's is in memory
+        if (this.#cacheDesc !== undefined) out += ms === UNSEEN ? `cache;desc="${this.#cacheDesc}", ` : `cache;desc="${this.#cacheDesc}";dur=${round(ms)}, `;
         continue;
       }
-      const ms = this.#ms[SLOT[name]]!;
       if (ms !== UNSEEN) out += `${name};dur=${round(ms)}, `;
     }
     return `${out}total;dur=${round(totalMs)}`;

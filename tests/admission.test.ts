@@ -130,9 +130,9 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     const knobs = limited(1, 1000, { RATE_LIMIT_KEY: "header:x-batch", RATE_LIMIT_LEASE_MS: "10000" });
     const key = crypto.randomUUID();
     expect((await call(missing, { headers: { "x-batch": key } }, knobs)).status).toBe(404);
-    const namespace = env.RATE_LIMITER as unknown as DurableObjectNamespace;
+    const namespace = env.RATE_LIMITER;
     const stub = namespace.get(namespace.idFromName(`micronode:client:${key}`));
-    const left: number = await runInDurableObject(stub, (instance) => (instance as unknown as { available(spec: object): Promise<number> }).available({ rate: 1, burst: 1000 }));
+    const left: number = await runInDurableObject(stub, (instance) => instance.available({ rate: 1, burst: 1000 }));
     expect(left).toBeLessThan(991); // 10 tokens left the bucket, not 1
     expect(left).toBeGreaterThanOrEqual(990);
   });

@@ -2,10 +2,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, putRaw, randomBytes } from "./helpers";
-import type { AuditLog } from "../durable-objects/audit-log";
 import { isolateShard } from "../shared/audit";
 
-const namespace = () => env.AUDIT_LOG as unknown as DurableObjectNamespace<AuditLog>;
+const namespace = () => env.AUDIT_LOG;
 const stub = (name: string) => namespace().get(namespace().idFromName(name));
 
 describe("audit shards and anchors in amnesia", () => {

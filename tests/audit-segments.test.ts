@@ -2,10 +2,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, putRaw, randomBytes } from "./helpers";
-import type { AuditLog } from "../durable-objects/audit-log";
 import { isolateShard } from "../shared/audit";
 
-const namespace = () => env.AUDIT_LOG as unknown as DurableObjectNamespace<AuditLog>;
+const namespace = () => env.AUDIT_LOG;
 const shardStub = (shard: number) => namespace().get(namespace().idFromName(`audit-${shard}`));
 const segmentLines = async (key: string) => (await (await env.OBJECTS.get(key))!.text()).trim().split("\n").map((l) => JSON.parse(l));
 

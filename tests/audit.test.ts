@@ -1,12 +1,12 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, putRaw, randomBytes, metricsText } from "./helpers";
-import { recordDigest, type AnchorRecord, type AuditLimits, type AuditLog, type AuditRecord } from "../durable-objects/audit-log";
+import { recordDigest, type AnchorRecord, type AuditLimits, type AuditRecord } from "../durable-objects/audit-log";
 import type { BoundedChain } from "../durable-objects/audit-chain";
 import { isolateShard } from "../shared/audit";
 import apiDoc from "../docs/API.md?raw";
 
-const namespace = () => env.AUDIT_LOG as unknown as DurableObjectNamespace<AuditLog>;
+const namespace = () => env.AUDIT_LOG;
 const shardStub = (shard: number) => namespace().get(namespace().idFromName(`audit-${shard}`));
 const anchorsStub = () => namespace().get(namespace().idFromName("audit-anchors"));
 const verify = async (overrides: Record<string, string> = {}) => (await call("/audit/verify", {}, overrides)).json<any>();

@@ -36,6 +36,31 @@ for (const [mode, overrides] of [["amnesia", {}], ["r2", R2]] as const) {
       expect(await (await call(`/edge/assets/${path}`, {}, overrides)).text()).toBe("console.log(2)");
       expect(await (await call(`/cas/blake3/${addressOf(v1).slice(3)}`, {}, overrides)).text()).toBe("console.log(1)");
     });
+
+    it("points a path at an object already stored with ?b3= and no body (large assets: a multipart upload first)", async () => {
+      const bytes = randomBytes(3000);
+      const address = addressOf(bytes);
+      const path = `big-${unique()}/data.bin`;
+      const point = (headers: Record<string, string> = {}, hex = address.slice(3)) => call(`/edge/assets/${path}?b3=${hex}`, { method: "PUT", headers }, overrides);
+      const absent = await point();
+      expect(absent.status).toBe(404);
+      expect((await envelopeOf(absent)).message).toContain("POST /uploads");
+      const stored = await call(`/o/${address}`, { method: "PUT", body: bytes, headers: { "Content-Length": String(bytes.length) } }, overrides);
+      expect(stored.status).toBe(201);
+      const put = await point({ "Content-Type": "application/x-protobuf" });
+      expect(put.status).toBe(201);
+      expect(await put.json<any>()).toMatchObject({ path, address, size: 3000, type: "application/x-protobuf" });
+      const get = await call(`/edge/assets/${path}`, { headers: { Range: "bytes=100-199" } }, overrides);
+      expect(get.status).toBe(206);
+      expect(await bytesOf(get)).toEqual(bytes.subarray(100, 200));
+      expect((await point({ "Content-Type": "application/x-protobuf" })).status).toBe(200); // unchanged
+      const withBody = await call(`/edge/assets/${path}?b3=${address.slice(3)}`, { method: "PUT", body: "x", headers: { "Content-Length": "1" } }, overrides);
+      expect(withBody.status).toBe(400);
+      expect((await envelopeOf(withBody)).reason).toBe("body_with_b3");
+      const badHex = await point({}, "XYZ");
+      expect(badHex.status).toBe(400);
+      expect((await envelopeOf(badHex)).reason).toBe("bad_address");
+    });
   });
 }
 

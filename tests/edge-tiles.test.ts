@@ -182,7 +182,7 @@ describe("PMTiles packs and the tile API", () => {
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3"));
       // another isolate's publish: the pointer moves in the index, this isolate is not told
       const entry = JSON.stringify({ b3: addressOf(after).slice(3), size: after.length, type: "application/vnd.pmtiles" });
-      await runInDurableObject(amnesiaStub(), (instance) => (instance as unknown as { setPointer(n: string, v: string, b: number): Promise<unknown> }).setPointer(`edge:${path}`, entry, 1 << 30));
+      await runInDurableObject(amnesiaStub(), (instance) => instance.setPointer(`edge:${path}`, entry, 1 << 30));
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3")); // within the window
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, { ...knobs, EDGE_PACK_RECHECK_MS: "0" }))).toEqual(tile("after 3"));
     });

@@ -5,6 +5,7 @@ import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
 import type { ErrorEnvelope } from "../shared/errors";
+import type { AmnesiaStore } from "../durable-objects/amnesia-store";
 import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
@@ -104,14 +105,14 @@ export async function envelopeOf(response: Response): Promise<Envelope> {
   return body;
 }
 
-/** The single AmnesiaStore instance the worker uses (untyped, for runInDurableObject). */
-export function amnesiaStub(): DurableObjectStub {
-  const namespace = env.AMNESIA_STORE as unknown as DurableObjectNamespace;
+/** The single AmnesiaStore instance the worker uses (for runInDurableObject). */
+export function amnesiaStub(): DurableObjectStub<AmnesiaStore> {
+  const namespace = env.AMNESIA_STORE;
   return namespace.get(namespace.idFromName("objects"));
 }
 
 export async function amnesiaUsedBytes(): Promise<number> {
-  const stub = amnesiaStub() as unknown as { stats(): Promise<{ usedBytes: number }> };
+  const stub = amnesiaStub();
   return (await stub.stats()).usedBytes;
 }
 

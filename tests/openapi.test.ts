@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { TileType, Compression } from "pmtiles";
 import committed from "../docs/openapi.json";
 import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
+import { blake3 } from "../shared/blake3";
 import { errorEnvelopeSchema } from "../shared/openapi/common";
 import { openApiPath, operationErrors } from "../shared/openapi/build";
 import type { NamedSchema, OperationSpec } from "../shared/openapi/spec";
@@ -156,8 +157,33 @@ describe("answers match the document", () => {
     await conforms("getObject", await call(`/o/${address}`, { headers: { ...ANONYMOUS, "If-Match": '"b3:other"' } }));
     await conforms("getObject", await call(`/o/b3:${"0".repeat(64)}`, { headers: ANONYMOUS }));
     await conforms("getObject", await call("/o/b3:NOTHEX", { headers: ANONYMOUS }));
+    await conforms("getObject", await call(`/o/${address}?proof=yes`, { headers: ANONYMOUS }));
+    await conforms("getObject", await call(`/o/${address}?proof=1`, { headers: { ...ANONYMOUS, Range: "bytes=0-1,9-10" } }));
     await conforms("headObject", await call(`/o/${address}`, { method: "HEAD", headers: ANONYMOUS }));
     await conforms("headObject", await call(`/o/b3:${"0".repeat(64)}`, { method: "HEAD", headers: ANONYMOUS }));
+  });
+
+  it("multipart uploads", async () => {
+    const bytes = new TextEncoder().encode(`multipart ${crypto.randomUUID()}`);
+    const address = `b3:${blake3().hashHex(bytes)}`;
+    const open = () => call("/uploads", json({ address, size: bytes.length }));
+    const first = await open();
+    const { upload_id } = (await first.clone().json()) as { upload_id: string };
+    await conforms("createUpload", first);
+    await conforms("createUpload", await call("/uploads", json({ address, size: 0 })));
+    await conforms("createUpload", await call("/uploads", json({ address, size: 100 }), { MAX_OBJECT_BYTES: "10" }));
+    await conforms("completeUpload", await call(`/uploads/${upload_id}/complete`, { method: "POST" }));
+    await conforms("putUploadPart", await call(`/uploads/${upload_id}/1`, { method: "PUT", body: new Uint8Array(1), headers: { "Content-Length": "1" } }));
+    await conforms("putUploadPart", await call(`/uploads/${upload_id}/2`, { method: "PUT", body: bytes, headers: { "Content-Length": String(bytes.length) } }));
+    await conforms("putUploadPart", await call(`/uploads/${upload_id}/1`, { method: "PUT", body: bytes, headers: { "Content-Length": String(bytes.length) } }));
+    await conforms("completeUpload", await call(`/uploads/${upload_id}/complete`, { method: "POST" }));
+    await conforms("completeUpload", await call(`/uploads/${upload_id}/complete`, { method: "POST" }));
+    const second = (await (await open()).json()) as { upload_id: string };
+    await conforms("putUploadPart", await call(`/uploads/${second.upload_id}/1`, { method: "PUT", body: new Uint8Array(bytes.length), headers: { "Content-Length": String(bytes.length) } }));
+    await conforms("completeUpload", await call(`/uploads/${second.upload_id}/complete`, { method: "POST" }));
+    const third = (await (await open()).json()) as { upload_id: string };
+    await conforms("abortUpload", await call(`/uploads/${third.upload_id}`, { method: "DELETE" }));
+    await conforms("abortUpload", await call(`/uploads/${third.upload_id}`, { method: "DELETE" }));
   });
 
   it("webhooks", async () => {

@@ -238,7 +238,7 @@ describe("gossip", () => {
 
   it("keeps nothing in isolate memory for a topic whose last subscriber left (amnesia), and a new subscriber starts afresh", async () => {
     const topic = freshTopic();
-    const hub = (env as unknown as { GOSSIP_HUB: DurableObjectNamespace }).GOSSIP_HUB;
+    const hub = env.GOSSIP_HUB;
     const held = () => runInDurableObject(hub.get(hub.idFromName(topic)), (_instance, state) => peekIsolateMemory<Set<string>>(state, "gossip-subscribers")?.size ?? null);
     const subs = await subscribers(topic, 2);
     expect(await held()).toBe(2);

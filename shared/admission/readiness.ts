@@ -4,12 +4,13 @@
  * some traffic while it fails. Readiness is about the node: a full mailbox topic is back-pressure
  * on that topic (429 to its senders), which any client can cause, so it is not a check here.
  */
+import type { ConfigEnv } from "../config";
 import type { ReadinessCheck } from "../ops/readiness";
-import { limiterFor } from "../middleware/with-rate-limit";
+import { limiterFor, type RateLimiterEnv } from "../middleware/with-rate-limit";
 import { brownoutState } from "./brownout";
 import { recentOutcomes } from "./recent-outcomes";
 
-export const admissionChecks: ReadinessCheck[] = [
+export const admissionChecks: ReadinessCheck<RateLimiterEnv & ConfigEnv>[] = [
   {
     name: "limiter",
     async run(rc) {

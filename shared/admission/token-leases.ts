@@ -13,7 +13,7 @@
  * (`maxKeys`): past it, leases with nothing left to spend, hand back or wait for are dropped
  * first, then the oldest others. A dropped lease only means the key's next request leases anew.
  */
-import type { BucketSpec, Lease } from "../../durable-objects/rate-limiter";
+import type { BucketSpec, Lease } from "./rate-limiter-rpc";
 
 export interface LeaseSource {
   lease(wanted: number, returned: number, spec: BucketSpec): Promise<Lease>;

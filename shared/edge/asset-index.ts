@@ -5,9 +5,9 @@
  * mode, the RAM store's pointers, which count against the same byte budget as the objects
  * (`AMNESIA_MAX_BYTES`), so new paths cannot grow memory past it.
  */
-import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
-import { configOf, type RequestContext } from "../context";
-import type { StoreEnv } from "../store";
+import type { AmnesiaStoreRpc } from "../store/amnesia-rpc";
+import { configOf } from "../context";
+import type { StoreContext } from "../store";
 
 export interface AssetEntry {
   b3: string; // hex
@@ -38,7 +38,7 @@ class R2AssetIndex implements AssetIndex {
 }
 
 class AmnesiaAssetIndex implements AssetIndex {
-  constructor(private readonly stub: DurableObjectStub<AmnesiaStore>, private readonly budgetBytes: number) {}
+  constructor(private readonly stub: DurableObjectStub<AmnesiaStoreRpc>, private readonly budgetBytes: number) {}
   async get(path: string) {
     return parse(await this.stub.getPointer(`edge:${path}`));
   }
@@ -48,8 +48,8 @@ class AmnesiaAssetIndex implements AssetIndex {
 }
 
 /** The request's asset index; its reads and writes are the store's, timed as `store` in Server-Timing. */
-export function assetIndexFor(rc: RequestContext<any>): AssetIndex {
-  const env = rc.env as StoreEnv;
+export function assetIndexFor(rc: StoreContext): AssetIndex {
+  const { env } = rc;
   const config = configOf(rc);
   const index = config.AMNESIA ? new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")), config.AMNESIA_MAX_BYTES) : new R2AssetIndex(env.OBJECTS);
   return {

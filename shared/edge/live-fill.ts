@@ -7,10 +7,10 @@
  */
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
-import { configOf, type RequestContext } from "../context";
+import { configOf } from "../context";
 import { badRequest, HttpError } from "../errors";
 import { metrics } from "../metrics";
-import { objectStoreFor } from "../store";
+import { objectStoreFor, type StoreContext } from "../store";
 import type { AssetEntry } from "./asset-index";
 import { assetIndexFor } from "./asset-index";
 import { contentTypeOf } from "./asset-path";
@@ -82,7 +82,7 @@ async function attempt(url: string, timeoutMs: number, maxBytes: number): Promis
   }
 }
 
-async function fill(rc: RequestContext<any>, path: string, host: string, url: string, expectedHex: string | null): Promise<AssetEntry> {
+async function fill(rc: StoreContext, path: string, host: string, url: string, expectedHex: string | null): Promise<AssetEntry> {
   const c = configOf(rc);
   const budget: RetryBudget = { baseMs: c.EDGE_RETRY_BASE_MS, maxMs: c.EDGE_RETRY_MAX_MS, retries: c.EDGE_RETRY_COUNT };
   let last: Attempt | null = null;
@@ -120,7 +120,7 @@ async function fill(rc: RequestContext<any>, path: string, host: string, url: st
  * Fill `path` once however many requests miss it at the same time. Keyed by the exact upstream
  * URL, which maps one-to-one onto the asset path the result is indexed under.
  */
-export function liveFill(rc: RequestContext<any>, path: string, expectedHex: string | null): Promise<AssetEntry> {
+export function liveFill(rc: StoreContext, path: string, expectedHex: string | null): Promise<AssetEntry> {
   const c = configOf(rc);
   const { host, rest } = upstreamOf(path, c.EDGE_ALLOW_HOSTS);
   const url = upstreamUrlOf(c.EDGE_UPSTREAM_SCHEME, host, rest);

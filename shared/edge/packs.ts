@@ -12,10 +12,10 @@
  */
 import type { Header, PMTiles, RangeResponse, ResolvedValueCache, Source } from "pmtiles";
 import { blake3 } from "../blake3";
-import { configOf, type RequestContext } from "../context";
+import { configOf } from "../context";
 import { IntegrityError } from "../domain-errors";
 import type { ObjectStore } from "../store/object-store";
-import { objectStoreFor } from "../store";
+import { objectStoreFor, type StoreContext } from "../store";
 import { readVerified } from "../store/verified-read";
 import { assetIndexFor, type AssetEntry } from "./asset-index";
 import { holdTileData, tileCacheFor } from "./tile-cache";
@@ -29,7 +29,7 @@ export interface PackSpec {
 /** Parsed EDGE_PACKS, per configuration (configurations are parsed once per environment). */
 const specsByConfig = new WeakMap<object, readonly PackSpec[]>();
 
-export function packSpecs(rc: RequestContext<any>): readonly PackSpec[] {
+export function packSpecs(rc: StoreContext): readonly PackSpec[] {
   const config = configOf(rc);
   let specs = specsByConfig.get(config);
   if (!specs) {
@@ -87,7 +87,7 @@ export interface MountedPack {
 type CheckedPack = Omit<MountedPack, "archive" | "storedTile">;
 
 /** The verified bytes of a pack held in the tile cache, read whole (and hashed) if it fits a quarter of it. */
-async function heldBytes(rc: RequestContext<any>, entry: AssetEntry): Promise<Uint8Array | null> {
+async function heldBytes(rc: StoreContext, entry: AssetEntry): Promise<Uint8Array | null> {
   const cache = tileCacheFor(rc);
   const key = `pack\u0000${entry.b3}`;
   const held = cache.get(key);
@@ -122,14 +122,14 @@ const loadPmtiles = () => (library ??= import("pmtiles").then((m) => ({ PMTiles:
  */
 const asStored = async (data: ArrayBuffer) => data;
 
-async function readerFor(rc: RequestContext<any>, entry: AssetEntry, tiles = false): Promise<PMTiles> {
+async function readerFor(rc: StoreContext, entry: AssetEntry, tiles = false): Promise<PMTiles> {
   const { PMTiles, directories } = await loadPmtiles();
   const held = await heldBytes(rc, entry);
   const source = held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3);
   return tiles ? new PMTiles(source, directories, asStored) : new PMTiles(source, directories);
 }
 
-async function mount(rc: RequestContext<any>, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
+async function mount(rc: StoreContext, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
   if (!entry) throw new PackError(`pack ${spec.name}: no asset ${spec.path}`);
   if (spec.expectedHex && entry.b3 !== spec.expectedHex) throw new PackError(`pack ${spec.name}: ${spec.path} is b3:${entry.b3}, expected b3:${spec.expectedHex}`);
   const corrupt = () => new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${entry.b3}`);
@@ -160,7 +160,7 @@ export function forgetPackPointer(path: string): void {
   pointers.delete(path);
 }
 
-async function pointerOf(rc: RequestContext<any>, path: string): Promise<AssetEntry | null> {
+async function pointerOf(rc: StoreContext, path: string): Promise<AssetEntry | null> {
   const known = pointers.get(path);
   if (known && Date.now() - known.readAt < configOf(rc).EDGE_PACK_RECHECK_MS) return known.entry;
   const entry = await assetIndexFor(rc).get(path);
@@ -169,7 +169,7 @@ async function pointerOf(rc: RequestContext<any>, path: string): Promise<AssetEn
 }
 
 /** The pack, checked on first use per content address; throws PackError when it is bad. */
-export async function packFor(rc: RequestContext<any>, spec: PackSpec): Promise<MountedPack> {
+export async function packFor(rc: StoreContext, spec: PackSpec): Promise<MountedPack> {
   const entry = await pointerOf(rc, spec.path);
   const key = `${spec.name}\u0000${entry?.b3 ?? "missing"}\u0000${spec.expectedHex ?? ""}`;
   let pack = checked.get(spec.name)?.key === key ? checked.get(spec.name)!.pack : undefined;
@@ -186,7 +186,7 @@ class RequestPack implements MountedPack {
   readonly entry: AssetEntry;
   readonly header: Header;
   constructor(
-    private readonly rc: RequestContext<any>,
+    private readonly rc: StoreContext,
     checkedPack: CheckedPack,
   ) {
     this.spec = checkedPack.spec;

@@ -15,7 +15,7 @@ export const TILE_ENTRY_OVERHEAD_BYTES = 256;
 
 const cache = new ByteLru<HeldTileData>(0);
 
-export function tileCacheFor(rc: RequestContext<any>): ByteLru<HeldTileData> {
+export function tileCacheFor(rc: RequestContext): ByteLru<HeldTileData> {
   const cap = configOf(rc).EDGE_TILE_CACHE_BYTES;
   if (cache.capBytes !== cap) {
     cache.resize(cap);
@@ -25,7 +25,7 @@ export function tileCacheFor(rc: RequestContext<any>): ByteLru<HeldTileData> {
 }
 
 /** Keeps data in the tile cache (evicting the least recently used to fit) and reports the bytes held. */
-export function holdTileData(rc: RequestContext<any>, key: string, value: HeldTileData, bytes: number): void {
+export function holdTileData(rc: RequestContext, key: string, value: HeldTileData, bytes: number): void {
   const held = tileCacheFor(rc);
   held.set(key, value, bytes);
   metrics.edgeTileCacheBytes.set({}, held.usedBytes);

@@ -46,6 +46,15 @@ type Plan =
   | { kind: "partial"; headers: Headers; start: number; end: number }
   | (MultipartAnswer & { headers: Headers });
 
+/** The 416 for a Range that misses a representation of `rep.size` bytes. */
+export function rangeNotSatisfiable(rep: Pick<Representation, "size" | "etag">): HttpError {
+  return new HttpError(416, "RANGE_NOT_SATISFIABLE", `range not satisfiable for a representation of ${rep.size} bytes`, {
+    reason: "range",
+    retryable: false,
+    headers: { "Content-Range": unsatisfiedRange(rep.size), "Accept-Ranges": "bytes", ETag: rep.etag },
+  });
+}
+
 /** Preconditions, then Range: what to answer, with its headers (412 and 416 are thrown). */
 function plan(request: Request, rep: Representation, options: ServeOptions): Plan {
   const headers = new Headers({
@@ -74,11 +83,7 @@ function plan(request: Request, rep: Representation, options: ServeOptions): Pla
   }
   switch (decision.kind) {
     case "unsatisfiable":
-      throw new HttpError(416, "RANGE_NOT_SATISFIABLE", `range not satisfiable for a representation of ${rep.size} bytes`, {
-        reason: "range",
-        retryable: false,
-        headers: { "Content-Range": unsatisfiedRange(rep.size), "Accept-Ranges": "bytes", ETag: rep.etag },
-      });
+      throw rangeNotSatisfiable(rep);
     case "partial":
       headers.set("Content-Range", contentRange(decision.start, decision.end, rep.size));
       headers.set("Content-Length", String(decision.end - decision.start + 1));
@@ -139,7 +144,7 @@ export function representationStreamResponse(request: Request, rep: Representati
  * `stream` sent with its Content-Length; an error in it cuts the response short. Bytes already
  * in hand (verified whole before the answer) go out as they are: no stream, no copy loop.
  */
-function fixedLength(stream: ReadableStream<Uint8Array> | Uint8Array, length: number): ReadableStream<Uint8Array> | Uint8Array {
+export function fixedLength(stream: ReadableStream<Uint8Array> | Uint8Array, length: number): ReadableStream<Uint8Array> | Uint8Array {
   if (stream instanceof Uint8Array) return stream;
   const fixed = new FixedLengthStream(length);
   void pump(stream, fixed.writable); // an error reaches the client as a cut-short body

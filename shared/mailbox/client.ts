@@ -3,9 +3,10 @@
  * ack finds its topic), limits from configuration, the JSON shape of deliveries, and the metrics
  * each operation feeds (topic labels bounded by topic-metrics).
  */
-import type { DeadCounts, Delivery, Mailbox, MailboxLimits, SendOutcome } from "../../durable-objects/mailbox";
+import type { DeadCounts, Delivery, MailboxLimits, MailboxRpc, SendOutcome } from "./rpc";
 import { encodeBase64 } from "../base64";
 import { blake3 } from "../blake3";
+import type { ConfigEnv } from "../config";
 import { configOf, type RequestContext } from "../context";
 import { badRequest } from "../errors";
 import { metrics } from "../metrics";
@@ -14,15 +15,17 @@ import { directoryName } from "./topic-registry";
 import { TOPIC } from "./topic";
 
 export interface MailboxEnv {
-  MAILBOX: DurableObjectNamespace<Mailbox>;
+  MAILBOX: DurableObjectNamespace<MailboxRpc>;
 }
+/** A request that sends to or reads from a mailbox. */
+export type MailboxContext = RequestContext<MailboxEnv & ConfigEnv>;
 
 export { TOPIC } from "./topic";
 
 /** The service's own topics: a fixed few, so they never count against MAILBOX_MAX_TOPICS. */
 const SERVICE_TOPICS = new Set(["put", "webhooks.github", "webhooks.stripe", "webhooks.slack"]);
 
-export function mailboxLimits(rc: RequestContext<any>): MailboxLimits {
+export function mailboxLimits(rc: RequestContext): MailboxLimits {
   const c = configOf(rc);
   return {
     persistent: !c.AMNESIA,
@@ -35,12 +38,12 @@ export function mailboxLimits(rc: RequestContext<any>): MailboxLimits {
   };
 }
 
-function metricLimits(rc: RequestContext<any>): TopicMetricLimits {
+function metricLimits(rc: RequestContext): TopicMetricLimits {
   const c = configOf(rc);
   return { labelled: c.MAILBOX_METRIC_TOPICS, remembered: c.MAILBOX_MAX_TOPICS, own: (topic) => SERVICE_TOPICS.has(topic) };
 }
 
-function observeDead(rc: RequestContext<any>, topic: string, counts: DeadCounts & { depth?: number }): void {
+function observeDead(rc: RequestContext, topic: string, counts: DeadCounts & { depth?: number }): void {
   const limits = metricLimits(rc);
   const label = topicLabel(topic, limits);
   if (counts.droppedFull) metrics.mailboxDeadDropped.inc({ topic: label, cause: "capacity" }, counts.droppedFull);
@@ -49,8 +52,8 @@ function observeDead(rc: RequestContext<any>, topic: string, counts: DeadCounts 
 }
 
 /** A topic's mailbox; callers time its RPCs as `do` in Server-Timing. */
-function stubFor(rc: RequestContext<any>, topic: string): DurableObjectStub<Mailbox> {
-  const namespace = (rc.env as MailboxEnv).MAILBOX;
+function stubFor(rc: MailboxContext, topic: string): DurableObjectStub<MailboxRpc> {
+  const namespace = rc.env.MAILBOX;
   return namespace.get(namespace.idFromName(topic));
 }
 
@@ -78,7 +81,7 @@ export type SendResult =
   /** The topic holds nothing yet and MAILBOX_MAX_TOPICS topics already do. */
   | { status: "topic_limit"; topics: number };
 
-export async function sendMessage(rc: RequestContext<any>, request: SendRequest): Promise<SendResult> {
+export async function sendMessage(rc: MailboxContext, request: SendRequest): Promise<SendResult> {
   if (!TOPIC.test(request.topic)) throw badRequest("topic must match [a-z0-9._-]{1,64}", "bad_topic");
   const hashFrom = performance.now();
   const payload_hash = `b3:${blake3().hashHex(request.payload)}`;
@@ -102,7 +105,7 @@ export async function sendMessage(rc: RequestContext<any>, request: SendRequest)
 }
 
 /** Several messages to one topic in one call, each with the corr_id of the request that made it. */
-export async function sendMessages(rc: RequestContext<any>, topic: string, requests: (Omit<SendRequest, "topic"> & { corr_id: string })[]): Promise<SendResult[]> {
+export async function sendMessages(rc: MailboxContext, topic: string, requests: (Omit<SendRequest, "topic"> & { corr_id: string })[]): Promise<SendResult[]> {
   if (!TOPIC.test(topic)) throw badRequest("topic must match [a-z0-9._-]{1,64}", "bad_topic");
   const inputs = requests.map((r) => ({
     idem_key: r.idem_key,
@@ -126,7 +129,7 @@ export async function sendMessages(rc: RequestContext<any>, topic: string, reque
 }
 
 /** Refresh the topic-count gauge before a scrape. */
-export async function refreshMailboxGauges(rc: RequestContext<any>): Promise<void> {
+export async function refreshMailboxGauges(rc: MailboxContext): Promise<void> {
   if (!rc.configResult.ok) return;
   const limits = mailboxLimits(rc);
   metrics.mailboxTopics.set({}, await rc.timing.measure("do", stubFor(rc, directoryName(limits.persistent)).topicCount(limits)));
@@ -156,19 +159,19 @@ const toJson = (topic: string, d: Delivery): DeliveryJson => ({
   attempt: d.attempt,
 });
 
-export async function receiveMessages(rc: RequestContext<any>, topic: string, visibilityMs: number, maxMessages: number): Promise<DeliveryJson[]> {
+export async function receiveMessages(rc: MailboxContext, topic: string, visibilityMs: number, maxMessages: number): Promise<DeliveryJson[]> {
   const outcome = await rc.timing.measure("do", stubFor(rc, topic).recv(visibilityMs, maxMessages, mailboxLimits(rc)));
   if (outcome.deadLettered) metrics.deadLetters.inc({ topic: topicLabel(topic, metricLimits(rc)) }, outcome.deadLettered);
   observeDead(rc, topic, outcome);
   return outcome.messages.map((d) => toJson(topic, d));
 }
 
-export async function ackMessage(rc: RequestContext<any>, msgId: string): Promise<boolean> {
+export async function ackMessage(rc: MailboxContext, msgId: string): Promise<boolean> {
   const parsed = parseMessageId(msgId);
   return parsed !== null && (await rc.timing.measure("do", stubFor(rc, parsed.topic).ack(parsed.id, mailboxLimits(rc)))) === "ok";
 }
 
-export async function nackMessage(rc: RequestContext<any>, msgId: string): Promise<"requeued" | "dead" | "unknown"> {
+export async function nackMessage(rc: MailboxContext, msgId: string): Promise<"requeued" | "dead" | "unknown"> {
   const parsed = parseMessageId(msgId);
   if (!parsed) return "unknown";
   const outcome = await rc.timing.measure("do", stubFor(rc, parsed.topic).nack(parsed.id, mailboxLimits(rc)));
@@ -179,7 +182,7 @@ export async function nackMessage(rc: RequestContext<any>, msgId: string): Promi
   return outcome.status;
 }
 
-export async function deadLetters(rc: RequestContext<any>, topic: string, maxMessages: number): Promise<DeliveryJson[]> {
+export async function deadLetters(rc: MailboxContext, topic: string, maxMessages: number): Promise<DeliveryJson[]> {
   const outcome = await rc.timing.measure("do", stubFor(rc, topic).deadLetters(maxMessages, mailboxLimits(rc)));
   observeDead(rc, topic, outcome);
   return outcome.messages.map((d) => toJson(topic, d));

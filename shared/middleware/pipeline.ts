@@ -2,14 +2,16 @@
  * @module Composition: `pipeline(a, b, c)(handler)` runs a → b → c → handler, and
  * `firstMatch` chains routers that answer a Response or pass with undefined.
  */
+import type { ConfigEnv } from "../config";
 import type { Handler, Middleware, RouteHandler } from "../context";
 
-export function pipeline(...stages: Middleware[]) {
-  return (handler: Handler): Handler => stages.reduceRight((next, stage) => stage(next), handler);
+/** Stages over the worker's Env `E`: each stage's own slice must be part of it. */
+export function pipeline<E extends ConfigEnv>(...stages: Middleware<E>[]) {
+  return (handler: Handler<E>): Handler<E> => stages.reduceRight((next, stage) => stage(next), handler);
 }
 
 /** Try each router in order; the first Response wins, otherwise `fallback` answers. */
-export function firstMatch(routers: RouteHandler[], fallback: Handler): Handler {
+export function firstMatch<E extends ConfigEnv>(routers: RouteHandler<E>[], fallback: Handler<E>): Handler<E> {
   return async function firstMatch(request, rc) {
     for (const router of routers) {
       const response = await router(request, rc);

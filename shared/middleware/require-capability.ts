@@ -32,7 +32,7 @@ function toHttpError(denied: CapabilityDenied): HttpError {
 }
 
 /** Authorize the request for `need`; returns the verified token for further checks. */
-export function requireCapability(request: Request, rc: RequestContext<any>, need: CapabilityNeed): VerifiedToken {
+export function requireCapability(request: Request, rc: RequestContext, need: CapabilityNeed): VerifiedToken {
   return requireCapabilityUnder(keyringOf(configOf(rc)), request, need);
 }
 
@@ -50,7 +50,7 @@ export function requireCapabilityUnder(keyring: Keyring | null, request: Request
  * Refuse with 503 NOT_CONFIGURED when no root key is configured: for routes that take their
  * token later (an overlay session presents it in HELLO), so they don't open anything first.
  */
-export function requireRootKey(rc: RequestContext<any>): void {
+export function requireRootKey(rc: RequestContext): void {
   if (!keyringOf(configOf(rc))) throw toHttpError(new CapabilityDenied("not_configured", "no capability root key is configured (CAP_ROOT_KEY), so sessions are refused"));
 }
 

@@ -3,11 +3,12 @@
  * exists under other methods answers 405 with `Allow`.
  */
 import { IttyRouter } from "itty-router/IttyRouter";
+import type { ConfigEnv } from "../config";
 import type { Handler, RequestContext, RouteHandler } from "../context";
 import { methodNotAllowed, notFound } from "../errors";
 
 export type RouteRequest = Request & { params: Record<string, string>; route: string };
-export type RoutedHandler = (request: RouteRequest, rc: RequestContext<any>) => Promise<Response>;
+export type RoutedHandler<E extends ConfigEnv = ConfigEnv> = (request: RouteRequest, rc: RequestContext<E>) => Promise<Response>;
 
 /** One route a router serves: the method and the template it was registered under. */
 export interface RouteEntry {
@@ -16,14 +17,15 @@ export interface RouteEntry {
 }
 
 /** A facet router, which also lists the routes it registered (for the API document's check). */
-export type Router = RouteHandler & { readonly routes: readonly RouteEntry[] };
+export type Router<E extends ConfigEnv = ConfigEnv> = RouteHandler<E> & { readonly routes: readonly RouteEntry[] };
 
-export interface RouteTable {
-  [template: string]: Partial<Record<"GET" | "HEAD" | "POST" | "PUT" | "DELETE", RoutedHandler>>;
+/** Routes whose handlers need at most the bindings of `E`. */
+export interface RouteTable<E extends ConfigEnv = ConfigEnv> {
+  [template: string]: Partial<Record<"GET" | "HEAD" | "POST" | "PUT" | "DELETE", RoutedHandler<E>>>;
 }
 
 /** The request's URL pathname, parsed once per request and shared by every stage and router. */
-export function pathnameOf(request: Request, rc: RequestContext<any>): string {
+export function pathnameOf(request: Request, rc: Pick<RequestContext, "pathname">): string {
   return (rc.pathname ??= new URL(request.url).pathname);
 }
 
@@ -75,7 +77,7 @@ export function routeTemplateOf(pathname: string): string {
 }
 
 /** Build a RouteHandler from `{ "/o/:addr": { GET: getObject, HEAD: headObject } }`. */
-export function createRouter(table: RouteTable): Router {
+export function createRouter<E extends ConfigEnv>(table: RouteTable<E>): Router<E> {
   const router = IttyRouter();
   // the first segments this router's templates can match (null: any), so that the facets'
   // routers a request cannot belong to are skipped without running itty-router (a URL parse
@@ -88,19 +90,19 @@ export function createRouter(table: RouteTable): Router {
     else heads?.add(head);
     const allowed = Object.keys(methods);
     for (const [method, handler] of Object.entries(methods)) {
-      router[method.toLowerCase() as "get"](template, (request: RouteRequest, rc: RequestContext<any>) => {
+      router[method.toLowerCase() as "get"](template, (request: RouteRequest, rc: RequestContext<E>) => {
         rc.route = request.route;
         return handler!(request, rc);
       });
     }
-    router.all(template, (request: RouteRequest, rc: RequestContext<any>) => {
+    router.all(template, (request: RouteRequest, rc: RequestContext<E>) => {
       rc.route = request.route;
       throw methodNotAllowed(allowed);
     });
   }
   // read back from itty's own table ([method, regex, handlers, template]): what it will match, not what we meant
   const routes = router.routes.filter(([method]) => method !== "ALL").map(([method, , , template]) => ({ method, template: template ?? "" }));
-  const handle: RouteHandler = async (request, rc) => (heads && !heads.has(headOf(pathnameOf(request, rc))) ? undefined : await router.fetch(request, rc));
+  const handle: RouteHandler<E> = async (request, rc) => (heads && !heads.has(headOf(pathnameOf(request, rc))) ? undefined : await router.fetch(request, rc));
   return Object.assign(handle, { routes });
 }
 

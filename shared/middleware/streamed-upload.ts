@@ -1,11 +1,18 @@
 /**
- * @module The one route whose body streams into the store instead of being held:
- * `PUT /o/:addr`. The body cap and the deadline treat it apart (`MAX_OBJECT_BYTES`, and time
- * for its declared length at `UPLOAD_MIN_BYTES_PER_S`).
+ * @module The routes whose body streams into the store instead of being held: `PUT /o/:addr`
+ * and a multipart upload's `PUT /uploads/:id/:n`. The body cap and the deadline treat them apart
+ * (`MAX_OBJECT_BYTES`, the part route then checks the part's exact length; and time for the
+ * declared length at `UPLOAD_MIN_BYTES_PER_S`).
  */
 import type { Config } from "../config";
 
-export const isStreamedUpload = (request: Request) => request.method === "PUT" && new URL(request.url).pathname.startsWith("/o/");
+const UPLOAD_PART_PATH = /^\/uploads\/[^/]+\/[^/]+$/;
+
+export function isStreamedUpload(request: Request): boolean {
+  if (request.method !== "PUT") return false;
+  const path = new URL(request.url).pathname;
+  return path.startsWith("/o/") || UPLOAD_PART_PATH.test(path);
+}
 
 /** The request's deadline: `REQUEST_TIMEOUT_MS`, plus, for a streamed upload, its declared length at the slowest accepted rate. */
 export function deadlineMs(request: Request, config: Config): number {

@@ -17,7 +17,7 @@ interface DrainBudget {
 }
 
 /** How much of an unread body may still be read, or null to cancel it at once. */
-function drainBudget(request: Request, rc: RequestContext<any>, started: number): DrainBudget | null {
+function drainBudget(request: Request, rc: RequestContext, started: number): DrainBudget | null {
   if (!rc.configResult.ok) return null; // every answer is 503 NOT_READY; keeping the connection is moot
   // the client waits for a 100 before sending (workerd never sends one): a drain would only wait
   if (/100-continue/i.test(request.headers.get("expect") ?? "")) return null;

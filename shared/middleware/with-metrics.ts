@@ -6,6 +6,7 @@
  * `total`). Runs outside the error envelope so error responses carry their real status and
  * their timing too.
  */
+import type { ConfigEnv } from "../config";
 import type { Middleware } from "../context";
 import { log, logEnabled } from "../log";
 import { metrics } from "../metrics";
@@ -13,7 +14,7 @@ import { writeRequestPoint, type MetricsDatasetEnv } from "../metrics/analytics-
 import { withHeader } from "./with-corr-id";
 import { pathnameOf, routeTemplateOf } from "./router";
 
-export function withMetrics(): Middleware {
+export function withMetrics(): Middleware<MetricsDatasetEnv & ConfigEnv> {
   return (next) =>
     async function withMetrics(request, rc) {
       // label early, so requests shed before routing still count under their route template
@@ -24,7 +25,7 @@ export function withMetrics(): Middleware {
       const labels = { service: rc.service, route: rc.route, method: request.method };
       metrics.httpRequests.inc({ ...labels, status: String(response.status) });
       metrics.requestLatency.observe(labels, totalMs / 1000);
-      const dataset = (rc.env as MetricsDatasetEnv).METRICS_DATASET;
+      const dataset = rc.env.METRICS_DATASET;
       if (dataset) {
         const declared = response.headers.get("content-length");
         writeRequestPoint(dataset, { ...labels, status: response.status, responseBytes: declared ? Number(declared) : 0, totalMs, timing });

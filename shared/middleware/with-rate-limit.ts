@@ -7,10 +7,11 @@
  * (LIMITER_TIMEOUT_MS): reads are admitted, writes get 503 NOT_READY (docs/DECISIONS.md), and
  * /readyz reports `limiter`.
  */
-import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { isRead } from "../admission/brownout";
+import type { RateLimiterRpc } from "../admission/rate-limiter-rpc";
 import { LimiterUnavailable, TokenLeases, type LeaseSource, type TakeResult } from "../admission/token-leases";
 import { keyringOfEnv, verifiedTokenId } from "../capability";
+import type { ConfigEnv } from "../config";
 import { configOf, type Middleware, type RequestContext } from "../context";
 import { shed, resourceBusy } from "../errors";
 import { metrics } from "../metrics";
@@ -19,8 +20,10 @@ import { singletonStub } from "../singleton-stub";
 import { log } from "../log";
 
 export interface RateLimiterEnv {
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiterRpc>;
 }
+/** A request that draws from the rate limiter's buckets. */
+export type RateLimiterContext = RequestContext<RateLimiterEnv & ConfigEnv>;
 
 const leases = new TokenLeases();
 
@@ -32,7 +35,7 @@ const MAX_CLIENT_KEY = 128;
  * the token verifies (attenuations share it, so a client cannot escape its limit by attenuating),
  * else its IP; or the IP, or a header's value. Unknown → "anonymous" (one bucket for all of them).
  */
-export function clientKeyOf(request: Request, rc: RequestContext<any>, keyKnob: string): string {
+export function clientKeyOf(request: Request, rc: RequestContext, keyKnob: string): string {
   if (keyKnob.startsWith("header:")) return (request.headers.get(keyKnob.slice("header:".length)) ?? "anonymous").slice(0, MAX_CLIENT_KEY);
   if (keyKnob === "auto") {
     const token = bearerToken(request);
@@ -52,19 +55,19 @@ export function bucketsOf(service: string, scope: "client" | "service" | "both",
   return scope === "client" ? [client] : scope === "service" ? [whole] : [client, whole];
 }
 
-export function limiterFor(rc: RequestContext<any>, key: string) {
-  const namespace = (rc.env as RateLimiterEnv).RATE_LIMITER;
+export function limiterFor(rc: RateLimiterContext, key: string) {
+  const namespace = rc.env.RATE_LIMITER;
   // the service-wide bucket is one object for the deployment: DO_LOCATION_HINT places it
   return key === rc.service ? singletonStub(namespace, key, rc.env) : namespace.get(namespace.idFromName(key));
 }
 
 /** The limiter as a lease source whose RPCs are timed as `do` in Server-Timing (most requests make none). */
-function leaseSourceFor(rc: RequestContext<any>, key: string): LeaseSource {
+function leaseSourceFor(rc: RateLimiterContext, key: string): LeaseSource {
   const stub = limiterFor(rc, key);
   return { lease: (wanted, returned, spec) => rc.timing.measure("do", stub.lease(wanted, returned, spec)) };
 }
 
-export function withRateLimit(): Middleware {
+export function withRateLimit(): Middleware<RateLimiterEnv & ConfigEnv> {
   return (next) =>
     async function withRateLimit(request, rc) {
       const c = configOf(rc);

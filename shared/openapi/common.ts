@@ -33,6 +33,7 @@ export const COMMON_HEADERS = {
   "WWW-Authenticate": header('`Bearer realm="ron-workers"` (with `error="invalid_token"` for a bad or expired token).'),
   Allow: header("The methods the path accepts."),
   Upgrade: header("`websocket`."),
+  Vary: header("`Range` on a verified slice (`?proof=1`): the Range header chooses the slice."),
 } as const;
 
 const requestHeader = (name: string, description: string) => ({ name, in: "header", required: false, description, schema: { type: "string" } });

@@ -26,6 +26,27 @@ export const hexParameter: ParameterSpec = {
 
 export const anyBytes: BodySpec = { content: { "*/*": { schema: { json: { type: "string", contentMediaType: "application/octet-stream" } } } } };
 
+/** `?proof=1` on a read of stored bytes (shared/http/slice-response.ts). */
+export const proofParameter: ParameterSpec = {
+  name: "proof",
+  in: "query",
+  description:
+    "`1`: answer `200` with a verified slice (`application/vnd.ron.b3-slice`, docs/OBJECTS.md) of the one range `Range` asks for, or of the whole object: " +
+    "the covering BLAKE3 groups, the last group, and the sibling CVs, for the client to check against the address (the SDK's `verifySlice`).",
+  schema: { json: { type: "string", enum: ["1"] } },
+};
+
+/** A 200 that is the bytes, or the verified slice with `?proof=1`. */
+export const bytesOrSlice: BodySpec = {
+  content: { ...anyBytes.content, "application/vnd.ron.b3-slice": { schema: { json: { type: "string", contentMediaType: "application/vnd.ron.b3-slice" } } } },
+};
+
+/** Refusals of a proof request. */
+export const PROOF_ERRORS: ErrorSpec[] = [
+  { status: 400, code: "BAD_REQUEST", reason: "proof_query", when: "`proof` with a value other than `1`, or given twice", retryable: false },
+  { status: 400, code: "BAD_REQUEST", reason: "proof_ranges", when: "`?proof=1` with several ranges that do not merge into one", retryable: false },
+];
+
 /** The answers of a byte representation (shared/http/representation.ts) besides 200. */
 export const representationAnswers = (body: boolean): SuccessSpec[] => [
   { status: 206, description: "One range (`Content-Range`), or several as `multipart/byteranges` where enabled.", headers: ["ETag", "Content-Range", "Accept-Ranges", "Cache-Control"], ...(body ? { body: anyBytes } : {}) },

@@ -60,7 +60,7 @@ export type CommonParameter = "Range" | "If-None-Match" | "If-Match" | "If-Range
 export type Admission = "ops" | "read" | "write";
 
 export interface OperationSpec {
-  readonly method: "GET" | "HEAD" | "POST" | "PUT";
+  readonly method: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
   /** The router template exactly as registered (`/o/:addr`, `/edge/assets/*`). */
   readonly template: string;
   readonly operationId: string;
@@ -97,4 +97,5 @@ export type HeaderName =
   | "Content-Encoding"
   | "WWW-Authenticate"
   | "Allow"
-  | "Upgrade";
+  | "Upgrade"
+  | "Vary";

@@ -2,6 +2,7 @@
  * @module Readiness: each worker lists checks; `/readyz` runs them all and answers 200 only
  * when every one passes. A check reports what would fail right now, never a guess.
  */
+import type { ConfigEnv } from "../config";
 import type { RequestContext } from "../context";
 
 export interface CheckResult {
@@ -11,10 +12,11 @@ export interface CheckResult {
   detail?: string;
 }
 
-export interface ReadinessCheck {
+/** A check that needs the bindings of `E` (a property, not a method, so that the compiler holds a worker to them). */
+export interface ReadinessCheck<E extends ConfigEnv = ConfigEnv> {
   /** Shown in `missing` when the check fails: `config`, `store`, `store_capacity`, ... */
   name: string;
-  run(rc: RequestContext<any>): Promise<CheckResult>;
+  run: (rc: RequestContext<E>) => Promise<CheckResult>;
 }
 
 export interface ReadinessReport {
@@ -46,7 +48,7 @@ export const authCheck: ReadinessCheck = {
   },
 };
 
-export async function evaluateReadiness(checks: readonly ReadinessCheck[], rc: RequestContext<any>): Promise<ReadinessReport> {
+export async function evaluateReadiness<E extends ConfigEnv>(checks: readonly ReadinessCheck<E>[], rc: RequestContext<E>): Promise<ReadinessReport> {
   const results: (readonly [string, CheckResult])[] = await Promise.all(
     checks.map(async (check) => {
       try {

@@ -10,17 +10,17 @@ import { isolateId } from "../metrics/isolate";
 import { createRouter, type Router } from "../middleware/router";
 import { authCheck, configCheck, evaluateReadiness, type ReadinessCheck } from "./readiness";
 import { keyringOf } from "../capability";
-import { parseKnobs } from "../config";
+import { parseKnobs, type ConfigEnv } from "../config";
 import { requireCapabilityUnder } from "../middleware/require-capability";
 import { log } from "../log";
 
-export interface OpsOptions {
+export interface OpsOptions<E extends ConfigEnv> {
   /** Checks besides `config`, which is always included. */
-  checks?: readonly ReadinessCheck[];
+  checks?: readonly ReadinessCheck<E>[];
   /** Capabilities shown by /version, e.g. ["interop", "amnesia"]. */
-  features?: (rc: RequestContext<any>) => string[];
+  features?: (rc: RequestContext<E>) => string[];
   /** Refresh gauges that are read from elsewhere (a DO, a store) just before /metrics renders. */
-  beforeScrape?: (rc: RequestContext<any>) => Promise<void>;
+  beforeScrape?: (rc: RequestContext<E>) => Promise<void>;
 }
 
 /** Seconds a client or balancer should wait before asking /readyz again. */
@@ -32,9 +32,9 @@ const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
     headers: { "Content-Type": JSON_CONTENT_TYPE, "Cache-Control": "no-store", ...headers },
   });
 
-export function createOpsRouter(options: OpsOptions = {}): Router {
+export function createOpsRouter<E extends ConfigEnv>(options: OpsOptions<E> = {}): Router<E> {
   const checks = [configCheck, authCheck, ...(options.checks ?? [])];
-  return createRouter({
+  return createRouter<E>({
     "/healthz": { GET: async () => json({ ok: true }), HEAD: async () => new Response(null, { status: 200 }) },
     "/readyz": {
       GET: async (_request, rc) => {

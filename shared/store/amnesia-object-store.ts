@@ -2,24 +2,24 @@
  * @module The amnesia strategy, seen from a worker: RPC calls to the single AmnesiaStore
  * Durable Object, passing the configured byte budget with every write.
  */
-import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
+import type { AmnesiaStoreRpc } from "./amnesia-rpc";
 import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface AmnesiaStoreEnv {
-  AMNESIA_STORE: DurableObjectNamespace<AmnesiaStore>;
+  AMNESIA_STORE: DurableObjectNamespace<AmnesiaStoreRpc>;
 }
 
 /** Single tenant: one store instance per worker deployment. */
-const INSTANCE_NAME = "objects";
+export const AMNESIA_INSTANCE_NAME = "objects";
 /** Bytes asked of the store per call when streaming an object out. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
 export class AmnesiaObjectStore implements ObjectStore {
   readonly kind = "amnesia";
-  readonly #stub: DurableObjectStub<AmnesiaStore>;
+  readonly #stub: DurableObjectStub<AmnesiaStoreRpc>;
 
-  constructor(namespace: DurableObjectNamespace<AmnesiaStore>, private readonly budgetBytes: number) {
-    this.#stub = namespace.get(namespace.idFromName(INSTANCE_NAME));
+  constructor(namespace: DurableObjectNamespace<AmnesiaStoreRpc>, private readonly budgetBytes: number) {
+    this.#stub = namespace.get(namespace.idFromName(AMNESIA_INSTANCE_NAME));
   }
 
   head(hex: string): Promise<ObjectInfo | null> {

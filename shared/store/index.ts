@@ -2,6 +2,7 @@
  * @module Picks the object store strategy from configuration (`AMNESIA`), and the readiness
  * checks that go with it.
  */
+import type { ConfigEnv } from "../config";
 import { configOf, type RequestContext } from "../context";
 import type { ReadinessCheck } from "../ops/readiness";
 import { metrics } from "../metrics";
@@ -12,11 +13,13 @@ import { TimedObjectStore } from "./timed-object-store";
 
 export type { ObjectStore, PutOutcome, StoredObject, ObjectInfo } from "./object-store";
 export type StoreEnv = R2StoreEnv & AmnesiaStoreEnv;
+/** A request that reads or writes objects. */
+export type StoreContext = RequestContext<StoreEnv & ConfigEnv>;
 
 /** The request's store; its calls are timed as `store` in Server-Timing. */
-export function objectStoreFor(rc: RequestContext<any>): ObjectStore {
+export function objectStoreFor(rc: StoreContext): ObjectStore {
   const config = configOf(rc);
-  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES }), rc.timing);
+  return new TimedObjectStore(createObjectStore(rc.env, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES }), rc.timing);
 }
 
 /** The store for these settings, outside a request context (e.g. inside an overlay session object). */
@@ -25,7 +28,7 @@ export function createObjectStore(env: StoreEnv, choice: { amnesia: boolean; amn
 }
 
 /** `store`: the store answers. `store_capacity`: the RAM budget can no longer take a full-size body. */
-export const storeChecks: ReadinessCheck[] = [
+export const storeChecks: ReadinessCheck<StoreEnv & ConfigEnv>[] = [
   {
     name: "store",
     async run(rc) {
@@ -48,7 +51,7 @@ export const storeChecks: ReadinessCheck[] = [
 ];
 
 /** Refresh the RAM store gauges before a scrape. */
-export async function refreshStoreGauges(rc: RequestContext<any>): Promise<void> {
+export async function refreshStoreGauges(rc: StoreContext): Promise<void> {
   if (!rc.configResult.ok || !rc.configResult.config.AMNESIA) return;
   const { usedBytes = 0, budgetBytes = 0 } = await objectStoreFor(rc).health();
   metrics.storeBytes.set({ store: "amnesia" }, usedBytes);

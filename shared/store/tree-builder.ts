@@ -15,11 +15,16 @@ export class TreeBuilder {
   /** The bytes of a one-piece object: its root is hashed over them with the root flag. */
   #only: Uint8Array | null = null;
 
-  /** `pieceBytes`: a power of two ≥ 1 KiB that feeds arrive in multiples of (the last may be short). */
+  /**
+   * `pieceBytes`: a power of two ≥ 1 KiB that feeds arrive in multiples of (the last may be short).
+   * `firstChunk`: where these bytes start in the object, in 1 KiB chunks (a multipart upload's
+   * part starts past 0; then only `groupCVs` applies, never `root`).
+   */
   constructor(
     private readonly tree: Blake3Tree,
     private readonly shape: TreeShape,
     pieceBytes: number,
+    private readonly firstChunk = 0,
   ) {
     this.#pieceBytes = Math.min(pieceBytes, shape.groupBytes);
     this.#pieceCount = Math.max(1, Math.ceil(shape.size / this.#pieceBytes));
@@ -37,7 +42,7 @@ export class TreeBuilder {
     for (let at = 0; at < bytes.length; at += this.#pieceBytes) {
       const piece = bytes.subarray(at, at + this.#pieceBytes);
       if (this.#pieceCount === 1) this.#only = piece.slice();
-      else this.#pieces.set(this.tree.subtreeCV(piece, (this.#next * this.#pieceBytes) / CHUNK_BYTES, false), this.#next * CV_BYTES);
+      else this.#pieces.set(this.tree.subtreeCV(piece, this.firstChunk + (this.#next * this.#pieceBytes) / CHUNK_BYTES, false), this.#next * CV_BYTES);
       this.#next++;
     }
     this.#filled += bytes.length;
@@ -46,6 +51,7 @@ export class TreeBuilder {
   /** The root hash (the address) once all `size` bytes are in. */
   root(): Uint8Array {
     this.#requireComplete();
+    if (this.firstChunk !== 0) throw new RangeError("only a tree that starts at chunk 0 has a root");
     if (this.#pieceCount === 1) return this.tree.subtreeCV(this.#only ?? new Uint8Array(0), 0, true);
     return rootOf(this.tree, this.#pieces);
   }
@@ -64,6 +70,14 @@ export class TreeBuilder {
       out.set(cv, group * CV_BYTES);
     }
     return out;
+  }
+
+  /** The groups' CVs, packed, never the root: one CV even for one group (a part of a larger object). */
+  groupCVs(): Uint8Array {
+    this.#requireComplete();
+    if (this.shape.groups > 1) return this.groupLevel();
+    if (this.#pieceCount > 1) return subtreeOf(this.tree, this.#pieces);
+    return this.tree.subtreeCV(this.#only ?? new Uint8Array(0), this.firstChunk, false);
   }
 
   #requireComplete(): void {

@@ -36,9 +36,9 @@ import {
 import { TreeBuilder } from "./tree-builder";
 import { log } from "../log";
 
-type CorrContext = Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>;
+type CorrContext = Pick<RequestContext, "corrId"> & Partial<Pick<RequestContext, "timing">>;
 
-function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
+export function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
   metrics.integrityFail.inc();
   log.error(rc, "integrity failure", { address: `b3:${hex}`, store: store.kind, where });
   return new IntegrityError(`b3:${hex}`);
@@ -113,16 +113,42 @@ export async function openVerifiedRange(rc: CorrContext, store: ObjectStore, hex
   const tree = blake3Tree();
   // a small object is read whole in one call (unless a peek brought it already): every covering
   // group is checked in memory before the answer, and the bytes go out as they are (no stream)
-  let inline = "bytes" in info ? info.bytes : null;
-  if (!inline && info.size <= INLINE_READ_BYTES) {
-    inline = (await store.peek(hex, INLINE_READ_BYTES))?.bytes ?? null;
-    if (!inline) throw new MissingObjectError(`b3:${hex}`);
-  }
+  const inline = await smallObjectBytes(store, hex, info);
   if (inline) return await verifiedSlice(rc, store, hex, info.size, tree, inline, start, end, options);
   // an object of one group at most is checked whole against its address: no outboard read needed
   if (info.size <= options.groupBytes) return streamOf(wholeObject(rc, store, hex, info.size, tree, start, end));
   const top = await verifiedTop(rc, store, hex, info.size, tree, options);
   return streamOf(top.shape.depth === 0 ? wholeObject(rc, store, hex, info.size, tree, start, end) : groupsOf(rc, store, hex, top, tree, start, end));
+}
+
+/**
+ * The shape of the object's tree as its outboard records it (checked against the address, and
+ * built on this first read for an object stored without one). One group (depth 0) for an object
+ * of at most `groupBytes`, without reading any outboard.
+ */
+export async function verifiedShape(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, options: VerifiedReadOptions): Promise<TreeShape> {
+  if (info.size <= options.groupBytes) return treeShape(info.size, options.groupBytes);
+  return (await verifiedTop(rc, store, hex, info.size, blake3Tree(), options, "bytes" in info ? info.bytes : null)).shape;
+}
+
+/**
+ * A small object (at most INLINE_READ_BYTES) whole, every group checked against its address:
+ * bytes fit to be kept where later reads will not check them again (the object cache).
+ */
+export async function readVerifiedWhole(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject, options: VerifiedReadOptions): Promise<Uint8Array> {
+  const inline = await smallObjectBytes(store, hex, info);
+  if (!inline) throw new RangeError(`b3:${hex} is larger than INLINE_READ_BYTES`);
+  // awaited here, not handed on: workerd reports a rejection passed up unawaited as unhandled
+  return await verifiedSlice(rc, store, hex, info.size, blake3Tree(), inline, 0, info.size, options);
+}
+
+/** The unverified bytes of an object read whole: the peek's, or one read when it is small; null for a large one. */
+async function smallObjectBytes(store: ObjectStore, hex: string, info: ObjectInfo | PeekedObject): Promise<Uint8Array | null> {
+  const peeked = "bytes" in info ? info.bytes : null;
+  if (peeked || info.size > INLINE_READ_BYTES) return peeked;
+  const bytes = (await store.peek(hex, INLINE_READ_BYTES))?.bytes;
+  if (!bytes) throw new MissingObjectError(`b3:${hex}`);
+  return bytes;
 }
 
 /** Bytes `start..end` of an object held whole, after checking the groups they cover (or the whole, when it is one group). */

@@ -138,17 +138,26 @@ describe("npm run publish of a large file", () => {
 
   it("shows the upload's bar in a terminal, and piped prints only the JSON answer (stdout) and the summary (stderr)", async () => {
     const env = { RON_TOKEN: HARNESS_TOKEN };
-    const watched = await runInTerminal(`node scripts/publish.mjs ${file} --as big/one.bin --url ${target.url} > /dev/null`, env);
+    // this server takes 16 MiB bodies: a single PUT, as the flag says (the default sends files over 1 MiB in parts)
+    const single = `--multipart-from ${16 * 1024 * 1024}`;
+    const watched = await runInTerminal(`node scripts/publish.mjs ${file} --as big/one.bin --url ${target.url} ${single} > /dev/null`, env);
     expect(watched.code).toBe(0);
     expect(watched.drawn).toMatch(/publish: big\/one\.bin \[.*\] \d+\/24 chunks of 256 KiB/);
     expect(watched.drawn).toMatch(/publish: big\/one\.bin: 6\.0 MiB → 201/);
 
-    const piped = await runNode(["scripts/publish.mjs", file, "--as", "big/two.bin", "--url", target.url], env);
+    const piped = await runNode(["scripts/publish.mjs", file, "--as", "big/two.bin", "--url", target.url, "--multipart-from", String(16 * 1024 * 1024)], env);
     expect(piped.code).toBe(0);
     expect(JSON.parse(piped.stdout)).toMatchObject({ path: "big/two.bin", size: 6 * 1024 * 1024 });
     expect(piped.stderr).not.toMatch(ESCAPE);
     expect(piped.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(SUMMARY("publish", "big/two\\.bin: 6\\.0 MiB → 201"))]);
     const served = await fetch(`${target.url}/edge/assets/big/one.bin`, { method: "HEAD" });
     expect(served.headers.get("content-length")).toBe(String(6 * 1024 * 1024));
+  });
+
+  it("a file over --multipart-from goes in parts, and the bar counts the server's parts", async () => {
+    const watched = await runInTerminal(`node scripts/publish.mjs ${file} --as big/three.bin --url ${target.url} > /dev/null`, { RON_TOKEN: HARNESS_TOKEN });
+    expect(watched.code).toBe(0);
+    expect(watched.drawn).toMatch(/publish: big\/three\.bin \(multipart\) \[.*\] \d\/1 parts of 8\.0 MiB/);
+    expect(watched.drawn).toMatch(/publish: big\/three\.bin: 6\.0 MiB in 1 parts → 201/);
   });
 });

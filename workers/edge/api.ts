@@ -2,7 +2,7 @@
  * @module The edge facet's routes as the API document describes them (build time only:
  * `npm run openapi`).
  */
-import { anyBytes, BAD_ADDRESS, DECODE_ERRORS, hexParameter, IF_MATCH_ERROR, INTEGRITY, RANGE_ERROR, representationAnswers, SAMPLE_HEX, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
+import { anyBytes, BAD_ADDRESS, bytesOrSlice, DECODE_ERRORS, hexParameter, IF_MATCH_ERROR, INTEGRITY, PROOF_ERRORS, proofParameter, RANGE_ERROR, representationAnswers, SAMPLE_HEX, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
 import type { ErrorSpec, OperationSpec, ParameterSpec } from "../../shared/openapi/spec";
 import * as z from "../../shared/zod";
 
@@ -54,12 +54,17 @@ const assetGet = (method: "GET" | "HEAD"): OperationSpec => ({
   description: "Verified before serving. Active types follow EDGE_ACTIVE_CONTENT (default: inline under `Content-Security-Policy: sandbox`). In EDGE_MODE=live a miss on `<host>/<path>` is fetched from an allow-listed host.",
   tag: "edge",
   admission: "read",
-  parameters: [assetPath, pin, "Range", "If-None-Match", "If-Match", "If-Range"],
+  parameters: [assetPath, pin, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
   responses: [
-    { status: 200, description: "The asset; `Cache-Control` is EDGE_CACHE_CONTROL.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], ...(method === "GET" ? { body: anyBytes } : {}) },
+    {
+      status: 200,
+      description: "The asset; `Cache-Control` is EDGE_CACHE_CONTROL. With `?proof=1`: its verified slice (immutable caching, `Vary: Range`, no ETag), checkable end to end with `?b3=`.",
+      headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+      ...(method === "GET" ? { body: bytesOrSlice } : {}),
+    },
     ...representationAnswers(method === "GET"),
   ],
-  errors: [BAD_PATH, BAD_PIN, UNKNOWN_ASSET, IF_MATCH_ERROR, RANGE_ERROR, PIN_MISMATCH, INTEGRITY, ...LIVE_FILL],
+  errors: [BAD_PATH, BAD_PIN, ...PROOF_ERRORS, UNKNOWN_ASSET, IF_MATCH_ERROR, RANGE_ERROR, PIN_MISMATCH, INTEGRITY, ...LIVE_FILL],
   samplePath: "/edge/assets/docs/index.html",
 });
 
@@ -71,12 +76,17 @@ const cas = (method: "GET" | "HEAD"): OperationSpec => ({
   description: "Immutable caching; active types are attachments under `Content-Security-Policy: sandbox`.",
   tag: "edge",
   admission: "read",
-  parameters: [hexParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
+  parameters: [hexParameter, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
   responses: [
-    { status: 200, description: "The object.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], ...(method === "GET" ? { body: anyBytes } : {}) },
+    {
+      status: 200,
+      description: "The object. With `?proof=1`: its verified slice (`application/vnd.ron.b3-slice`, `Vary: Range`, no ETag).",
+      headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+      ...(method === "GET" ? { body: bytesOrSlice } : {}),
+    },
     ...representationAnswers(method === "GET"),
   ],
-  errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, ...(method === "GET" ? [INTEGRITY] : [])],
+  errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, ...(method === "GET" ? [INTEGRITY] : [])],
   samplePath: `/cas/blake3/${SAMPLE_HEX}`,
 });
 
@@ -116,7 +126,9 @@ export const edgeApi: OperationSpec[] = [
     template: "/edge/assets/*",
     operationId: "putAsset",
     summary: "Publish an asset: the bytes go to the content-addressed store and the path points at them",
-    description: "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES.",
+    description:
+      "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES. " +
+      "With `?b3=<64 hex>` and no body the path points at an object already stored (one too large for a body: sent with `POST /uploads` first; `npm run publish` does this by size).",
     tag: "edge",
     capability: "edge.put",
     admission: "write",
@@ -126,7 +138,15 @@ export const edgeApi: OperationSpec[] = [
       { status: 201, description: "A new or changed asset.", headers: ["ETag"], body: publishedBody },
       { status: 200, description: "The path already held these bytes.", headers: ["ETag"], body: publishedBody },
     ],
-    errors: [BAD_PATH, { status: 400, code: "BAD_REQUEST", reason: "bad_content_type", when: "Content-Type is not a media type" }, ...DECODE_ERRORS, STORE_FULL],
+    errors: [
+      BAD_PATH,
+      { status: 400, code: "BAD_REQUEST", reason: "bad_content_type", when: "Content-Type is not a media type" },
+      { status: 400, code: "BAD_REQUEST", reason: "bad_address", when: "`?b3=` is not 64 lowercase hex" },
+      { status: 400, code: "BAD_REQUEST", reason: "body_with_b3", when: "`?b3=` with a body (it points at a stored object: send none)" },
+      { status: 404, code: "NOT_FOUND", when: "`?b3=` names no stored object" },
+      ...DECODE_ERRORS,
+      STORE_FULL,
+    ],
     samplePath: "/edge/assets/docs/index.html",
   },
   cas("GET"),

@@ -4,25 +4,28 @@
  */
 import { etagOf, isHex64 } from "../../shared/address";
 import { liveFill } from "../../shared/edge/live-fill";
-import { audit } from "../../shared/audit";
+import { audit, type AuditEnv } from "../../shared/audit";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { bodyLimitsOf, readDecodedBody } from "../../shared/body/read-body";
+import type { ConfigEnv } from "../../shared/config";
 import { configOf, type RequestContext } from "../../shared/context";
 import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
 import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
 import { forgetPackPointer } from "../../shared/edge/packs";
 import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
 import { representationResponse, representationStreamResponse, type Representation } from "../../shared/http/representation";
+import { sliceResponse, wantsProof } from "../../shared/http/slice-response";
 import { metrics } from "../../shared/metrics";
-import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
+import { declaredBodyBytes, requireAlso, requireCapability } from "../../shared/middleware/require-capability";
+import type { VerifiedToken } from "../../shared/capability";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor } from "../../shared/store";
+import { objectStoreFor, type StoreContext, type StoreEnv } from "../../shared/store";
 import { openVerifiedRange } from "../../shared/store/verified-read";
 import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
-async function lookup(request: Request, rc: RequestContext<any>): Promise<{ entry: AssetEntry; rep: Representation }> {
+async function lookup(request: Request, rc: StoreContext): Promise<{ entry: AssetEntry; rep: Representation }> {
   const path = assetPathOf(request.url);
   let entry = await assetIndexFor(rc).get(path);
   const expected = new URL(request.url).searchParams.get("b3");
@@ -48,31 +51,46 @@ function requirePinned(entry: AssetEntry, expected: string | null): void {
   throw new HttpError(502, "INTEGRITY_FAIL", `asset is b3:${entry.b3}, the request pinned b3:${expected}`, { reason: "pin_mismatch", retryable: false });
 }
 
-export async function getAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getAsset(request: RouteRequest, rc: StoreContext): Promise<Response> {
+  const proof = wantsProof(request);
   const { entry, rep } = await lookup(request, rc);
   const store = objectStoreFor(rc);
   const info = { size: entry.size, contentType: entry.type };
   const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
   metrics.edgeHits.inc({ kind: "asset" });
+  // the asset's bytes with their proof: checkable end to end against the address it is pinned to (`?b3=`)
+  if (proof) return await sliceResponse(request, rc, store, entry.b3, rep.etag, info, { groupBytes, chunkBytes });
   // only the range's groups are read, each checked against the object's outboard tree
   return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, { groupBytes, chunkBytes }), assetServeOptions(rc));
 }
 
-export async function headAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  const { rep } = await lookup(request, rc);
+export async function headAsset(request: RouteRequest, rc: StoreContext): Promise<Response> {
+  const proof = wantsProof(request);
+  const { entry, rep } = await lookup(request, rc);
   metrics.edgeHits.inc({ kind: "asset" });
+  if (proof) {
+    const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+    return await sliceResponse(request, rc, objectStoreFor(rc), entry.b3, rep.etag, { size: entry.size, contentType: entry.type }, { groupBytes, chunkBytes });
+  }
   return representationResponse(request, rep, null, assetServeOptions(rc));
 }
 
-export async function putAsset(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  const path = assetPathOf(request.url);
-  requireCapability(request, rc, { op: "edge.put", path, bytes: declaredBodyBytes(request) });
-  if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");
+/** The asset's type: the request's Content-Type, unless it says nothing about the asset (then by the path's extension). */
+function assetTypeOf(request: Request, path: string): string {
   const declaredType = (request.headers.get("content-type") ?? "").trim();
   if (declaredType && !MEDIA_TYPE.test(declaredType)) throw badRequest("Content-Type is not a media type", "bad_content_type");
   // octet-stream, or curl's default form type, says nothing about the asset: infer from the path
   const generic = !declaredType || /^application\/(octet-stream|x-www-form-urlencoded)\b/i.test(declaredType);
-  const type = generic ? contentTypeOf(path) : declaredType;
+  return generic ? contentTypeOf(path) : declaredType;
+}
+
+export async function putAsset(request: RouteRequest, rc: RequestContext<StoreEnv & AuditEnv & ConfigEnv>): Promise<Response> {
+  const path = assetPathOf(request.url);
+  const token = requireCapability(request, rc, { op: "edge.put", path, bytes: declaredBodyBytes(request) });
+  const pinned = new URL(request.url).searchParams.get("b3");
+  if (pinned !== null) return await pointAsset(request, rc, path, pinned, token);
+  if (!request.body) throw badRequest("PUT /edge/assets/* needs a body", "empty_body");
+  const type = assetTypeOf(request, path);
   const declared = request.headers.has("content-length") ? Number(request.headers.get("content-length")) : undefined;
   const body = await readDecodedBody(request.body, parseContentCoding(request.headers.get("content-encoding")), bodyLimitsOf(configOf(rc)), rc.signal, declared);
   rc.timing.add("hash", body.hashMs);
@@ -83,9 +101,29 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
   if (outcome.status === "full") {
     throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, { reason: "CAPACITY", retryable: false });
   }
+  return await publishEntry(rc, path, { b3: body.hex, size: body.bytes.length, type });
+}
+
+/**
+ * `PUT /edge/assets/<path>?b3=<hex>` without a body: point the path at an object already stored
+ * (one too large for a request body, sent with a multipart upload first). The object was checked
+ * against its address when it was stored.
+ */
+async function pointAsset(request: Request, rc: RequestContext<StoreEnv & AuditEnv & ConfigEnv>, path: string, hex: string, token: VerifiedToken): Promise<Response> {
+  if (!isHex64(hex)) throw badRequest("b3 must be 64 lowercase hex digits", "bad_address");
+  const declared = request.headers.get("content-length");
+  if (declared !== null && declared.trim() !== "0") throw badRequest("with ?b3= the path points at a stored object: send no body", "body_with_b3");
+  const type = assetTypeOf(request, path);
+  const info = await objectStoreFor(rc).head(hex);
+  if (!info) throw notFound(`no object b3:${hex}: store it first (PUT /o/b3:<hex> or POST /uploads)`);
+  requireAlso(token, { op: "edge.put", path, bytes: info.size });
+  return await publishEntry(rc, path, { b3: hex, size: info.size, type });
+}
+
+/** Point `path` at `entry` (unless it already does) and answer as a publish does. */
+async function publishEntry(rc: RequestContext<StoreEnv & AuditEnv & ConfigEnv>, path: string, entry: AssetEntry): Promise<Response> {
   const index = assetIndexFor(rc);
   const previous = await index.get(path);
-  const entry: AssetEntry = { b3: body.hex, size: body.bytes.length, type };
   const unchanged = previous?.b3 === entry.b3 && previous.type === entry.type;
   if (!unchanged) {
     const indexed = await index.put(path, entry);
@@ -94,9 +132,9 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<any>): 
     }
     forgetPackPointer(path); // a pack published here is served from its new address at once
   }
-  audit(rc, { provider: null, decision: "allow", reason: unchanged ? "unchanged" : "published", b3: `b3:${body.hex}` });
-  return new Response(JSON.stringify({ path, address: `b3:${body.hex}`, size: entry.size, type, corr_id: rc.corrId }), {
+  audit(rc, { provider: null, decision: "allow", reason: unchanged ? "unchanged" : "published", b3: `b3:${entry.b3}` });
+  return new Response(JSON.stringify({ path, address: `b3:${entry.b3}`, size: entry.size, type: entry.type, corr_id: rc.corrId }), {
     status: unchanged ? 200 : 201,
-    headers: { "Content-Type": JSON_CONTENT_TYPE, ETag: etagOf(body.hex) },
+    headers: { "Content-Type": JSON_CONTENT_TYPE, ETag: etagOf(entry.b3) },
   });
 }

@@ -1,14 +1,19 @@
 /**
  * @module The edge facet: asset serving from the content-addressed store.
  */
+import type { AuditEnv } from "../../shared/audit";
+import type { ConfigEnv } from "../../shared/config";
 import type { Facet } from "../../shared/facet";
 import { PackError, packFor, packSpecs } from "../../shared/edge/packs";
 import type { ReadinessCheck } from "../../shared/ops/readiness";
-import { storeChecks } from "../../shared/store";
+import { storeChecks, type StoreEnv } from "../../shared/store";
 import { edgeRoutes } from "./routes";
 
 /** `packs`: every configured PMTiles pack mounts (present, expected hash, valid header). */
-const packsCheck: ReadinessCheck = {
+/** What the edge facet needs of a worker's Env: the object store (assets, packs) and the audit log. */
+export type EdgeFacetEnv = ConfigEnv & StoreEnv & AuditEnv;
+
+const packsCheck: ReadinessCheck<StoreEnv & ConfigEnv> = {
   name: "packs",
   async run(rc) {
     if (!rc.configResult.ok) return { ok: true };
@@ -24,7 +29,7 @@ const packsCheck: ReadinessCheck = {
   },
 };
 
-export const edgeFacet: Facet = {
+export const edgeFacet: Facet<EdgeFacetEnv> = {
   routes: edgeRoutes,
   checks: [...storeChecks, packsCheck],
   features: () => ["edge"],

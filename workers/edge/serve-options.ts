@@ -8,11 +8,11 @@ import { configOf, type RequestContext } from "../../shared/context";
 import type { ServeOptions } from "../../shared/http/representation";
 import { metrics } from "../../shared/metrics";
 
-function rangeOptions(rc: RequestContext<any>): ServeOptions {
+function rangeOptions(rc: RequestContext): ServeOptions {
   const c = configOf(rc);
   return { multiRange: c.EDGE_MULTI_RANGE, maxRanges: c.EDGE_MAX_RANGES, onRange: (result) => metrics.edgeRanges.inc({ result }) };
 }
 
-export const assetServeOptions = (rc: RequestContext<any>): ServeOptions => ({ ...rangeOptions(rc), activeContent: configOf(rc).EDGE_ACTIVE_CONTENT });
+export const assetServeOptions = (rc: RequestContext): ServeOptions => ({ ...rangeOptions(rc), activeContent: configOf(rc).EDGE_ACTIVE_CONTENT });
 
-export const casServeOptions = (rc: RequestContext<any>): ServeOptions => ({ ...rangeOptions(rc), activeContent: "attachment" });
+export const casServeOptions = (rc: RequestContext): ServeOptions => ({ ...rangeOptions(rc), activeContent: "attachment" });

@@ -6,7 +6,8 @@
 import type { Compression, TileType } from "pmtiles";
 import { etagOf } from "../../shared/address";
 import { blake3 } from "../../shared/blake3";
-import { configOf, type RequestContext } from "../../shared/context";
+import { configOf } from "../../shared/context";
+import type { StoreContext } from "../../shared/store";
 import { PackError, packFor, packSpecs, type MountedPack } from "../../shared/edge/packs";
 import { holdTileData, TILE_ENTRY_OVERHEAD_BYTES, tileCacheFor, tileKey, type HeldTileData } from "../../shared/edge/tile-cache";
 import { badRequest, HttpError, notFound } from "../../shared/errors";
@@ -26,7 +27,7 @@ const FORMATS: Record<number, { ext: string; type: string }> = {
 const ENCODINGS: Partial<Record<number, string>> = { [2 satisfies Compression.Gzip]: "gzip", [3 satisfies Compression.Brotli]: "br", [4 satisfies Compression.Zstd]: "zstd" };
 const TILE_CACHE = "public, max-age=3600";
 
-async function mounted(rc: RequestContext<any>, archive: string): Promise<MountedPack> {
+async function mounted(rc: StoreContext, archive: string): Promise<MountedPack> {
   const spec = packSpecs(rc).find((p) => p.name === archive);
   if (!spec) throw notFound(`no tile archive ${archive}`);
   try {
@@ -42,7 +43,7 @@ const whole = (value: string | undefined, name: string) => {
   return Number(value);
 };
 
-export async function getTile(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getTile(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const pack = await mounted(rc, request.params.archive ?? "");
   const [z, x, y] = [whole(request.params.z, "z"), whole(request.params.x, "x"), whole(request.params.y, "y")];
   const format = FORMATS[pack.header.tileType];
@@ -72,7 +73,7 @@ export async function getTile(request: RouteRequest, rc: RequestContext<any>): P
 }
 
 /** The tile from the isolate's cache (no store call), or read from the pack and kept there. */
-async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: number, y: number): Promise<Extract<HeldTileData, { kind: "tile" }>> {
+async function tileOf(rc: StoreContext, pack: MountedPack, z: number, x: number, y: number): Promise<Extract<HeldTileData, { kind: "tile" }>> {
   const key = tileKey(pack.spec.name, pack.entry.b3, z, x, y);
   const held = tileCacheFor(rc).get(key);
   if (held?.kind === "tile") {
@@ -94,7 +95,7 @@ async function tileOf(rc: RequestContext<any>, pack: MountedPack, z: number, x: 
  * TileJSON is cached publicly, so its tile URLs never come from the request (a forged Host would
  * poison every cached copy): PUBLIC_BASE_URL when set, otherwise a path relative to this origin.
  */
-export async function getTileJson(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function getTileJson(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const pack = await mounted(rc, request.params.archive ?? "");
   const tileJson = await (await pack.archive()).getTileJson(`${configOf(rc).PUBLIC_BASE_URL ?? ""}/edge/tiles/${pack.spec.name}`);
   return Response.json(tileJson, { headers: { "Cache-Control": "public, max-age=300" } });

@@ -28,10 +28,10 @@ export const forwardToService: Handler<GatewayEnv> = async (request, rc) => {
 };
 
 /** The gateway is ready when every service is; each service's verdict comes over RPC. */
-export const serviceChecks: ReadinessCheck[] = (Object.keys(BINDINGS) as ServiceName[]).map((service) => ({
+export const serviceChecks: ReadinessCheck<GatewayEnv>[] = (Object.keys(BINDINGS) as ServiceName[]).map((service) => ({
   name: service,
-  async run(rc: RequestContext<any>) {
-    const report = await (rc.env as GatewayEnv)[BINDINGS[service]].readiness();
+  async run(rc: RequestContext<GatewayEnv>) {
+    const report = await rc.env[BINDINGS[service]].readiness();
     if (report.ready) return { ok: true };
     return { ok: false, degraded: report.degraded, detail: `${service} not ready: ${report.missing.join(", ")}` };
   },

@@ -14,7 +14,7 @@ import { forwardToService, serviceChecks, type GatewayEnv } from "./forward";
 const ops = createOpsRouter({ checks: serviceChecks, features: () => ["gateway", "interop", "overlay", "edge"] });
 const docs = createApiDocsRouter(API_DOCUMENT);
 
-const handle = pipeline(
+const handle = pipeline<GatewayEnv>(
   withNosniff(), //       X-Content-Type-Options on every answer
   withCorrId(), //        X-Corr-ID in and out, passed on to the service
   withMetrics(), //       golden metrics of the gateway itself

@@ -2,14 +2,26 @@
  * @module The interop facet's routes as the API document describes them (build time only:
  * `npm run openapi`). Request bodies are the schemas the routes validate with.
  */
-import { addressParameter, BAD_ADDRESS, DECODE_ERRORS, IF_MATCH_ERROR, INTEGRITY, RANGE_ERROR, representationAnswers, SAMPLE_ADDRESS, STORE_FULL, UNKNOWN_OBJECT, anyBytes } from "../../shared/openapi/shapes";
+import { addressParameter, BAD_ADDRESS, bytesOrSlice, DECODE_ERRORS, IF_MATCH_ERROR, INTEGRITY, PROOF_ERRORS, proofParameter, RANGE_ERROR, representationAnswers, SAMPLE_ADDRESS, STORE_FULL, UNKNOWN_OBJECT } from "../../shared/openapi/shapes";
 import type { ErrorSpec, OperationSpec } from "../../shared/openapi/spec";
 import * as z from "../../shared/zod";
 import { dlqSchema, nackSchema, recvSchema, sendSchema } from "./mailbox-request";
 import { putEnvelopeSchema } from "./put-request";
+import { createUploadSchema } from "./upload-request";
 
 const stored = z.strictObject({ address: z.string().check(z.regex(/^b3:[0-9a-f]{64}$/)), size: z.number().check(z.int(), z.gte(0)), corr_id: z.string() });
 const storedExample = { address: SAMPLE_ADDRESS, size: 0, corr_id: "5b8e2c0a-93f1-4c57-8d7e-2f4a6c1b9e03" };
+
+const SAMPLE_UPLOAD_ID = "0f8e4b52-6c1d-4a7e-9b3f-2d5c8a1e7f60";
+const uploadOpened = z.strictObject({
+  upload_id: z.string(),
+  part_bytes: z.number().check(z.int(), z.gte(8 * 1024 * 1024)),
+  parts: z.number().check(z.int(), z.gte(1)),
+  expires_at: z.string(),
+});
+const partStored = z.strictObject({ part: z.number().check(z.int(), z.gte(1)), size: z.number().check(z.int(), z.gte(0)) });
+const uploadIdParameter = { name: "id", in: "path", description: "The `upload_id` `POST /uploads` answered.", example: SAMPLE_UPLOAD_ID } as const;
+const UNKNOWN_UPLOAD: ErrorSpec = { status: 404, code: "NOT_FOUND", when: "no such upload: never made, completed, aborted, or expired (UPLOAD_TTL_S)" };
 
 const delivery = z.strictObject({
   msg_id: z.string(),
@@ -85,15 +97,22 @@ export const interopApi: OperationSpec[] = [
     template: "/o/:addr",
     operationId: "getObject",
     summary: "Read an object by its content address",
-    description: "The bytes are re-hashed before anything is sent. Active types (HTML, SVG, XML, script, PDF) are attachments under `Content-Security-Policy: sandbox`.",
+    description:
+      "Each group of the bytes (docs/OBJECTS.md) is checked against the object's BLAKE3 tree before it is sent. Active types (HTML, SVG, XML, script, PDF) are attachments under `Content-Security-Policy: sandbox`. " +
+      "With `?proof=1` the answer is a verified slice of the range instead: the bytes with their proof, for the client to check against the address.",
     tag: "objects",
     admission: "read",
-    parameters: [addressParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
+    parameters: [addressParameter, proofParameter, "Range", "If-None-Match", "If-Match", "If-Range"],
     responses: [
-      { status: 200, description: "The bytes, with the stored Content-Type; immutable caching.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy"], body: anyBytes },
+      {
+        status: 200,
+        description: "The bytes, with the stored Content-Type; immutable caching. With `?proof=1`: the slice (`application/vnd.ron.b3-slice`, `Vary: Range`, no ETag) of the one range asked for, or of the whole object.",
+        headers: ["ETag", "Cache-Control", "Accept-Ranges", "Content-Disposition", "Content-Security-Policy", "Vary"],
+        body: bytesOrSlice,
+      },
       ...representationAnswers(true),
     ],
-    errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, INTEGRITY],
+    errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR, INTEGRITY],
     samplePath: `/o/${SAMPLE_ADDRESS}`,
   },
   {
@@ -103,9 +122,9 @@ export const interopApi: OperationSpec[] = [
     summary: "An object's headers, without reading its bytes",
     tag: "objects",
     admission: "read",
-    parameters: [addressParameter, "Range", "If-None-Match", "If-Match"],
-    responses: [{ status: 200, description: "Headers of the GET answer; no body.", headers: ["ETag", "Cache-Control", "Accept-Ranges"] }, ...representationAnswers(false)],
-    errors: [BAD_ADDRESS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR],
+    parameters: [addressParameter, proofParameter, "Range", "If-None-Match", "If-Match"],
+    responses: [{ status: 200, description: "Headers of the GET answer (with `?proof=1`: the slice's, and its exact Content-Length); no body.", headers: ["ETag", "Cache-Control", "Accept-Ranges", "Vary"] }, ...representationAnswers(false)],
+    errors: [BAD_ADDRESS, ...PROOF_ERRORS, UNKNOWN_OBJECT, IF_MATCH_ERROR, RANGE_ERROR],
     samplePath: `/o/${SAMPLE_ADDRESS}`,
   },
   {
@@ -171,6 +190,90 @@ export const interopApi: OperationSpec[] = [
       STORE_FULL,
     ],
     samplePath: "/put",
+  },
+  {
+    method: "POST",
+    template: "/uploads",
+    operationId: "createUpload",
+    summary: "Open a multipart upload of an object too large for one request",
+    description:
+      "Names the object to come by address and size. The answer says how to cut it: parts of `part_bytes` (a power of two ≥ 8 MiB, so each full part is a whole BLAKE3 subtree), the last one the rest, numbered from 1. " +
+      "The upload expires UPLOAD_TTL_S after it opens; at most MAX_OPEN_UPLOADS are open at once. In amnesia mode the object's bytes are reserved in AMNESIA_MAX_BYTES now.",
+    tag: "objects",
+    capability: "put",
+    admission: "write",
+    requestBody: jsonBody("CreateUpload", createUploadSchema, { address: SAMPLE_ADDRESS, size: 104857600 }),
+    responses: [{ status: 201, description: "Open; send the parts.", body: jsonBody("UploadOpened", uploadOpened, { upload_id: SAMPLE_UPLOAD_ID, part_bytes: 8388608, parts: 13, expires_at: "2026-01-02T03:04:05.000Z" }) }],
+    errors: [
+      ...JSON_BODY_ERRORS,
+      { status: 413, code: "PAYLOAD_TOO_LARGE", reason: "object_cap", when: "`size` over MAX_OBJECT_BYTES" },
+      { status: 429, code: "TOO_MANY_REQUESTS", reason: "upload_limit", when: "MAX_OPEN_UPLOADS uploads are open", headers: ["Retry-After"] },
+      STORE_FULL,
+    ],
+    samplePath: "/uploads",
+  },
+  {
+    method: "PUT",
+    template: "/uploads/:id/:n",
+    operationId: "putUploadPart",
+    summary: "Send part n of a multipart upload (any order; a retry replaces it)",
+    description: "Content-Length is required and must be the part's length: `part_bytes`, the last part the rest. The part is hashed to its BLAKE3 subtree CV on its way into the store (R2 multipart, or the RAM store).",
+    tag: "objects",
+    capability: "put",
+    admission: "write",
+    parameters: [uploadIdParameter, { name: "n", in: "path", description: "The part's number, 1 … parts.", example: "1" }],
+    requestBody: { content: { "application/octet-stream": { schema: { json: { type: "string", contentMediaType: "application/octet-stream" } } } } },
+    responses: [{ status: 200, description: "The part is stored with its CVs.", body: jsonBody("PartStored", partStored, { part: 1, size: 8388608 }) }],
+    errors: [
+      UNKNOWN_UPLOAD,
+      { status: 400, code: "BAD_REQUEST", reason: "bad_part_number", when: "`n` is not one of 1 … parts", retryable: false },
+      { status: 400, code: "BAD_REQUEST", reason: "part_length", when: "Content-Length is not the part's length", retryable: false },
+      { status: 411, code: "LENGTH_REQUIRED", reason: "length_required", when: "no Content-Length", retryable: false },
+      { status: 413, code: "PAYLOAD_TOO_LARGE", reason: "object_cap", when: "Content-Length over MAX_OBJECT_BYTES" },
+      { status: 413, code: "PAYLOAD_TOO_LARGE", reason: "long_body", when: "the body runs past its Content-Length" },
+      { status: 400, code: "BAD_REQUEST", reason: "short_body", when: "the body ends before its Content-Length" },
+      { status: 400, code: "BAD_REQUEST", reason: "unreadable", when: "the body could not be read (the client went away)" },
+      STORE_FULL,
+    ],
+    samplePath: `/uploads/${SAMPLE_UPLOAD_ID}/1`,
+  },
+  {
+    method: "POST",
+    template: "/uploads/:id/complete",
+    operationId: "completeUpload",
+    summary: "Complete a multipart upload: the object exists only if its parts hash to the address",
+    description:
+      "The parts' CVs are combined up BLAKE3's tree (parent CVs, the root flag on the last); only when the root is the address is the object made, with its outboard tree (docs/OBJECTS.md). " +
+      "On a mismatch the upload is aborted and nothing is readable under any address.",
+    tag: "objects",
+    capability: "put",
+    admission: "write",
+    parameters: [uploadIdParameter],
+    responses: [
+      { status: 201, description: "A new object.", headers: ["Location", "ETag"], body: jsonBody("Stored", stored, storedExample) },
+      { status: 200, description: "Already stored; these parts hashed to it too.", headers: ["Location", "ETag"], body: jsonBody("Stored", stored, storedExample) },
+    ],
+    errors: [
+      UNKNOWN_UPLOAD,
+      { status: 409, code: "CONFLICT", reason: "missing_parts", when: "parts are missing (the message lists them); send them and complete again", retryable: false },
+      { status: 409, code: "CONFLICT", reason: "parts_changed", when: "a part was replaced while completing; complete again", retryable: true },
+      { status: 422, code: "ADDRESS_MISMATCH", reason: "address_mismatch", when: "the parts do not hash to the address; the upload is aborted, nothing stored", retryable: false },
+      STORE_FULL,
+    ],
+    samplePath: `/uploads/${SAMPLE_UPLOAD_ID}/complete`,
+  },
+  {
+    method: "DELETE",
+    template: "/uploads/:id",
+    operationId: "abortUpload",
+    summary: "Abort a multipart upload and drop its parts",
+    tag: "objects",
+    capability: "put",
+    admission: "write",
+    parameters: [uploadIdParameter],
+    responses: [{ status: 204, description: "Aborted; the id names nothing now." }],
+    errors: [UNKNOWN_UPLOAD],
+    samplePath: `/uploads/${SAMPLE_UPLOAD_ID}`,
   },
   {
     method: "POST",

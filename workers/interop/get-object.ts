@@ -4,35 +4,24 @@
  * the object's outboard tree before a byte of it is sent (shared/store/verified-read); a
  * mismatch is 502 INTEGRITY_FAIL before the first byte, a cut-short body after it, never a
  * complete 2xx of bad bytes. Anyone who can store can address an object, so active types (HTML,
- * SVG, script, …) are attachments under CSP sandbox.
+ * SVG, script, …) are attachments under CSP sandbox. Repeats of a small object come from the
+ * Cache API when `CACHE_OBJECTS` is on (shared/http/content-addressed).
  */
-import { etagOf, requireAddress } from "../../shared/address";
-import { configOf, type RequestContext } from "../../shared/context";
+import { requireAddress } from "../../shared/address";
 import { notFound } from "../../shared/errors";
-import { needsBody, representationResponse, representationStreamResponse, type Representation, type ServeOptions } from "../../shared/http/representation";
+import { serveAddressed } from "../../shared/http/content-addressed";
+import type { ServeOptions } from "../../shared/http/representation";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor, type ObjectInfo } from "../../shared/store";
-import { INLINE_READ_BYTES, openVerifiedRange } from "../../shared/store/verified-read";
+import type { StoreContext } from "../../shared/store";
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
 const SERVE: ServeOptions = { activeContent: "attachment" };
 
-const representationOf = (hex: string, info: ObjectInfo): Representation => ({ etag: etagOf(hex), contentType: info.contentType, size: info.size, cacheControl: IMMUTABLE });
-
-export async function headObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+async function serveObject(request: RouteRequest, rc: StoreContext): Promise<Response> {
   const hex = requireAddress(request.params.addr ?? "");
-  const info = await objectStoreFor(rc).head(hex);
-  if (!info) throw notFound(`no object b3:${hex}`);
-  return representationResponse(request, representationOf(hex, info), null, SERVE);
+  const answer = await serveAddressed(request, rc, hex, SERVE);
+  if (!answer) throw notFound(`no object b3:${hex}`);
+  return answer;
 }
 
-export async function getObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
-  const hex = requireAddress(request.params.addr ?? "");
-  const store = objectStoreFor(rc);
-  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
-  // size and type, and a small object's bytes, in one call; a 304 or 412 reads no bytes
-  const info = needsBody(request, etagOf(hex)) ? await store.peek(hex, Math.max(groupBytes, INLINE_READ_BYTES)) : await store.head(hex);
-  if (!info) throw notFound(`no object b3:${hex}`);
-  // only the range's groups are read; a 304 or 412 reads none
-  return representationStreamResponse(request, representationOf(hex, info), (start, end) => openVerifiedRange(rc, store, hex, info, start, end, { groupBytes, chunkBytes }), SERVE);
-}
+export const headObject = serveObject;
+export const getObject = serveObject;

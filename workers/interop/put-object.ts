@@ -4,21 +4,25 @@
  */
 import { formatAddress, etagOf } from "../../shared/address";
 import { readDecodedBody, readWireBytes, bodyLimitsOf } from "../../shared/body/read-body";
+import type { ConfigEnv } from "../../shared/config";
 import { configOf, type RequestContext } from "../../shared/context";
 import { badRequest, HttpError, JSON_CONTENT_TYPE } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
-import { objectStoreFor, type ObjectStore, type PutOutcome } from "../../shared/store";
+import { objectStoreFor, type ObjectStore, type PutOutcome, type StoreEnv } from "../../shared/store";
 import { decodeBase64 } from "../../shared/base64";
 import { DEFAULT_CONTENT_TYPE, parseEnvelope, putModeOf, storedContentType } from "./put-request";
 import { parseContentCoding } from "../../shared/body/content-coding";
-import { audit } from "../../shared/audit";
-import { mailboxLimits, sendMessages } from "../../shared/mailbox/client";
+import { audit, type AuditEnv } from "../../shared/audit";
+import { mailboxLimits, sendMessages, type MailboxContext, type MailboxEnv } from "../../shared/mailbox/client";
 import { IsolateBatcher } from "../../shared/batcher";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import { STREAMING_HINT } from "../../shared/middleware/with-body-cap";
 import { DecodeError } from "../../shared/domain-errors";
 import { log } from "../../shared/log";
+
+/** A write: stored, audited, announced on the `put` topic. */
+export type PutContext = RequestContext<StoreEnv & AuditEnv & MailboxEnv & ConfigEnv>;
 
 interface PutNotice {
   address: string;
@@ -27,7 +31,7 @@ interface PutNotice {
 }
 
 /** Notices made within BACKGROUND_BATCH_MS of each other go to the `put` topic in one call. */
-const notices = new IsolateBatcher<PutNotice>({
+const notices = new IsolateBatcher<PutNotice, MailboxEnv & ConfigEnv>({
   maxItems: 100,
   async send(rc, items) {
     metrics.backgroundBatches.inc({ kind: "put_notify" });
@@ -47,14 +51,14 @@ const notices = new IsolateBatcher<PutNotice>({
  * Tell `put` subscribers about the object, in the background; a refusal is counted, not fatal.
  * Opt-in (`PUT_NOTIFY`): without a consumer the topic would only fill up.
  */
-function notifyPut(rc: RequestContext<any>, address: string, size: number, type: string): void {
+function notifyPut(rc: MailboxContext, address: string, size: number, type: string): void {
   const config = configOf(rc);
   if (!config.PUT_NOTIFY) return;
   const payload = new TextEncoder().encode(JSON.stringify({ address, size, type }));
   notices.add(rc, JSON.stringify(mailboxLimits(rc)), { address, payload, corr_id: rc.corrId }, config.BACKGROUND_BATCH_MS);
 }
 
-export async function putObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function putObject(request: RouteRequest, rc: PutContext): Promise<Response> {
   requireCapability(request, rc, { op: "put", bytes: declaredBodyBytes(request) });
   const config = configOf(rc);
   const limits = bodyLimitsOf(config);
@@ -92,7 +96,7 @@ export async function putObject(request: RouteRequest, rc: RequestContext<any>):
 }
 
 /** The answer to a write, shared by `POST /put` and `PUT /o/:addr`: counted, audited, announced. */
-export function storedResponse(rc: RequestContext<any>, store: ObjectStore, outcome: PutOutcome, object: { hex: string; size: number; contentType: string; coding: string }): Response {
+export function storedResponse(rc: PutContext, store: ObjectStore, outcome: PutOutcome, object: { hex: string; size: number; contentType: string; coding: string }): Response {
   metrics.storePuts.inc({ store: store.kind, result: outcome.status });
   if (outcome.status === "full") {
     throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, {

@@ -7,14 +7,14 @@
  */
 import { requireAddress } from "../../shared/address";
 import { parseContentCoding } from "../../shared/body/content-coding";
-import { configOf, type RequestContext } from "../../shared/context";
+import { configOf } from "../../shared/context";
 import { HttpError, unsupportedMediaType } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { declaredBodyBytes, requireCapability } from "../../shared/middleware/require-capability";
 import { objectStoreFor, type PutOutcome } from "../../shared/store";
 import { VerifiedUpload } from "../../shared/store/verified-upload";
-import { storedResponse } from "./put-object";
+import { storedResponse, type PutContext } from "./put-object";
 import { DEFAULT_CONTENT_TYPE, isMediaType } from "./put-request";
 
 /** The type to store: the request's Content-Type (a plain media type), octet-stream without one. */
@@ -25,7 +25,7 @@ function contentTypeOf(headers: Headers): string {
   return type;
 }
 
-export async function putStreamObject(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function putStreamObject(request: RouteRequest, rc: PutContext): Promise<Response> {
   requireCapability(request, rc, { op: "put", bytes: declaredBodyBytes(request) });
   const hex = requireAddress(request.params.addr ?? "");
   const declared = request.headers.get("content-length");

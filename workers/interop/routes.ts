@@ -8,11 +8,16 @@ import { getObject, headObject } from "./get-object";
 import { mailboxAck, mailboxDeadLetters, mailboxNack, mailboxRecv, mailboxSend } from "./mailbox-routes";
 import { putObject } from "./put-object";
 import { putStreamObject } from "./put-stream";
+import { abortUpload, completeUpload, createUpload, putPart } from "./uploads";
 import { receiveWebhook } from "./webhook";
 
 export const interopRoutes = createRouter({
   "/o/:addr": { GET: getObject, HEAD: headObject, PUT: putStreamObject },
   "/put": { POST: putObject },
+  "/uploads": { POST: createUpload },
+  "/uploads/:id": { DELETE: abortUpload },
+  "/uploads/:id/complete": { POST: completeUpload },
+  "/uploads/:id/:n": { PUT: putPart },
   "/webhooks/:provider": { POST: receiveWebhook },
   "/mailbox/send": { POST: mailboxSend },
   "/mailbox/recv": { POST: mailboxRecv },

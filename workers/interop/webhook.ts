@@ -7,13 +7,14 @@
  * unsigned delivery id). Refusals are counted every time but audited as a sample, so forgeries
  * cannot push real records out of the bounded log.
  */
-import { audit } from "../../shared/audit";
+import { audit, type AuditEnv } from "../../shared/audit";
 import { auditSampled } from "../../shared/audit-sample";
 import { parseContentCoding } from "../../shared/body/content-coding";
 import { bodyLimitsOf, readDecodedBody, readWireBody } from "../../shared/body/read-body";
 import { configOf, type RequestContext } from "../../shared/context";
+import type { ConfigEnv } from "../../shared/config";
 import { HttpError, notFound, resourceBusy } from "../../shared/errors";
-import { sendMessage } from "../../shared/mailbox/client";
+import { sendMessage, type MailboxEnv } from "../../shared/mailbox/client";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { PROVIDERS } from "../../shared/webhooks/providers";
@@ -33,12 +34,12 @@ const KEPT_HEADERS: Record<string, string[]> = {
 };
 
 /** Count a refusal; audit it only as a sample (one per provider and reason per interval). */
-function deny(rc: RequestContext<any>, config: Config, provider: string | null, reason: string, b3: string | null): void {
+function deny(rc: RequestContext<AuditEnv & ConfigEnv>, config: Config, provider: string | null, reason: string, b3: string | null): void {
   metrics.webhookDenied.inc({ provider: provider ?? "unknown", reason });
   auditSampled(rc, `webhook:${provider ?? "unknown"}:${reason}`, { provider, decision: "deny", reason, b3 }, config.WEBHOOK_DENY_AUDIT_S * 1000);
 }
 
-export async function receiveWebhook(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function receiveWebhook(request: RouteRequest, rc: RequestContext<MailboxEnv & AuditEnv & ConfigEnv>): Promise<Response> {
   const config = configOf(rc);
   const name = request.params.provider ?? "";
   const provider = Object.hasOwn(PROVIDERS, name) ? PROVIDERS[name] : undefined;

@@ -2,11 +2,16 @@
  * @module The overlay facet: WebSocket sessions speaking OAP/1 (docs/OAP1.md), with readiness
  * that flips when new sessions would in fact fail or be shed.
  */
+import type { ConfigEnv } from "../../shared/config";
 import type { Facet } from "../../shared/facet";
 import type { ReadinessCheck } from "../../shared/ops/readiness";
 import { overlayState } from "../../shared/overlay/isolate-state";
-import { storeChecks } from "../../shared/store";
+import { storeChecks, type StoreEnv } from "../../shared/store";
+import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 import { overlayRoutes } from "./routes";
+
+/** What the overlay facet needs of a worker's Env: the session objects (and through them gossip hubs) and the object store. */
+export type OverlayFacetEnv = ConfigEnv & StoreEnv & OverlaySessionEnv;
 
 const overlayChecks: ReadinessCheck[] = [
   {
@@ -39,7 +44,7 @@ const overlayChecks: ReadinessCheck[] = [
   },
 ];
 
-export const overlayFacet: Facet = {
+export const overlayFacet: Facet<OverlayFacetEnv> = {
   routes: overlayRoutes,
   checks: [...storeChecks, ...overlayChecks],
   features: (rc) => ["overlay", rc.configResult.ok ? `pq:${rc.configResult.config.OVERLAY_PQ_MODE}` : "pq:unknown"],

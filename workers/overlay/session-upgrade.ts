@@ -15,7 +15,7 @@ import { overlayState } from "../../shared/overlay/isolate-state";
 import { CLIENT_HEADER, clientKeyOf, overlaySettings, SETTINGS_HEADER } from "../../shared/overlay/settings";
 import type { OverlaySessionEnv } from "../../durable-objects/overlay-session";
 
-export async function openSession(request: RouteRequest, rc: RequestContext<any>): Promise<Response> {
+export async function openSession(request: RouteRequest, rc: RequestContext<OverlaySessionEnv>): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, "UPGRADE_REQUIRED", "GET /overlay opens a WebSocket session: send Upgrade: websocket (docs/OAP1.md)", {
       reason: "websocket_required",
@@ -29,7 +29,7 @@ export async function openSession(request: RouteRequest, rc: RequestContext<any>
   if (overlayState.sessionsOf(client) >= config.OVERLAY_MAX_SESSIONS_PER_CLIENT) {
     throw resourceBusy("client_sessions", `this client has ${config.OVERLAY_MAX_SESSIONS_PER_CLIENT} overlay sessions open; close one first`, 1_000);
   }
-  const sessions = (rc.env as OverlaySessionEnv).OVERLAY_SESSION;
+  const sessions = rc.env.OVERLAY_SESSION;
   const headers = new Headers(request.headers);
   headers.set(SETTINGS_HEADER, JSON.stringify(overlaySettings(config)));
   headers.set(CLIENT_HEADER, client);
