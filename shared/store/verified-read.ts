@@ -36,7 +36,7 @@ import {
 import { TreeBuilder } from "./tree-builder";
 import { log } from "../log";
 
-type CorrContext = Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>;
+export type CorrContext = Pick<RequestContext<any>, "corrId"> & Partial<Pick<RequestContext<any>, "timing">>;
 
 function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
   metrics.integrityFail.inc();
@@ -180,6 +180,17 @@ async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, siz
   const top = await topFromOutboard(rc, store, hex, size, tree, header);
   rememberTop(key, top);
   return top;
+}
+
+/**
+ * Keep the outboard of an object just stored whole from bytes in hand (a publish): its first
+ * ranged read then reads only its groups, instead of the whole object to build the outboard.
+ * Nothing to keep for an object of one group (it is checked whole against its address).
+ */
+export async function keepOutboardOf(rc: CorrContext, store: ObjectStore, hex: string, bytes: Uint8Array, options: VerifiedReadOptions): Promise<void> {
+  if (bytes.length <= options.groupBytes) return;
+  const built = await buildOutboard(rc, store, hex, bytes.length, blake3Tree(), options, bytes);
+  if (built.kept) rememberTop(`${store.kind}:${hex}`, built.top);
 }
 
 /** The top level of a stored outboard, checked against the address. */
