@@ -185,6 +185,22 @@ describe("edge live fill (EDGE_MODE=live)", () => {
       expect((await upstreamHits())[`/liebig/${id}/${N}`]).toBe(1); // a mismatch is an answer, not retried
     });
 
+    it.each([
+      ["pinned (streamed)", true],
+      ["unpinned (held)", false],
+    ])("stores nothing from an upstream body that stops short of its Content-Length: %s", async (_name, pinned) => {
+      const id = unique();
+      const hex = addressOf(fillBytes(id, 40_000)).slice(3);
+      // half the body, then nothing until the connection is cut (after the 300 ms budget)
+      const response = await call(`/edge/assets/${host()}/short/${id}/40000${pinned ? `?b3=${hex}` : ""}`, {}, small({ EDGE_RETRY_COUNT: "1", EDGE_UPSTREAM_TIMEOUT_MS: "300" }));
+      expect(response.status).toBe(504);
+      expect(await envelopeOf(response)).toMatchObject({ code: "UPSTREAM_FAILED", reason: "upstream_timeout" });
+      expect((await upstreamHits())[`/short/${id}/40000`]).toBe(2); // transient: retried once
+      expect(await stored(hex)).toBe(false);
+      expect(await stored(addressOf(fillBytes(id, 40_000).subarray(0, 20_000)).slice(3))).toBe(false);
+      expect((await call(`/edge/assets/${host()}/short/${id}/40000`, {}, live({ EDGE_MODE: "static" }))).status).toBe(404);
+    });
+
     it("refuses a pinned fill whose declared length is over MAX_OBJECT_BYTES before reading it", async () => {
       const id = unique();
       const hex = addressOf(fillBytes(id, N)).slice(3);

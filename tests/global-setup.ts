@@ -49,15 +49,18 @@ export default async function setup(project: TestProject) {
       stalled.add(res); // never answers; closed when the test run ends
     } else if (kind === "lie") res.end("not what you expected");
     else if (kind === "echo") res.end(req.url); // the request target exactly as it arrived
-    else if (kind === "bytes" || kind === "liebig" || kind === "drip" || kind === "chunked") {
-      // /<kind>/<id>/<n>: n bytes of fillBytes(id, n); liebig: its last byte differs; drip:
-      // half, a pause, the rest; chunked: no Content-Length
+    else if (kind === "bytes" || kind === "liebig" || kind === "short" || kind === "drip" || kind === "chunked") {
+      // /<kind>/<id>/<n>: n bytes of fillBytes(id, n); liebig: its last byte differs; short:
+      // half, then the connection is cut 400 ms later; drip: half, a pause, the rest; chunked: no Content-Length
       const bytes = fillBytes(id ?? "", Number(path.split("/")[3]));
       if (kind === "liebig") bytes[bytes.length - 1]! ^= 0x01;
       if (kind !== "chunked") res.setHeader("Content-Length", String(bytes.length));
       res.setHeader("Content-Type", "application/octet-stream");
       const half = bytes.subarray(0, bytes.length >> 1);
-      if (kind === "drip") {
+      if (kind === "short") {
+        res.write(half);
+        setTimeout(() => res.destroy(), 400); // the rest never comes
+      } else if (kind === "drip") {
         res.write(half);
         setTimeout(() => res.end(bytes.subarray(half.length)), 400);
       } else if (kind === "chunked") {

@@ -82,7 +82,9 @@ function declaredLength(response: Response): number | null {
 
 async function attempt(rc: FillContext, url: string, path: string, expectedHex: string | null, limits: FillLimits): Promise<Attempt> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
+  const late = `upstream did not answer within ${limits.timeoutMs} ms`;
+  // aborted with a reason of its own: workerd reports a bare abort of a body mid-read as an unhandled rejection
+  const timer = setTimeout(() => controller.abort(new Error(late)), limits.timeoutMs);
   try {
     const response = await fetch(url, { signal: controller.signal, redirect: "manual" });
     if (!response.ok) {
@@ -102,7 +104,7 @@ async function attempt(rc: FillContext, url: string, path: string, expectedHex: 
     if (streamed) return await streamedFill(rc, response, expectedHex, declared, type, controller.signal, limits);
     return await bufferedFill(rc, response, expectedHex, type, maxBytes, limits);
   } catch (error) {
-    if (controller.signal.aborted) return { ok: false, timedOut: true, detail: `upstream did not answer within ${limits.timeoutMs} ms` };
+    if (controller.signal.aborted) return { ok: false, timedOut: true, detail: late };
     if (error instanceof UploadError) return uploadFailure(error);
     return { ok: false, networkError: true, detail: `upstream unreachable: ${(error as Error)?.message ?? error}` };
   } finally {
