@@ -14,7 +14,7 @@ import { r2Key } from "../shared/store/r2-object-store";
 import { connectOverlay, IntegrityError, OverlayError } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
 import { addressOf, amnesiaStub, call, putRaw, R2, randomBytes } from "./helpers";
-import { hexAddress, openSession, openWatchedSession, sleep } from "./overlay-helpers";
+import { hexAddress, openSession, openWatchedSession, sleep, type FrameLog } from "./overlay-helpers";
 
 async function stored(bytes: Uint8Array, overrides: Record<string, string> = {}): Promise<string> {
   const response = await putRaw(bytes, {}, overrides);
@@ -136,7 +136,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       }
     }
 
-    const objectFramesOf = (log: { frames: { appProtoId: number; corrId: bigint }[] }, corrId: bigint) => log.frames.filter((f) => f.appProtoId === APP.OBJECT && f.corrId === corrId);
+    const objectFramesOf = (log: FrameLog, corrId: bigint) => log.frames.filter((f) => f.appProtoId === APP.OBJECT && f.corrId === corrId);
 
     it("sends a multi-MiB object byte for byte", async () => {
       const bytes = randomBytes(SIZE);

@@ -18,7 +18,7 @@ import { configOf, type RequestContext } from "../context";
 import { IntegrityError, MissingObjectError } from "../domain-errors";
 import type { ObjectStore } from "../store/object-store";
 import { objectStoreFor } from "../store";
-import { INLINE_READ_BYTES, openVerifiedRange, readVerified, type CorrContext, type VerifiedReadOptions } from "../store/verified-read";
+import { INLINE_READ_BYTES, readVerified, readVerifiedRange, type CorrContext, type VerifiedReadOptions } from "../store/verified-read";
 import { assetIndexFor, type AssetEntry } from "./asset-index";
 import { holdTileData, tileCacheFor } from "./tile-cache";
 
@@ -63,27 +63,9 @@ class VerifiedStoreSource implements Source {
   async getBytes(offset: number, length: number): Promise<RangeResponse> {
     const end = Math.min(offset + length, this.entry.size); // the header read asks for 16 KiB whatever the size
     if (end <= offset) return { data: new ArrayBuffer(0) };
-    const info = { size: this.entry.size, contentType: this.entry.type };
-    const read = await openVerifiedRange(this.rc, this.store, this.entry.b3, info, offset, end, this.options);
-    const bytes = read instanceof Uint8Array ? read : await bytesOfStream(read, end - offset);
+    const bytes = await readVerifiedRange(this.rc, this.store, this.entry.b3, { size: this.entry.size, contentType: this.entry.type }, offset, end, this.options);
     return { data: bytes.slice().buffer as ArrayBuffer };
   }
-}
-
-/** A verified range stream read whole (its groups' failures reject here). */
-async function bytesOfStream(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let at = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (at + value.length > length) throw new Error("a verified range read ran past its length");
-    out.set(value, at);
-    at += value.length;
-  }
-  if (at !== length) throw new Error(`a verified range read ended after ${at} of ${length} bytes`);
-  return out;
 }
 
 /** A pmtiles Source over a pack's verified bytes, held in the isolate's tile cache. */
