@@ -25,7 +25,7 @@ import { APP, CLOSE, creditSchema, decodeGossipPayload, encodeGossipPayload, err
 import { CLIENT_HEADER, LOCAL_CLIENT, SETTINGS_HEADER, type GossipSettings, type OverlaySettings } from "../shared/overlay/settings";
 import { HEADER_HELLO_CORR_ID, HELLO_HEADER, helloFromHeader, helloRefusalResponse } from "../shared/overlay/hello-header";
 import { fetchForSession } from "../shared/overlay/object-fetch";
-import { objectFrames } from "../shared/overlay/object-frames";
+import { sendObject } from "../shared/overlay/object-sender";
 import { createObjectStore, type StoreEnv } from "../shared/store";
 import type { GossipHubRpc } from "../shared/overlay/gossip-hub-rpc";
 import { errorText, log } from "../shared/log";
@@ -377,19 +377,17 @@ export class OverlaySession extends DurableObject<OverlaySessionEnv> implements 
       maxBytes: state.settings.fetchMaxBytes,
       budgetLeft: FETCH_BUDGET_OBJECTS * Math.max(state.settings.fetchMaxBytes, 1) - this.#fetchBytes,
       corrId: `overlay:${state.id}`,
+      verify: state.settings.verify,
     });
     if ("refusal" in outcome) return this.#reject(ws, request, outcome.refusal.status, outcome.refusal.reason, outcome.refusal.message);
-    const { bytes } = outcome;
     const { window, inflight } = this.#flow(ws, state);
-    this.#fetchBytes += bytes.length;
-    const frames = objectFrames(outcome.address, bytes, request.corrId, state.settings.limits.chunk);
-    const last = frames.length - 1;
-    frames.forEach((encode, i) =>
-      window.push(encode, i === last ? () => {
-        this.#fetchBytes -= bytes.length;
-        inflight.finish();
-      } : undefined),
-    );
+    this.#fetchBytes += outcome.size; // counted whole until its last frame is out, as when objects were held whole
+    const fail = (error: unknown) => (error instanceof DomainError ? this.#refuseDomain(ws, state, request, error) : this.#reject(ws, request, 500, "internal", "the object could not be read"));
+    void sendObject(window, outcome, request.corrId, state.settings.limits.chunk, fail).finally(() => {
+      this.#fetchBytes -= outcome.size;
+      inflight.finish();
+      this.#refreshQueueGauge();
+    });
     this.#refreshQueueGauge();
     return HANDED_OFF;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { addressOf, call, envelopeOf, metricsText } from "./helpers";
+import { addressOf, bytesOf, call, envelopeOf, metricsText } from "./helpers";
 
 const host = () => `127.0.0.1:${inject("upstreamPort")}`;
 const live = (extra: Record<string, string> = {}) => ({
@@ -128,5 +128,101 @@ describe("edge live fill (EDGE_MODE=live)", () => {
     expect(text).toMatch(new RegExp(`^edge_live_fill_attempts_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));
     expect(text).toMatch(new RegExp(`^edge_live_fill_success_total\\{host="${label}"\\} [1-9]\\d*$`, "m"));
     expect(text).toMatch(/^edge_cache_misses_total\{cause="live_fill"\} [1-9]\d*$/m);
+  });
+
+  describe("streaming fills: upstream → hash → store, readable by address only once verified", () => {
+    /** What the stand-in upstream serves at /bytes/<id>/<n> (tests/global-setup.ts). */
+    const fillBytes = (id: string, n: number) => {
+      const out = new Uint8Array(n);
+      const unit = encoder.encode(`${id}:`);
+      for (let i = 0; i < n; i++) out[i] = unit[i % unit.length]! ^ ((i >> 10) & 0xff);
+      return out;
+    };
+    const N = 300_000; // 19 groups of 16 KiB
+    /** A held-in-memory fill may hold 64 KiB only: a larger one must stream to be stored at all. */
+    const small = (extra: Record<string, string> = {}) => live({ DECOMPRESS_MAX_BYTES: "65536", EDGE_UPSTREAM_TIMEOUT_MS: "3000", ...extra });
+    const stored = async (hex: string) => (await call(`/cas/blake3/${hex}`, { method: "HEAD" })).status === 200;
+
+    it("streams a pinned fill of declared length into the store past the in-memory cap, then serves ranges of it", async () => {
+      const id = unique();
+      const bytes = fillBytes(id, N);
+      const hex = addressOf(bytes).slice(3);
+      const filled = await call(`/edge/assets/${host()}/bytes/${id}/${N}?b3=${hex}`, {}, small());
+      expect(filled.status).toBe(200);
+      expect(await bytesOf(filled)).toEqual(bytes);
+      const range = await call(`/edge/assets/${host()}/bytes/${id}/${N}`, { headers: { Range: "bytes=200000-200099" } }, small());
+      expect(range.status).toBe(206);
+      expect(await bytesOf(range)).toEqual(bytes.subarray(200_000, 200_100));
+      expect(await stored(hex)).toBe(true);
+      // unpinned, the address is unknown until the end: held while hashed, so the cap applies
+      const unpinned = await call(`/edge/assets/${host()}/bytes/${unique()}/${N}`, {}, small());
+      expect(unpinned.status).toBe(502);
+      expect((await envelopeOf(unpinned)).message).toMatch(/over 65536/);
+      // so does a pinned one of unknown length (no Content-Length): refused once past the cap, nothing stored
+      const chunkedId = unique();
+      const chunkedHex = addressOf(fillBytes(chunkedId, N)).slice(3);
+      const chunked = await call(`/edge/assets/${host()}/chunked/${chunkedId}/${N}?b3=${chunkedHex}`, {}, small());
+      expect(chunked.status).toBe(502);
+      expect((await envelopeOf(chunked)).message).toMatch(/exceeds 65536/);
+      expect(await stored(chunkedHex)).toBe(false);
+      const fits = fillBytes(chunkedId, 40_000);
+      const held = await call(`/edge/assets/${host()}/chunked/${chunkedId}/40000?b3=${addressOf(fits).slice(3)}`, {}, small());
+      expect(held.status).toBe(200);
+      expect(await bytesOf(held)).toEqual(fits);
+    });
+
+    it("stores nothing when the streamed bytes hash elsewhere, even with only the last byte wrong", async () => {
+      const id = unique();
+      const right = fillBytes(id, N);
+      const wrong = right.slice();
+      wrong[N - 1]! ^= 0x01;
+      const response = await call(`/edge/assets/${host()}/liebig/${id}/${N}?b3=${addressOf(right).slice(3)}`, {}, small());
+      expect(response.status).toBe(502);
+      expect(await envelopeOf(response)).toMatchObject({ code: "INTEGRITY_FAIL", reason: "upstream_mismatch" });
+      expect(await stored(addressOf(right).slice(3))).toBe(false);
+      expect(await stored(addressOf(wrong).slice(3))).toBe(false);
+      expect((await call(`/edge/assets/${host()}/liebig/${id}/${N}`, {}, live({ EDGE_MODE: "static" }))).status).toBe(404);
+      expect((await upstreamHits())[`/liebig/${id}/${N}`]).toBe(1); // a mismatch is an answer, not retried
+    });
+
+    it.each([
+      ["pinned (streamed)", true],
+      ["unpinned (held)", false],
+    ])("stores nothing from an upstream body that stops short of its Content-Length: %s", async (_name, pinned) => {
+      const id = unique();
+      const hex = addressOf(fillBytes(id, 40_000)).slice(3);
+      // half the body, then nothing until the connection is cut (after the 300 ms budget)
+      const response = await call(`/edge/assets/${host()}/short/${id}/40000${pinned ? `?b3=${hex}` : ""}`, {}, small({ EDGE_RETRY_COUNT: "1", EDGE_UPSTREAM_TIMEOUT_MS: "300" }));
+      expect(response.status).toBe(504);
+      expect(await envelopeOf(response)).toMatchObject({ code: "UPSTREAM_FAILED", reason: "upstream_timeout" });
+      expect((await upstreamHits())[`/short/${id}/40000`]).toBe(2); // transient: retried once
+      expect(await stored(hex)).toBe(false);
+      expect(await stored(addressOf(fillBytes(id, 40_000).subarray(0, 20_000)).slice(3))).toBe(false);
+      expect((await call(`/edge/assets/${host()}/short/${id}/40000`, {}, live({ EDGE_MODE: "static" }))).status).toBe(404);
+    });
+
+    it("refuses a pinned fill whose declared length is over MAX_OBJECT_BYTES before reading it", async () => {
+      const id = unique();
+      const hex = addressOf(fillBytes(id, N)).slice(3);
+      const response = await call(`/edge/assets/${host()}/bytes/${id}/${N}?b3=${hex}`, {}, small({ MAX_OBJECT_BYTES: "100000" }));
+      expect(response.status).toBe(502);
+      expect((await envelopeOf(response)).message).toMatch(/300000 bytes, over 100000/);
+      expect((await upstreamHits())[`/bytes/${id}/${N}`]).toBe(1);
+      expect(await stored(hex)).toBe(false);
+    });
+
+    it("keeps the object unreadable by its address while its bytes are still streaming in", async () => {
+      const id = unique();
+      const bytes = fillBytes(id, N);
+      const hex = addressOf(bytes).slice(3);
+      const filling = call(`/edge/assets/${host()}/drip/${id}/${N}?b3=${hex}`, {}, small());
+      await new Promise((resolve) => setTimeout(resolve, 200)); // half is in, the rest 400 ms later
+      expect(await stored(hex)).toBe(false);
+      expect((await call(`/o/b3:${hex}`)).status).toBe(404);
+      const done = await filling;
+      expect(done.status).toBe(200);
+      expect(await bytesOf(done)).toEqual(bytes);
+      expect(await stored(hex)).toBe(true);
+    });
   });
 });

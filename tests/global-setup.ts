@@ -49,6 +49,25 @@ export default async function setup(project: TestProject) {
       stalled.add(res); // never answers; closed when the test run ends
     } else if (kind === "lie") res.end("not what you expected");
     else if (kind === "echo") res.end(req.url); // the request target exactly as it arrived
+    else if (kind === "bytes" || kind === "liebig" || kind === "short" || kind === "drip" || kind === "chunked") {
+      // /<kind>/<id>/<n>: n bytes of fillBytes(id, n); liebig: its last byte differs; short:
+      // half, then the connection is cut 400 ms later; drip: half, a pause, the rest; chunked: no Content-Length
+      const bytes = fillBytes(id ?? "", Number(path.split("/")[3]));
+      if (kind === "liebig") bytes[bytes.length - 1]! ^= 0x01;
+      if (kind !== "chunked") res.setHeader("Content-Length", String(bytes.length));
+      res.setHeader("Content-Type", "application/octet-stream");
+      const half = bytes.subarray(0, bytes.length >> 1);
+      if (kind === "short") {
+        res.write(half);
+        setTimeout(() => res.destroy(), 400); // the rest never comes
+      } else if (kind === "drip") {
+        res.write(half);
+        setTimeout(() => res.end(bytes.subarray(half.length)), 400);
+      } else if (kind === "chunked") {
+        res.write(half); // two writes: Node sends Transfer-Encoding: chunked (one end() would set Content-Length)
+        res.end(bytes.subarray(half.length));
+      } else res.end(bytes);
+    }
     else {
       res.statusCode = 404;
       res.end("no such file");
@@ -62,6 +81,14 @@ export default async function setup(project: TestProject) {
     await new Promise<void>((resolve) => upstream.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+}
+
+/** The bytes the stand-in upstream serves at /bytes/<id>/<n> (tests/edge-live-fill.test.ts makes the same). */
+function fillBytes(id: string, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  const unit = new TextEncoder().encode(`${id}:`);
+  for (let i = 0; i < n; i++) out[i] = unit[i % unit.length]! ^ ((i >> 10) & 0xff);
+  return out;
 }
 
 declare module "vitest" {

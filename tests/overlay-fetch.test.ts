@@ -3,7 +3,7 @@
  * session in ≤ 64 KiB frames (START … END), verified with BLAKE3 by the SDK; refusals are frame
  * codes; the send window holds frames until the client gives credit; the inflight cap answers 429.
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FLAGS } from "../shared/oap/codec";
 import { acceptHello, confirmMatches } from "../shared/overlay/handshake";
@@ -13,8 +13,8 @@ import { decodeFrame } from "../shared/oap/codec";
 import { r2Key } from "../shared/store/r2-object-store";
 import { connectOverlay, IntegrityError, OverlayError } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
-import { putRaw, R2, randomBytes } from "./helpers";
-import { hexAddress, openSession, openWatchedSession, sleep } from "./overlay-helpers";
+import { addressOf, amnesiaStub, call, putRaw, R2, randomBytes } from "./helpers";
+import { hexAddress, openSession, openWatchedSession, sleep, type FrameLog } from "./overlay-helpers";
 
 async function stored(bytes: Uint8Array, overrides: Record<string, string> = {}): Promise<string> {
   const response = await putRaw(bytes, {}, overrides);
@@ -109,6 +109,106 @@ describe("fetch over a session", () => {
     client.close();
   });
 });
+
+for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
+  describe(`fetch streamed from verified reads of the store (${mode})`, () => {
+    const SIZE = 3 * 1024 * 1024 + 1_000; // over 1 MiB: read group by group, not whole
+    const G = 16 * 1024;
+
+    async function streamedPut(bytes: Uint8Array): Promise<string> {
+      const address = addressOf(bytes);
+      const response = await call(`/o/${address}`, { method: "PUT", body: bytes, headers: { "Content-Length": String(bytes.length) } }, storeOverrides);
+      expect(response.status).toBe(201);
+      return address;
+    }
+
+    async function flip(address: string, at: number): Promise<void> {
+      const hex = address.slice(3);
+      if (mode === "r2") {
+        const object = await env.OBJECTS.get(r2Key(hex));
+        const stored = new Uint8Array(await object!.arrayBuffer());
+        stored[at]! ^= 0x01;
+        await env.OBJECTS.put(r2Key(hex), stored, { httpMetadata: object!.httpMetadata });
+      } else {
+        await runInDurableObject(amnesiaStub(), (instance) => {
+          (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(hex)!.bytes[at]! ^= 0x01;
+        });
+      }
+    }
+
+    const objectFramesOf = (log: FrameLog, corrId: bigint) => log.frames.filter((f) => f.appProtoId === APP.OBJECT && f.corrId === corrId);
+
+    it("sends a multi-MiB object byte for byte", async () => {
+      const bytes = randomBytes(SIZE);
+      const address = await streamedPut(bytes);
+      const client = await openSession({}, storeOverrides);
+      const got = await client.fetch(address);
+      expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
+      client.close();
+    });
+
+    it("a group corrupted mid-object: the verified frames before it go out, then a 502 integrity frame, never END nor the bad bytes", async () => {
+      const bytes = randomBytes(SIZE);
+      const address = await streamedPut(bytes);
+      const badAt = 2 * 1024 * 1024 + 5; // group 128, in the fourth 64 KiB frame... of the 33rd
+      await flip(address, badAt);
+      const { client, log } = await openWatchedSession({}, storeOverrides);
+      const error = await client.fetch(address).catch((e) => e);
+      expect(error).toBeInstanceOf(OverlayError);
+      expect(error).toMatchObject({ status: 502, reason: "integrity" });
+      const stream = objectFramesOf(log, log.frames.find((f) => f.appProtoId === APP.OBJECT)!.corrId);
+      expect(stream[0]!.flags & FLAGS.START).toBeTruthy(); // the stream had started: no whole read first
+      const data = stream.filter((f) => f.code === 200 && !(f.flags & FLAGS.START));
+      const sent = Buffer.concat(data.map((f) => f.payload));
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.length).toBeLessThanOrEqual(Math.floor(badAt / G) * G); // nothing of the bad group
+      expect(sent.equals(Buffer.from(bytes.subarray(0, sent.length)))).toBe(true);
+      expect(stream.some((f) => f.code === 200 && f.flags & FLAGS.END)).toBe(false);
+      expect(stream[stream.length - 1]!.code).toBe(502);
+      // the session goes on
+      const other = randomBytes(100_000);
+      expect(Buffer.from(await client.fetch(await streamedPut(other))).equals(Buffer.from(other))).toBe(true);
+      client.close();
+    });
+
+    it("a corrupted first group is refused before anything is sent: 502, no START", async () => {
+      const bytes = randomBytes(SIZE);
+      const address = await streamedPut(bytes);
+      await flip(address, 10);
+      const { client, log } = await openWatchedSession({}, storeOverrides);
+      await expect(client.fetch(address)).rejects.toMatchObject({ status: 502, reason: "integrity" });
+      const stream = log.frames.filter((f) => f.appProtoId === APP.OBJECT);
+      expect(stream.length).toBe(1);
+      expect(stream[0]!.code).toBe(502);
+      client.close();
+    });
+
+    it("keeps the fetch budget: objects waiting on credit count whole until their last frame is out", async () => {
+      // budget: 2 × OVERLAY_FETCH_MAX_BYTES of objects in flight per session
+      const knobs = { ...storeOverrides, OVERLAY_FETCH_MAX_BYTES: String(SIZE) };
+      const address = await streamedPut(randomBytes(SIZE));
+      const client = await openSession({ manualCredit: true }, knobs);
+      const first = client.fetch(address);
+      const second = client.fetch(address);
+      await sleep(300);
+      await expect(client.fetch(address)).rejects.toMatchObject({ status: 429, reason: "fetch_budget" });
+      for (let i = 0; i < 200; i++) {
+        client.credit(16);
+        await sleep(5);
+      }
+      expect(hexAddress(await first)).toBe(address);
+      expect(hexAddress(await second)).toBe(address);
+      client.credit(16);
+      const third = client.fetch(address);
+      for (let i = 0; i < 100; i++) {
+        client.credit(16);
+        await sleep(5);
+      }
+      expect(hexAddress(await third)).toBe(address); // freed again once they were out
+      client.close();
+    });
+  });
+}
 
 describe("the SDK verifies what it fetches", () => {
   it("rejects bytes that do not hash to the address asked for (a lying server)", async () => {

@@ -2,15 +2,22 @@
  * @module Live fill: an edge miss in `EDGE_MODE=live` is fetched from an allow-listed upstream
  * (the first path segment is the host), hashed with BLAKE3 as it streams, checked against an
  * expected address when the client gave one (`?b3=<hex>`), written to the content-addressed
- * store and the asset index, then served. Concurrent misses for one asset share one upstream
- * fetch (single flight). Transient upstream failures retry on the budget of shared/edge/retry.
+ * store and the asset index, then served. An object becomes readable by its address only once
+ * its bytes hashed to it: a pinned fill of declared length streams upstream → hash → store and
+ * fails closed; any other is held until hashed, then stored. Concurrent misses for one asset
+ * share one upstream fetch (single flight). Transient upstream failures (a cut-short body too)
+ * retry on the budget of shared/edge/retry.
  */
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
-import { configOf } from "../context";
+import { configOf, type RequestContext } from "../context";
 import { badRequest, HttpError } from "../errors";
 import { metrics } from "../metrics";
-import { objectStoreFor, type StoreContext } from "../store";
+import { UploadError } from "../domain-errors";
+import { objectStoreFor, type PutOutcome, type StoreContext, type StoreEnv } from "../store";
+import type { ConfigEnv } from "../config";
+import { keepOutboardOf } from "../store/verified-read";
+import { VerifiedUpload } from "../store/verified-upload";
 import type { AssetEntry } from "./asset-index";
 import { assetIndexFor } from "./asset-index";
 import { contentTypeOf } from "./asset-path";
@@ -44,47 +51,136 @@ export function upstreamUrlOf(scheme: string, host: string, rest: string): strin
   return `${scheme}://${host}/${segments.map(encodeURIComponent).join("/")}`;
 }
 
-type Attempt = { ok: true; bytes: Uint8Array; hex: string; type: string } | { ok: false; status?: number; timedOut?: boolean; networkError?: boolean; detail: string };
+/** A fill attempt: stored (bytes verified first), or why not; nothing is ever stored by a failed one. */
+type Attempt =
+  | { ok: true; hex: string; size: number; type: string; outcome: PutOutcome }
+  | { ok: false; status?: number; timedOut?: boolean; networkError?: boolean; mismatch?: boolean; detail: string };
 
-async function attempt(url: string, timeoutMs: number, maxBytes: number): Promise<Attempt> {
+/** What a fill attempt touches: the store (and the request's timing of it). */
+type FillContext = RequestContext<StoreEnv & ConfigEnv>;
+
+interface FillLimits {
+  timeoutMs: number;
+  /** Cap of a fill held in memory while it is hashed (the address is not known until its end). */
+  bufferedMaxBytes: number;
+  /** Cap of a pinned fill streamed into the store (MAX_OBJECT_BYTES). */
+  streamedMaxBytes: number;
+  groupBytes: number;
+  chunkBytes: number;
+}
+
+const typeOf = (response: Response, path: string) => {
+  const type = response.headers.get("content-type") ?? "";
+  return type && !/^application\/octet-stream\b/i.test(type) ? type : contentTypeOf(path);
+};
+
+/** A byte count from Content-Length, or null when absent or not plain digits. */
+function declaredLength(response: Response): number | null {
+  const value = response.headers.get("content-length");
+  return value !== null && /^\d{1,16}$/.test(value) ? Number(value) : null;
+}
+
+async function attempt(rc: FillContext, url: string, path: string, expectedHex: string | null, limits: FillLimits): Promise<Attempt> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const late = `upstream did not answer within ${limits.timeoutMs} ms`;
+  // aborted with a reason of its own: workerd reports a bare abort of a body mid-read as an unhandled rejection
+  const timer = setTimeout(() => controller.abort(new Error(late)), limits.timeoutMs);
   try {
     const response = await fetch(url, { signal: controller.signal, redirect: "manual" });
     if (!response.ok) {
       await response.body?.cancel();
       return { ok: false, status: response.status, detail: `upstream answered ${response.status}` };
     }
-    const hasher = blake3().createHasher();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (response.body) {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > maxBytes) {
-          await reader.cancel();
-          return { ok: false, status: 413, detail: `upstream object exceeds ${maxBytes} bytes` };
-        }
-        hasher.update(value);
-        chunks.push(value);
-      }
+    const declared = declaredLength(response);
+    // a decoded body's length is not the declared one: such bodies take the buffered way
+    const encoded = (response.headers.get("content-encoding") ?? "identity").toLowerCase() !== "identity";
+    const streamed = expectedHex !== null && declared !== null && !encoded;
+    const maxBytes = streamed ? limits.streamedMaxBytes : limits.bufferedMaxBytes;
+    if (declared !== null && declared > maxBytes) {
+      await response.body?.cancel();
+      return { ok: false, status: 413, detail: `upstream object is ${declared} bytes, over ${maxBytes}` };
     }
-    const bytes = joinChunks(chunks, size);
-    return { ok: true, bytes, hex: hasher.digestHex(), type: response.headers.get("content-type") ?? "" };
+    const type = typeOf(response, path);
+    if (streamed) return await streamedFill(rc, response, expectedHex, declared, type, controller.signal, limits);
+    return await bufferedFill(rc, response, expectedHex, type, maxBytes, limits);
   } catch (error) {
-    if (controller.signal.aborted) return { ok: false, timedOut: true, detail: `upstream did not answer within ${timeoutMs} ms` };
+    if (controller.signal.aborted) return { ok: false, timedOut: true, detail: late };
+    if (error instanceof UploadError) return uploadFailure(error);
     return { ok: false, networkError: true, detail: `upstream unreachable: ${(error as Error)?.message ?? error}` };
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function fill(rc: StoreContext, path: string, host: string, url: string, expectedHex: string | null): Promise<AssetEntry> {
+/**
+ * A pinned fill of known length streams upstream → hash → store: the body goes into the store
+ * through the tree hash in `STREAM_CHUNK_BYTES` chunks, and errors before its last byte unless it
+ * hashed to the pinned address at exactly its declared length, so the store never completes a
+ * write of other bytes and nothing becomes readable under any address.
+ */
+async function streamedFill(rc: FillContext, response: Response, hex: string, size: number, type: string, signal: AbortSignal, limits: FillLimits): Promise<Attempt> {
+  const upload = new VerifiedUpload(response.body ?? new Blob([]).stream(), { hex, size, contentType: type, groupBytes: limits.groupBytes, chunkBytes: limits.chunkBytes }, signal);
+  const store = objectStoreFor(rc);
+  try {
+    if (await store.head(hex)) {
+      await upload.verifyOnly(); // held already: still filled only from bytes that are it
+      return { ok: true, hex, size, type, outcome: { status: "existing" } };
+    }
+    return { ok: true, hex, size, type, outcome: await store.putStream(hex, upload) };
+  } catch (error) {
+    if (upload.failure && !signal.aborted) throw upload.failure;
+    throw error;
+  }
+}
+
+/**
+ * Any other fill is hashed as it streams in, held (up to `bufferedMaxBytes`) until its address
+ * is known, and stored only then (and only if it matches a pin), with its outboard so that
+ * ranged reads of it cover only their groups.
+ */
+async function bufferedFill(rc: FillContext, response: Response, expectedHex: string | null, type: string, maxBytes: number, limits: FillLimits): Promise<Attempt> {
+  const hasher = blake3().createHasher();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return { ok: false, status: 413, detail: `upstream object exceeds ${maxBytes} bytes` };
+      }
+      hasher.update(value);
+      chunks.push(value);
+    }
+  }
+  const hex = hasher.digestHex();
+  if (expectedHex && hex !== expectedHex) return { ok: false, mismatch: true, detail: `upstream bytes hash to b3:${hex}, expected b3:${expectedHex}` };
+  const bytes = joinChunks(chunks, size);
+  const store = objectStoreFor(rc);
+  const outcome = await store.put(hex, bytes, type);
+  if (outcome.status === "created") await keepOutboardOf(rc, store, hex, bytes, limits);
+  return { ok: true, hex, size, type, outcome };
+}
+
+function uploadFailure(error: UploadError): Attempt {
+  if (error.failure === "address_mismatch") return { ok: false, mismatch: true, detail: `upstream bytes: ${error.message}` };
+  if (error.failure === "long_body") return { ok: false, status: 502, detail: `upstream ${error.message}` };
+  return { ok: false, networkError: true, detail: `upstream ${error.message}` }; // cut short: worth another try
+}
+
+async function fill(rc: FillContext, path: string, host: string, url: string, expectedHex: string | null): Promise<AssetEntry> {
   const c = configOf(rc);
   const budget: RetryBudget = { baseMs: c.EDGE_RETRY_BASE_MS, maxMs: c.EDGE_RETRY_MAX_MS, retries: c.EDGE_RETRY_COUNT };
+  const limits: FillLimits = {
+    timeoutMs: c.EDGE_UPSTREAM_TIMEOUT_MS,
+    bufferedMaxBytes: c.DECOMPRESS_MAX_BYTES,
+    streamedMaxBytes: c.MAX_OBJECT_BYTES,
+    groupBytes: c.VERIFY_GROUP_BYTES,
+    chunkBytes: c.STREAM_CHUNK_BYTES,
+  };
   let last: Attempt | null = null;
   for (let n = 0; n <= budget.retries; n++) {
     if (n > 0) {
@@ -92,25 +188,23 @@ async function fill(rc: StoreContext, path: string, host: string, url: string, e
       await new Promise((resolve) => setTimeout(resolve, backoffMs(budget, n - 1)));
     }
     metrics.liveFillAttempts.inc({ host });
-    last = await attempt(url, c.EDGE_UPSTREAM_TIMEOUT_MS, c.DECOMPRESS_MAX_BYTES);
+    last = await attempt(rc, url, path, expectedHex, limits);
     if (last.ok || !isRetryable(last)) break;
   }
   if (!last!.ok) {
     const failed = last as Exclude<Attempt, { ok: true }>;
+    if (failed.mismatch) {
+      metrics.integrityFail.inc();
+      throw new HttpError(502, "INTEGRITY_FAIL", `${failed.detail}; nothing stored`, { reason: "upstream_mismatch", retryable: false });
+    }
     if (failed.status === 404) throw new HttpError(404, "NOT_FOUND", `upstream has no ${new URL(url).pathname}`, { reason: "upstream_not_found", retryable: false });
     const status = failed.timedOut ? 504 : 502;
     throw new HttpError(status, "UPSTREAM_FAILED", failed.detail, { reason: failed.timedOut ? "upstream_timeout" : "upstream_error", retryable: true });
   }
   const got = last as Extract<Attempt, { ok: true }>;
-  if (expectedHex && got.hex !== expectedHex) {
-    metrics.integrityFail.inc();
-    throw new HttpError(502, "INTEGRITY_FAIL", `upstream bytes hash to b3:${got.hex}, expected b3:${expectedHex}; nothing stored`, { reason: "upstream_mismatch", retryable: false });
-  }
-  const type = got.type && !/^application\/octet-stream\b/i.test(got.type) ? got.type : contentTypeOf(path);
-  const outcome = await objectStoreFor(rc).put(got.hex, got.bytes, type);
-  metrics.edgeCasWrites.inc({ status: outcome.status });
-  if (outcome.status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
-  const entry: AssetEntry = { b3: got.hex, size: got.bytes.length, type };
+  metrics.edgeCasWrites.inc({ status: got.outcome.status });
+  if (got.outcome.status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
+  const entry: AssetEntry = { b3: got.hex, size: got.size, type: got.type };
   if ((await assetIndexFor(rc).put(path, entry)).status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
   metrics.liveFillSuccess.inc({ host });
   return entry;

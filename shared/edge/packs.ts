@@ -1,22 +1,24 @@
 /**
- * @module PMTiles packs (v3), read with the `pmtiles` library over ranged reads of an asset in
- * the content-addressed store. A pack is mounted once per isolate and content address:
- * magic, version and section bounds are checked (and the whole archive re-hashed when the
- * config names an expected address). Header and directories are cached as resolved values for
- * the isolate; the pack's pointer is re-read from the asset index at most every
- * `EDGE_PACK_RECHECK_MS` (and at once after a publish in this isolate); a pack small enough for
- * the tile cache is read whole once, verified against its address, and kept there, so its tiles
- * are slices with no store call. Only plain data is shared between requests: workerd forbids one
- * request from using another's I/O (a store stub, a pending read), so every request reads through
- * its own source.
+ * @module PMTiles packs (v3), read with the `pmtiles` library over verified ranged reads of an
+ * asset in the content-addressed store: header, directories and tiles each read only the groups
+ * they cover, every group checked against the object's outboard tree before pmtiles sees a byte
+ * (shared/store/verified-read), so mounting a pack never reads the whole archive and a corrupted
+ * group fails only the reads that cover it (IntegrityError). A pack is mounted once per isolate
+ * and content address: magic, version and section bounds are checked (an expected address in the
+ * config must equal the asset's, which every read is verified against). Header and directories
+ * are cached as resolved values for the isolate; the pack's pointer is re-read from the asset
+ * index at most every `EDGE_PACK_RECHECK_MS` (and at once after a publish in this isolate). A
+ * pack the store would read whole anyway (≤ `INLINE_READ_BYTES`) that fits a quarter of the tile
+ * cache is read once, verified against its address, and kept there, so its tiles are slices with
+ * no store call. Only plain data is shared between requests: workerd forbids one request from
+ * using another's I/O (a store stub, a pending read), so every request reads through its own source.
  */
 import type { Header, PMTiles, RangeResponse, ResolvedValueCache, Source } from "pmtiles";
-import { blake3 } from "../blake3";
 import { configOf } from "../context";
-import { IntegrityError } from "../domain-errors";
+import { IntegrityError, MissingObjectError } from "../domain-errors";
 import type { ObjectStore } from "../store/object-store";
 import { objectStoreFor, type StoreContext } from "../store";
-import { readVerified } from "../store/verified-read";
+import { INLINE_READ_BYTES, readVerified, readVerifiedRange, type CorrContext, type VerifiedReadOptions } from "../store/verified-read";
 import { assetIndexFor, type AssetEntry } from "./asset-index";
 import { holdTileData, tileCacheFor } from "./tile-cache";
 
@@ -43,19 +45,26 @@ export function packSpecs(rc: StoreContext): readonly PackSpec[] {
   return specs;
 }
 
-/** A pmtiles Source over ranged reads of one stored object. */
-class StoreSource implements Source {
+/**
+ * A pmtiles Source over verified ranged reads of one stored object: each read fetches only the
+ * groups it covers and checks them against the object's outboard tree (IntegrityError when one
+ * does not match), so no byte of a tile, directory or header reaches pmtiles unverified.
+ */
+class VerifiedStoreSource implements Source {
   constructor(
+    private readonly rc: CorrContext,
     private readonly store: ObjectStore,
-    private readonly hex: string,
+    private readonly entry: AssetEntry,
+    private readonly options: VerifiedReadOptions,
   ) {}
   getKey(): string {
-    return `b3:${this.hex}`;
+    return `b3:${this.entry.b3}`;
   }
   async getBytes(offset: number, length: number): Promise<RangeResponse> {
-    const bytes = await this.store.getRange(this.hex, offset, length);
-    if (!bytes) throw new Error(`pack object b3:${this.hex} is gone`);
-    return { data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+    const end = Math.min(offset + length, this.entry.size); // the header read asks for 16 KiB whatever the size
+    if (end <= offset) return { data: new ArrayBuffer(0) };
+    const bytes = await readVerifiedRange(this.rc, this.store, this.entry.b3, { size: this.entry.size, contentType: this.entry.type }, offset, end, this.options);
+    return { data: bytes.slice().buffer as ArrayBuffer };
   }
 }
 
@@ -86,13 +95,17 @@ export interface MountedPack {
 
 type CheckedPack = Omit<MountedPack, "archive" | "storedTile">;
 
-/** The verified bytes of a pack held in the tile cache, read whole (and hashed) if it fits a quarter of it. */
+/**
+ * The verified bytes of a small pack held in the tile cache, read whole (and hashed) once. Only
+ * packs the store itself reads whole on a verified read (`INLINE_READ_BYTES`) that also fit a
+ * quarter of the cache: a larger pack is never read whole, its reads cover only their groups.
+ */
 async function heldBytes(rc: StoreContext, entry: AssetEntry): Promise<Uint8Array | null> {
   const cache = tileCacheFor(rc);
   const key = `pack\u0000${entry.b3}`;
   const held = cache.get(key);
   if (held?.kind === "pack") return held.bytes;
-  if (entry.size > cache.capBytes / 4) return null;
+  if (entry.size > Math.min(cache.capBytes / 4, INLINE_READ_BYTES)) return null;
   const { bytes } = await readVerified(rc, objectStoreFor(rc), entry.b3);
   holdTileData(rc, key, { kind: "pack", bytes }, bytes.byteLength);
   return bytes;
@@ -125,23 +138,22 @@ const asStored = async (data: ArrayBuffer) => data;
 async function readerFor(rc: StoreContext, entry: AssetEntry, tiles = false): Promise<PMTiles> {
   const { PMTiles, directories } = await loadPmtiles();
   const held = await heldBytes(rc, entry);
-  const source = held ? new HeldSource(held, entry.b3) : new StoreSource(objectStoreFor(rc), entry.b3);
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  const source = held ? new HeldSource(held, entry.b3) : new VerifiedStoreSource(rc, objectStoreFor(rc), entry, { groupBytes, chunkBytes });
   return tiles ? new PMTiles(source, directories, asStored) : new PMTiles(source, directories);
 }
 
 async function mount(rc: StoreContext, spec: PackSpec, entry: AssetEntry | null): Promise<CheckedPack> {
   if (!entry) throw new PackError(`pack ${spec.name}: no asset ${spec.path}`);
   if (spec.expectedHex && entry.b3 !== spec.expectedHex) throw new PackError(`pack ${spec.name}: ${spec.path} is b3:${entry.b3}, expected b3:${spec.expectedHex}`);
+  // no whole read for an expected address: every read is verified against entry.b3, checked above
   const corrupt = () => new PackError(`pack ${spec.name}: stored bytes do not hash to b3:${entry.b3}`);
-  if (spec.expectedHex && entry.size > tileCacheFor(rc).capBytes / 4) {
-    const whole = await objectStoreFor(rc).get(entry.b3);
-    if (!whole || blake3().hashHex(whole.bytes) !== spec.expectedHex) throw corrupt();
-  }
   let header: Header;
   try {
     header = await (await readerFor(rc, entry)).getHeader(); // checks the magic number and the spec version
   } catch (error) {
     if (error instanceof IntegrityError) throw corrupt();
+    if (error instanceof MissingObjectError) throw new PackError(`pack ${spec.name}: stored object b3:${entry.b3} is gone`);
     throw new PackError(`pack ${spec.name}: not a PMTiles v3 archive (${(error as Error)?.message ?? error})`);
   }
   const within = (offset: number, length = 0) => offset >= 0 && length >= 0 && offset + length <= entry.size;

@@ -13,6 +13,8 @@ export interface OverlaySettings {
   fetchMaxBytes: number;
   gossip: GossipSettings;
   store: { amnesia: boolean; amnesiaMaxBytes: number };
+  /** Verified reads of fetched objects (VERIFY_GROUP_BYTES, STREAM_CHUNK_BYTES). */
+  verify: { groupBytes: number; chunkBytes: number };
 }
 
 export interface GossipSettings {
@@ -61,5 +63,6 @@ export function overlaySettings(config: Config): OverlaySettings {
       persistent: !config.AMNESIA,
     },
     store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
+    verify: { groupBytes: config.VERIFY_GROUP_BYTES, chunkBytes: config.STREAM_CHUNK_BYTES },
   };
 }

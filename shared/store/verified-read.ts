@@ -34,9 +34,10 @@ import {
   type TreeShape,
 } from "./outboard";
 import { TreeBuilder } from "./tree-builder";
+import { ByteLru } from "../edge/byte-lru";
 import { log } from "../log";
 
-type CorrContext = Pick<RequestContext, "corrId"> & Partial<Pick<RequestContext, "timing">>;
+export type CorrContext = Pick<RequestContext, "corrId"> & Partial<Pick<RequestContext, "timing">>;
 
 export function integrityFailure(rc: CorrContext, store: ObjectStore, hex: string, where: string): IntegrityError {
   metrics.integrityFail.inc();
@@ -151,6 +152,61 @@ async function smallObjectBytes(store: ObjectStore, hex: string, info: ObjectInf
   return bytes;
 }
 
+/** Ranges whose covering groups come to at most this many bytes are read in one store call by `readVerifiedRange`. */
+const SMALL_RANGE_BYTES = 256 * 1024;
+
+/**
+ * Bytes `start` to `end` (exclusive), every covering group checked before this returns: for
+ * readers that need the bytes at once (a tile, a directory of a PMTiles pack). A small range of a
+ * large object is one ranged read of its groups, checked in memory (no stream per read); anything
+ * else goes through `openVerifiedRange`. Any bad group throws IntegrityError.
+ */
+export async function readVerifiedRange(rc: CorrContext, store: ObjectStore, hex: string, info: ObjectInfo, start: number, end: number, options: VerifiedReadOptions): Promise<Uint8Array> {
+  if (end <= start) return new Uint8Array(0);
+  if (info.size > INLINE_READ_BYTES && info.size > options.groupBytes) {
+    const tree = blake3Tree();
+    const top = await verifiedTop(rc, store, hex, info.size, tree, options);
+    const G = top.shape.groupBytes;
+    const first = Math.floor(start / G);
+    const dataEnd = Math.min((Math.floor((end - 1) / G) + 1) * G, info.size);
+    if (top.shape.depth > 0 && dataEnd - first * G <= SMALL_RANGE_BYTES) {
+      const bytes = await store.getRange(hex, first * G, dataEnd - first * G);
+      if (!bytes) throw new MissingObjectError(`b3:${hex}`);
+      return await groupsInRange(rc, store, hex, top, tree, bytes, first * G, start, end);
+    }
+  }
+  const read = await openVerifiedRange(rc, store, hex, info, start, end, options);
+  return read instanceof Uint8Array ? read : await collect(read, end - start);
+}
+
+/** The covering groups of `start..end`, read as `bytes` from `at` (a group boundary), each checked against its CV. */
+async function groupsInRange(rc: CorrContext, store: ObjectStore, hex: string, verified: VerifiedTop, tree: Blake3Tree, bytes: Uint8Array, at: number, start: number, end: number): Promise<Uint8Array> {
+  const { shape } = verified;
+  const G = shape.groupBytes;
+  const first = at / G;
+  const last = Math.floor((end - 1) / G);
+  if (bytes.length !== Math.min((last + 1) * G, shape.size) - at) throw integrityFailure(rc, store, hex, "range length");
+  const cvs = new GroupCVs(rc, store, hex, verified, tree);
+  for (let group = first; group <= last; group++) {
+    const piece = bytes.subarray((group - first) * G, Math.min((group - first + 1) * G, bytes.length));
+    if (!equalBytes(timedCV(rc, tree, piece, (group * G) / CHUNK_BYTES, false), await cvs.load(group))) throw integrityFailure(rc, store, hex, `group ${group}`);
+  }
+  return bytes.subarray(start - at, end - at);
+}
+
+/** A verified stream read whole (a bad group rejects here). */
+async function collect(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  for await (const piece of stream) {
+    if (filled + piece.length > length) throw new Error("a verified range read ran past its length");
+    out.set(piece, filled);
+    filled += piece.length;
+  }
+  if (filled !== length) throw new Error(`a verified range read ended after ${filled} of ${length} bytes`);
+  return out;
+}
+
 /** Bytes `start..end` of an object held whole, after checking the groups they cover (or the whole, when it is one group). */
 async function verifiedSlice(rc: CorrContext, store: ObjectStore, hex: string, size: number, tree: Blake3Tree, bytes: Uint8Array, start: number, end: number, options: VerifiedReadOptions): Promise<Uint8Array> {
   if (bytes.length !== size) throw integrityFailure(rc, store, hex, "object length");
@@ -206,6 +262,17 @@ async function verifiedTop(rc: CorrContext, store: ObjectStore, hex: string, siz
   const top = await topFromOutboard(rc, store, hex, size, tree, header);
   rememberTop(key, top);
   return top;
+}
+
+/**
+ * Keep the outboard of an object just stored whole from bytes in hand (a publish): its first
+ * ranged read then reads only its groups, instead of the whole object to build the outboard.
+ * Nothing to keep for an object of one group (it is checked whole against its address).
+ */
+export async function keepOutboardOf(rc: CorrContext, store: ObjectStore, hex: string, bytes: Uint8Array, options: VerifiedReadOptions): Promise<void> {
+  if (bytes.length <= options.groupBytes) return;
+  const built = await buildOutboard(rc, store, hex, bytes.length, blake3Tree(), options, bytes);
+  if (built.kept) rememberTop(`${store.kind}:${hex}`, built.top);
 }
 
 /** The top level of a stored outboard, checked against the address. */
@@ -303,11 +370,19 @@ async function* groupsIn(rc: CorrContext, store: ObjectStore, hex: string, verif
   }
 }
 
+/**
+ * Verified group CVs of recently read objects, a window (2^topLevel groups, ≈ √groups) per entry,
+ * by store, address and window: a warm range (a tile of a large pack) then reads its groups only,
+ * no outboard. CVs checked against the address never change for it, so holding them is safe.
+ * At most 1 MiB per isolate (a 5 MiB object's windows are 512 B each).
+ */
+const windowCache = new ByteLru<Uint8Array>(1024 * 1024);
+
 /** Group CVs read from the outboard a batch of windows at a time, each window checked against its top node. */
 class GroupCVs {
   readonly #window: number;
-  #from = 0;
-  #level: Uint8Array = new Uint8Array(0);
+  /** Windows checked during this read, by window index. */
+  readonly #checked = new Map<number, Uint8Array>();
 
   constructor(
     private readonly rc: CorrContext,
@@ -322,22 +397,42 @@ class GroupCVs {
   /** The verified CV of `group`. */
   async load(group: number): Promise<Uint8Array> {
     if (this.verified.groups) return cvAt(this.verified.groups, group);
-    const index = group - this.#from;
-    if (index >= 0 && index * CV_BYTES < this.#level.length) return cvAt(this.#level, index);
-    const { shape, top } = this.verified;
     const window = Math.floor(group / this.#window);
+    const cvs = this.#checked.get(window) ?? windowCache.get(this.#key(window)) ?? (await this.#read(window));
+    this.#checked.set(window, cvs);
+    return cvAt(cvs, group - window * this.#window);
+  }
+
+  #key(window: number): string {
+    return `${this.store.kind}:${this.hex}:${this.verified.shape.groupBytes}:${window}`;
+  }
+
+  /**
+   * Read the group CVs of `window` and of the windows after it (up to BATCH_GROUPS), checking each
+   * window against its top node; keeps those that match. Only `window` failing is an error here:
+   * another bad window fails the reads that need it.
+   */
+  async #read(window: number): Promise<Uint8Array> {
+    const { shape, top } = this.verified;
     const windows = Math.max(1, Math.floor(BATCH_GROUPS / this.#window));
     const from = window * this.#window;
     const to = Math.min(from + windows * this.#window, shape.groups);
     const level = await this.store.getOutboard(this.hex, levelOffset(shape, 0) + from * CV_BYTES, (to - from) * CV_BYTES);
     if (!level || level.length !== (to - from) * CV_BYTES) throw integrityFailure(this.rc, this.store, this.hex, "outboard groups");
+    let wanted: Uint8Array | null = null;
     for (let w = from; w < to; w += this.#window) {
-      const nodes = level.subarray((w - from) * CV_BYTES, (Math.min(w + this.#window, to) - from) * CV_BYTES);
-      if (!equalBytes(subtreeOf(this.tree, nodes), cvAt(top, w / this.#window))) throw integrityFailure(this.rc, this.store, this.hex, `outboard window ${w / this.#window}`);
+      const index = w / this.#window;
+      const nodes = level.slice((w - from) * CV_BYTES, (Math.min(w + this.#window, to) - from) * CV_BYTES);
+      if (!equalBytes(subtreeOf(this.tree, nodes), cvAt(top, index))) {
+        if (index === window) throw integrityFailure(this.rc, this.store, this.hex, `outboard window ${index}`);
+        continue;
+      }
+      if (index === window) wanted = nodes;
+      this.#checked.set(index, nodes);
+      windowCache.set(this.#key(index), nodes, nodes.length);
     }
-    this.#from = from;
-    this.#level = level;
-    if (from === 0 && to === shape.groups && shape.groups <= CACHED_GROUPS) this.verified.groups = level; // the cached top keeps them
-    return cvAt(level, group - from);
+    // every window of a small tree checked at once: the cached top keeps them all (no outboard read next time)
+    if (from === 0 && to === shape.groups && shape.groups <= CACHED_GROUPS && this.#checked.size === Math.ceil(shape.groups / this.#window)) this.verified.groups = level;
+    return wanted!;
   }
 }

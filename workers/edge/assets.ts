@@ -20,7 +20,7 @@ import { declaredBodyBytes, requireAlso, requireCapability } from "../../shared/
 import type { VerifiedToken } from "../../shared/capability";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor, type StoreContext, type StoreEnv } from "../../shared/store";
-import { openVerifiedRange } from "../../shared/store/verified-read";
+import { keepOutboardOf, openVerifiedRange, type VerifiedReadOptions } from "../../shared/store/verified-read";
 import { assetServeOptions } from "./serve-options";
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
@@ -56,12 +56,17 @@ export async function getAsset(request: RouteRequest, rc: StoreContext): Promise
   const { entry, rep } = await lookup(request, rc);
   const store = objectStoreFor(rc);
   const info = { size: entry.size, contentType: entry.type };
-  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  const options = verifyOptionsOf(rc);
   metrics.edgeHits.inc({ kind: "asset" });
   // the asset's bytes with their proof: checkable end to end against the address it is pinned to (`?b3=`)
-  if (proof) return await sliceResponse(request, rc, store, entry.b3, rep.etag, info, { groupBytes, chunkBytes });
+  if (proof) return await sliceResponse(request, rc, store, entry.b3, rep.etag, info, options);
   // only the range's groups are read, each checked against the object's outboard tree
-  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, { groupBytes, chunkBytes }), assetServeOptions(rc));
+  return representationStreamResponse(request, rep, (start, end) => openVerifiedRange(rc, store, entry.b3, info, start, end, options), assetServeOptions(rc));
+}
+
+function verifyOptionsOf(rc: RequestContext): VerifiedReadOptions {
+  const { VERIFY_GROUP_BYTES: groupBytes, STREAM_CHUNK_BYTES: chunkBytes } = configOf(rc);
+  return { groupBytes, chunkBytes };
 }
 
 export async function headAsset(request: RouteRequest, rc: StoreContext): Promise<Response> {
@@ -96,11 +101,14 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<StoreEn
   rc.timing.add("hash", body.hashMs);
   if (rc.signal.aborted) throw rc.signal.reason;
 
-  const outcome = await objectStoreFor(rc).put(body.hex, body.bytes, type);
+  const store = objectStoreFor(rc);
+  const outcome = await store.put(body.hex, body.bytes, type);
   metrics.edgeCasWrites.inc({ status: outcome.status });
   if (outcome.status === "full") {
     throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, { reason: "CAPACITY", retryable: false });
   }
+  // the outboard now, from the bytes in hand: a pack's first tile then reads only its groups
+  if (outcome.status === "created") await keepOutboardOf(rc, store, body.hex, body.bytes, verifyOptionsOf(rc));
   return await publishEntry(rc, path, { b3: body.hex, size: body.bytes.length, type });
 }
 
