@@ -5,6 +5,8 @@ import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
 import type { ErrorEnvelope } from "../shared/errors";
+import { parseKnobs, type ConfigEnv } from "../shared/config";
+import { amnesiaShardName, shardOfAddress, shardOfPointer } from "../shared/store/amnesia-shards";
 import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
@@ -104,15 +106,28 @@ export async function envelopeOf(response: Response): Promise<Envelope> {
   return body;
 }
 
-/** The single AmnesiaStore instance the worker uses (untyped, for runInDurableObject). */
-export function amnesiaStub(): DurableObjectStub {
+/** AMNESIA_SHARDS as the test runs configure it (unset: the default). */
+export const TEST_AMNESIA_SHARDS = parseKnobs(env as ConfigEnv, ["AMNESIA_SHARDS"]).AMNESIA_SHARDS!;
+
+/** The AmnesiaStore shard `amnesia-<index>` (untyped, for runInDurableObject). */
+export function amnesiaShardStub(index: number): DurableObjectStub {
   const namespace = env.AMNESIA_STORE as unknown as DurableObjectNamespace;
-  return namespace.get(namespace.idFromName("objects"));
+  return namespace.get(namespace.idFromName(amnesiaShardName(index)));
 }
 
-export async function amnesiaUsedBytes(): Promise<number> {
-  const stub = amnesiaStub() as unknown as { stats(): Promise<{ usedBytes: number }> };
-  return (await stub.stats()).usedBytes;
+/** The shard holding the object at `hex` when the worker runs with `shards` shards. */
+export const amnesiaStub = (hex: string, shards = TEST_AMNESIA_SHARDS): DurableObjectStub => amnesiaShardStub(shardOfAddress(hex, shards));
+
+/** The shard holding the pointer `name` when the worker runs with `shards` shards. */
+export const amnesiaPointerStub = (name: string, shards = TEST_AMNESIA_SHARDS): DurableObjectStub => amnesiaShardStub(shardOfPointer(name, shards));
+
+/** What one shard holds (its own count, from the object itself). */
+export const amnesiaShardStats = (index: number) => (amnesiaShardStub(index) as unknown as { stats(): Promise<{ usedBytes: number; objects: number; pointers: number }> }).stats();
+
+/** Bytes held by the shards of a worker run with `shards` shards, summed. */
+export async function amnesiaUsedBytes(shards = TEST_AMNESIA_SHARDS): Promise<number> {
+  const stats = await Promise.all(Array.from({ length: shards }, (_, index) => amnesiaShardStats(index)));
+  return stats.reduce((sum, { usedBytes }) => sum + usedBytes, 0);
 }
 
 /** Every series carries `isolate="<id>"` (tests/observability.test.ts checks it); tests match series by their own labels. */

@@ -8,7 +8,7 @@
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import { configOf, type RequestContext } from "../context";
-import { badRequest, HttpError } from "../errors";
+import { badRequest, HttpError, storeFull } from "../errors";
 import { metrics } from "../metrics";
 import { objectStoreFor } from "../store";
 import type { AssetEntry } from "./asset-index";
@@ -109,9 +109,10 @@ async function fill(rc: RequestContext<any>, path: string, host: string, url: st
   const type = got.type && !/^application\/octet-stream\b/i.test(got.type) ? got.type : contentTypeOf(path);
   const outcome = await objectStoreFor(rc).put(got.hex, got.bytes, type);
   metrics.edgeCasWrites.inc({ status: outcome.status });
-  if (outcome.status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
+  if (outcome.status === "full") throw storeFull(outcome);
   const entry: AssetEntry = { b3: got.hex, size: got.bytes.length, type };
-  if ((await assetIndexFor(rc).put(path, entry)).status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
+  const indexed = await assetIndexFor(rc).put(path, entry);
+  if (indexed.status === "full") throw storeFull(indexed, "the asset's pointer");
   metrics.liveFillSuccess.inc({ host });
   return entry;
 }

@@ -32,6 +32,8 @@ export const metrics = {
   storeBytesIn: registry.counter("object_put_bytes_total", "Decoded bytes accepted by /put, by content encoding.", ["encoding"]),
   storeBytes: registry.gauge("object_store_bytes", "Bytes held by the object store (RAM store only).", ["store"]),
   storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),
+  storeShards: registry.gauge("object_store_shards", "Durable Objects the RAM store is split over (AMNESIA_SHARDS).", ["store"]),
+  storeFullestShardBytes: registry.gauge("object_store_fullest_shard_bytes", "Bytes held by the RAM store's fullest shard (each shard's budget: object_store_budget_bytes / object_store_shards).", ["store"]),
   webhookVerify: registry.counter("webhook_verify_total", "Webhook signature checks by provider and result (ok or the refusal reason).", ["provider", "result"]),
   webhookDenied: registry.counter("webhook_denied_total", "Webhook deliveries refused, by provider (`unknown` for unknown names) and reason; audited only as a sample.", ["provider", "reason"]),
   deadLetters: registry.counter("mailbox_dead_letters_total", "Messages moved to a topic's dead letters after their last attempt (topic label bounded: `_other` past MAILBOX_METRIC_TOPICS).", ["topic"]),

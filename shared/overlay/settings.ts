@@ -4,6 +4,7 @@
  * opened with, through hibernation, and tests can open sessions with other knobs).
  */
 import type { Config } from "../config";
+import { storeChoice, type StoreChoice } from "../store/choice";
 import type { PqMode, SessionLimits } from "./protocol";
 
 export interface OverlaySettings {
@@ -12,7 +13,7 @@ export interface OverlaySettings {
   limits: SessionLimits;
   fetchMaxBytes: number;
   gossip: GossipSettings;
-  store: { amnesia: boolean; amnesiaMaxBytes: number };
+  store: StoreChoice;
 }
 
 export interface GossipSettings {
@@ -60,6 +61,6 @@ export function overlaySettings(config: Config): OverlaySettings {
       queueCapacity: config.WORK_QUEUE_CAPACITY,
       persistent: !config.AMNESIA,
     },
-    store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
+    store: storeChoice(config),
   };
 }

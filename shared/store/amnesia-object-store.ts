@@ -1,57 +1,65 @@
 /**
- * @module The amnesia strategy, seen from a worker: RPC calls to the single AmnesiaStore
- * Durable Object, passing the configured byte budget with every write.
+ * @module The amnesia strategy, seen from a worker: RPC calls to the AmnesiaStore shard that holds
+ * each address (shared/store/amnesia-shards.ts), passing that shard's byte budget with every write.
  */
 import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
+import { AmnesiaShards, type AmnesiaLayout, type AmnesiaShard } from "./amnesia-shards";
 import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface AmnesiaStoreEnv {
   AMNESIA_STORE: DurableObjectNamespace<AmnesiaStore>;
 }
 
-/** Single tenant: one store instance per worker deployment. */
-const INSTANCE_NAME = "objects";
 /** Bytes asked of the store per call when streaming an object out. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
+/** A refusal names the shard that refused, so the answer can say which budget is spent. */
+const named = <T extends { status: string }>(outcome: T, shard: AmnesiaShard): T => (outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome);
+
 export class AmnesiaObjectStore implements ObjectStore {
   readonly kind = "amnesia";
-  readonly #stub: DurableObjectStub<AmnesiaStore>;
+  readonly #shards: AmnesiaShards;
 
-  constructor(namespace: DurableObjectNamespace<AmnesiaStore>, private readonly budgetBytes: number) {
-    this.#stub = namespace.get(namespace.idFromName(INSTANCE_NAME));
+  constructor(namespace: DurableObjectNamespace<AmnesiaStore>, layout: AmnesiaLayout) {
+    this.#shards = new AmnesiaShards(namespace, layout);
+  }
+
+  #stub(hex: string): DurableObjectStub<AmnesiaStore> {
+    return this.#shards.forAddress(hex).stub;
   }
 
   head(hex: string): Promise<ObjectInfo | null> {
-    return this.#stub.head(hex);
+    return this.#stub(hex).head(hex);
   }
 
   peek(hex: string, inlineBytes: number): Promise<PeekedObject | null> {
-    return this.#stub.peek(hex, inlineBytes);
+    return this.#stub(hex).peek(hex, inlineBytes);
   }
 
   get(hex: string): Promise<StoredObject | null> {
-    return this.#stub.get(hex);
+    return this.#stub(hex).get(hex);
   }
 
   getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
-    return this.#stub.getRange(hex, offset, length);
+    return this.#stub(hex).getRange(hex, offset, length);
   }
 
-  put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
-    return this.#stub.put(hex, bytes, contentType, this.budgetBytes);
+  async put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
+    const shard = this.#shards.forAddress(hex);
+    return named(await shard.stub.put(hex, bytes, contentType, shard.budgetBytes), shard);
   }
 
   async readStream(hex: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
     const end = offset + length;
+    const stub = this.#stub(hex);
     // the first block says whether the object is there: no separate head() call
-    let block: Uint8Array | null = await this.#stub.getRange(hex, offset, Math.min(READ_BLOCK_BYTES, length));
+    let block: Uint8Array | null = await stub.getRange(hex, offset, Math.min(READ_BLOCK_BYTES, length));
     if (!block) return null;
     let at = offset;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (at >= end) return controller.close();
-        block ??= await this.#stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
+        block ??= await stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
         if (!block || block.length === 0) return controller.error(new Error(`object b3:${hex} ended early`));
         at += block.length;
         controller.enqueue(block);
@@ -62,36 +70,47 @@ export class AmnesiaObjectStore implements ObjectStore {
 
   /** The body chunk by chunk into the store's one buffer for it, then the outboard; aborted if the body fails. */
   async putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
-    const start = await this.#stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, this.budgetBytes);
+    const shard = this.#shards.forAddress(hex);
+    const stub = shard.stub;
+    const start = await stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, shard.budgetBytes);
     if (start.status !== "ready") {
       await upload.body.cancel().catch(() => {});
-      return start;
+      return named(start, shard);
     }
     const reader = upload.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        await this.#stub.appendUpload(start.id, value);
+        await stub.appendUpload(start.id, value);
       }
-      return await this.#stub.commitUpload(start.id, upload.outboard());
+      return await stub.commitUpload(start.id, upload.outboard());
     } catch (error) {
-      await this.#stub.abortUpload(start.id).catch(() => {});
+      await stub.abortUpload(start.id).catch(() => {});
       await reader.cancel(error).catch(() => {});
       throw error;
     }
   }
 
   getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
-    return this.#stub.getOutboard(hex, offset, length);
+    return this.#stub(hex).getOutboard(hex, offset, length);
   }
 
   putOutboard(hex: string, outboard: Uint8Array): Promise<boolean> {
-    return this.#stub.putOutboard(hex, outboard, this.budgetBytes);
+    const shard = this.#shards.forAddress(hex);
+    return shard.stub.putOutboard(hex, outboard, shard.budgetBytes);
   }
 
+  /** Every shard's usage, summed; the fullest shard named (the others may still have room). */
   async health(): Promise<StoreHealth> {
-    const { usedBytes } = await this.#stub.stats();
-    return { usable: true, usedBytes, budgetBytes: this.budgetBytes };
+    const shards = this.#shards.all();
+    const used = await Promise.all(shards.map(async (shard) => (await shard.stub.stats()).usedBytes));
+    const fullest = used.indexOf(Math.max(...used));
+    return {
+      usable: true,
+      usedBytes: used.reduce((sum, bytes) => sum + bytes, 0),
+      budgetBytes: this.#shards.budgetBytes * shards.length,
+      shards: { count: shards.length, fullest: { name: shards[fullest]!.name, usedBytes: used[fullest]!, budgetBytes: this.#shards.budgetBytes } },
+    };
   }
 }

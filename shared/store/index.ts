@@ -5,26 +5,31 @@
 import { configOf, type RequestContext } from "../context";
 import type { ReadinessCheck } from "../ops/readiness";
 import { metrics } from "../metrics";
+import { storeChoice, type StoreChoice } from "./choice";
 import { AmnesiaObjectStore, type AmnesiaStoreEnv } from "./amnesia-object-store";
 import type { ObjectStore } from "./object-store";
 import { R2ObjectStore, type R2StoreEnv } from "./r2-object-store";
 import { TimedObjectStore } from "./timed-object-store";
 
+export { storeChoice, type StoreChoice } from "./choice";
 export type { ObjectStore, PutOutcome, StoredObject, ObjectInfo } from "./object-store";
 export type StoreEnv = R2StoreEnv & AmnesiaStoreEnv;
 
 /** The request's store; its calls are timed as `store` in Server-Timing. */
 export function objectStoreFor(rc: RequestContext<any>): ObjectStore {
   const config = configOf(rc);
-  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES }), rc.timing);
+  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, storeChoice(config)), rc.timing);
 }
 
 /** The store for these settings, outside a request context (e.g. inside an overlay session object). */
-export function createObjectStore(env: StoreEnv, choice: { amnesia: boolean; amnesiaMaxBytes: number }): ObjectStore {
-  return choice.amnesia ? new AmnesiaObjectStore(env.AMNESIA_STORE, choice.amnesiaMaxBytes) : new R2ObjectStore(env.OBJECTS);
+export function createObjectStore(env: StoreEnv, choice: StoreChoice): ObjectStore {
+  return choice.amnesia ? new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes: choice.amnesiaMaxBytes, shards: choice.amnesiaShards }) : new R2ObjectStore(env.OBJECTS);
 }
 
-/** `store`: the store answers. `store_capacity`: the RAM budget can no longer take a full-size body. */
+/**
+ * `store`: the store answers. `store_capacity`: the RAM budget can no longer take a full-size body
+ * in every shard (judged by the fullest: a write whose address routes there would be refused).
+ */
 export const storeChecks: ReadinessCheck[] = [
   {
     name: "store",
@@ -38,19 +43,23 @@ export const storeChecks: ReadinessCheck[] = [
     name: "store_capacity",
     async run(rc) {
       if (!rc.configResult.ok || !rc.configResult.config.AMNESIA) return { ok: true };
-      const { usedBytes = 0, budgetBytes = 0 } = await objectStoreFor(rc).health();
-      const remaining = budgetBytes - usedBytes;
+      const { usedBytes = 0, budgetBytes = 0, shards } = await objectStoreFor(rc).health();
+      const fullest = shards?.fullest ?? { name: "amnesia", usedBytes, budgetBytes };
+      const remaining = fullest.budgetBytes - fullest.usedBytes;
       if (remaining >= rc.configResult.config.MAX_BODY_BYTES) return { ok: true };
-      // Reads still work; only writes of a full-size body would be refused.
-      return { ok: false, degraded: true, detail: `amnesia store has ${remaining} of ${budgetBytes} bytes free` };
+      // Reads still work; only writes of a full-size body (routed to that shard) would be refused.
+      const total = `${budgetBytes - usedBytes} of ${budgetBytes} bytes free in all ${shards?.count ?? 1}`;
+      return { ok: false, degraded: true, detail: `amnesia shard ${fullest.name} has ${remaining} of ${fullest.budgetBytes} bytes free (${total})` };
     },
   },
 ];
 
-/** Refresh the RAM store gauges before a scrape. */
+/** Refresh the RAM store gauges before a scrape: totals over every shard, and the fullest shard (no per-shard series). */
 export async function refreshStoreGauges(rc: RequestContext<any>): Promise<void> {
   if (!rc.configResult.ok || !rc.configResult.config.AMNESIA) return;
-  const { usedBytes = 0, budgetBytes = 0 } = await objectStoreFor(rc).health();
+  const { usedBytes = 0, budgetBytes = 0, shards } = await objectStoreFor(rc).health();
   metrics.storeBytes.set({ store: "amnesia" }, usedBytes);
   metrics.storeBudget.set({ store: "amnesia" }, budgetBytes);
+  metrics.storeShards.set({ store: "amnesia" }, shards?.count ?? 1);
+  metrics.storeFullestShardBytes.set({ store: "amnesia" }, shards?.fullest.usedBytes ?? usedBytes);
 }

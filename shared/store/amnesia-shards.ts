@@ -1,0 +1,72 @@
+/**
+ * @module The amnesia store's shard router: the one place that says which of the
+ * `AMNESIA_SHARDS` Durable Objects (`amnesia-0` … `amnesia-<n−1>`) holds an object or a pointer,
+ * and with what budget. Objects go by their address (a BLAKE3 hash, already uniform, so its
+ * leading 32 bits spread them evenly), pointers by a hash of their name. Each shard holds at most
+ * `AMNESIA_MAX_BYTES / AMNESIA_SHARDS` bytes (rounded down), so no one object takes every call
+ * and every byte, and the shards together stay within the one budget.
+ */
+import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
+
+/** How the RAM store is split: its total budget and the number of shards it is split over. */
+export interface AmnesiaLayout {
+  maxBytes: number;
+  shards: number;
+}
+
+/** One shard as the callers see it: its name, its stub and its share of the budget. */
+export interface AmnesiaShard {
+  name: string;
+  stub: DurableObjectStub<AmnesiaStore>;
+  budgetBytes: number;
+}
+
+export const amnesiaShardName = (index: number): string => `amnesia-${index}`;
+
+/** A shard's byte budget: an equal share of the total, rounded down. */
+export const shardBudgetBytes = (layout: AmnesiaLayout): number => Math.floor(layout.maxBytes / layout.shards);
+
+const LEADING_HEX = /^[0-9a-f]{8}/;
+
+/** The shard of the object at `hex` (64 hex digits): its leading 32 bits modulo `shards`. */
+export function shardOfAddress(hex: string, shards: number): number {
+  if (!LEADING_HEX.test(hex)) throw new Error(`not a content address: ${JSON.stringify(hex.slice(0, 16))}`);
+  return Number.parseInt(hex.slice(0, 8), 16) % shards;
+}
+
+const encoder = new TextEncoder();
+
+/** The shard of the pointer `name`: FNV-1a (32 bits) of its UTF-8 bytes modulo `shards` (spread, not secrecy). */
+export function shardOfPointer(name: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(name)) hash = Math.imul(hash ^ byte, 0x01000193);
+  return (hash >>> 0) % shards;
+}
+
+export class AmnesiaShards {
+  readonly budgetBytes: number;
+
+  constructor(
+    private readonly namespace: DurableObjectNamespace<AmnesiaStore>,
+    readonly layout: AmnesiaLayout,
+  ) {
+    this.budgetBytes = shardBudgetBytes(layout);
+  }
+
+  at(index: number): AmnesiaShard {
+    const name = amnesiaShardName(index);
+    return { name, stub: this.namespace.get(this.namespace.idFromName(name)), budgetBytes: this.budgetBytes };
+  }
+
+  forAddress(hex: string): AmnesiaShard {
+    return this.at(shardOfAddress(hex, this.layout.shards));
+  }
+
+  forPointer(name: string): AmnesiaShard {
+    return this.at(shardOfPointer(name, this.layout.shards));
+  }
+
+  all(): AmnesiaShard[] {
+    return Array.from({ length: this.layout.shards }, (_, index) => this.at(index));
+  }
+}
