@@ -13,6 +13,27 @@ export interface AmnesiaStoreEnv {
 /** Bytes asked of the store per call when streaming an object out. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
+/**
+ * Shards asked at once for their usage (readiness, /metrics). Unbounded (and at 8), the first
+ * readyz of a fresh local runtime creates every shard object at once and starves the limiter's
+ * check past its 250 ms (tests/ops.test.ts failed so, docs/PERFORMANCE.md); 16 shards take 4 rounds.
+ */
+const STATS_CONCURRENCY = 4;
+
+/** `run` over `items`, at most `limit` at a time, results in order. */
+async function pooled<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await run(items[at]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** A refusal names the shard that refused, so the answer can say which budget is spent. */
 const named = <T extends { status: string }>(outcome: T, shard: AmnesiaShard): T => (outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome);
 
@@ -104,7 +125,7 @@ export class AmnesiaObjectStore implements ObjectStore {
   /** Every shard's usage, summed; the fullest shard named (the others may still have room). */
   async health(): Promise<StoreHealth> {
     const shards = this.#shards.all();
-    const used = await Promise.all(shards.map(async (shard) => (await shard.stub.stats()).usedBytes));
+    const used = await pooled(shards, STATS_CONCURRENCY, async (shard) => (await shard.stub.stats()).usedBytes);
     const fullest = used.indexOf(Math.max(...used));
     return {
       usable: true,

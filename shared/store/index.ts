@@ -7,7 +7,7 @@ import type { ReadinessCheck } from "../ops/readiness";
 import { metrics } from "../metrics";
 import { storeChoice, type StoreChoice } from "./choice";
 import { AmnesiaObjectStore, type AmnesiaStoreEnv } from "./amnesia-object-store";
-import type { ObjectStore } from "./object-store";
+import type { ObjectStore, StoreHealth } from "./object-store";
 import { R2ObjectStore, type R2StoreEnv } from "./r2-object-store";
 import { TimedObjectStore } from "./timed-object-store";
 
@@ -26,6 +26,14 @@ export function createObjectStore(env: StoreEnv, choice: StoreChoice): ObjectSto
   return choice.amnesia ? new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes: choice.amnesiaMaxBytes, shards: choice.amnesiaShards }) : new R2ObjectStore(env.OBJECTS);
 }
 
+/** One health reading per request: both readiness checks use it, so a readyz asks every shard once. */
+const healthReadings = new WeakMap<RequestContext<any>, Promise<StoreHealth>>();
+function healthOf(rc: RequestContext<any>): Promise<StoreHealth> {
+  let reading = healthReadings.get(rc);
+  if (!reading) healthReadings.set(rc, (reading = objectStoreFor(rc).health()));
+  return reading;
+}
+
 /**
  * `store`: the store answers. `store_capacity`: the RAM budget can no longer take a full-size body
  * in every shard (judged by the fullest: a write whose address routes there would be refused).
@@ -35,7 +43,7 @@ export const storeChecks: ReadinessCheck[] = [
     name: "store",
     async run(rc) {
       if (!rc.configResult.ok) return { ok: false, detail: "store not selected: configuration invalid" };
-      const health = await objectStoreFor(rc).health();
+      const health = await healthOf(rc);
       return health.usable ? { ok: true } : { ok: false, detail: health.detail };
     },
   },
@@ -43,7 +51,7 @@ export const storeChecks: ReadinessCheck[] = [
     name: "store_capacity",
     async run(rc) {
       if (!rc.configResult.ok || !rc.configResult.config.AMNESIA) return { ok: true };
-      const { usedBytes = 0, budgetBytes = 0, shards } = await objectStoreFor(rc).health();
+      const { usedBytes = 0, budgetBytes = 0, shards } = await healthOf(rc);
       const fullest = shards?.fullest ?? { name: "amnesia", usedBytes, budgetBytes };
       const remaining = fullest.budgetBytes - fullest.usedBytes;
       if (remaining >= rc.configResult.config.MAX_BODY_BYTES) return { ok: true };

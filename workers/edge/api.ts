@@ -116,7 +116,7 @@ export const edgeApi: OperationSpec[] = [
     template: "/edge/assets/*",
     operationId: "putAsset",
     summary: "Publish an asset: the bytes go to the content-addressed store and the path points at them",
-    description: "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES.",
+    description: "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against the budget of the shard its path picks (AMNESIA_MAX_BYTES / AMNESIA_SHARDS).",
     tag: "edge",
     capability: "edge.put",
     admission: "write",
