@@ -45,6 +45,8 @@ export function shardOfPointer(name: string, shards: number): number {
 
 export class AmnesiaShards {
   readonly budgetBytes: number;
+  /** Stubs made so far (one request's calls to a shard share one). */
+  readonly #made = new Map<number, AmnesiaShard>();
 
   constructor(
     private readonly namespace: DurableObjectNamespace<AmnesiaStore>,
@@ -54,8 +56,13 @@ export class AmnesiaShards {
   }
 
   at(index: number): AmnesiaShard {
-    const name = amnesiaShardName(index);
-    return { name, stub: this.namespace.get(this.namespace.idFromName(name)), budgetBytes: this.budgetBytes };
+    let shard = this.#made.get(index);
+    if (!shard) {
+      const name = amnesiaShardName(index);
+      shard = { name, stub: this.namespace.get(this.namespace.idFromName(name)), budgetBytes: this.budgetBytes };
+      this.#made.set(index, shard);
+    }
+    return shard;
   }
 
   forAddress(hex: string): AmnesiaShard {
