@@ -6,7 +6,7 @@ import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
 import type { ErrorEnvelope } from "../shared/errors";
 import { parseKnobs, type ConfigEnv } from "../shared/config";
-import { amnesiaShardName, shardOfAddress, shardOfPointer } from "../shared/store/amnesia-shards";
+import { shardOfAddress, shardOfPointer } from "../shared/store/amnesia-shards";
 import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
@@ -112,7 +112,7 @@ export const TEST_AMNESIA_SHARDS = parseKnobs(env as ConfigEnv, ["AMNESIA_SHARDS
 /** The AmnesiaStore shard `amnesia-<index>` (untyped, for runInDurableObject). */
 export function amnesiaShardStub(index: number): DurableObjectStub {
   const namespace = env.AMNESIA_STORE as unknown as DurableObjectNamespace;
-  return namespace.get(namespace.idFromName(amnesiaShardName(index)));
+  return namespace.get(namespace.idFromName(`amnesia-${index}`));
 }
 
 /** The shard holding the object at `hex` when the worker runs with `shards` shards. */

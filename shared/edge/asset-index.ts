@@ -5,9 +5,10 @@
  * mode, the RAM store's pointers, kept by the shard their name picks and counted against that
  * shard's byte budget (`AMNESIA_MAX_BYTES / AMNESIA_SHARDS`), so new paths cannot grow memory past it.
  */
+import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
 import { configOf, type RequestContext } from "../context";
 import type { StoreEnv } from "../store";
-import { AmnesiaShards } from "../store/amnesia-shards";
+import { amnesiaShard, shardOfPointer, type AmnesiaLayout } from "../store/amnesia-shards";
 
 export interface AssetEntry {
   b3: string; // hex
@@ -38,14 +39,21 @@ class R2AssetIndex implements AssetIndex {
 }
 
 class AmnesiaAssetIndex implements AssetIndex {
-  constructor(private readonly shards: AmnesiaShards) {}
+  constructor(
+    private readonly namespace: DurableObjectNamespace<AmnesiaStore>,
+    private readonly layout: AmnesiaLayout,
+  ) {}
+  /** The shard that holds the pointer `name`. */
+  #shardOf(name: string) {
+    return amnesiaShard(this.namespace, this.layout, shardOfPointer(name, this.layout.shards));
+  }
   async get(path: string) {
     const name = `edge:${path}`;
-    return parse(await this.shards.forPointer(name).stub.getPointer(name));
+    return parse(await this.#shardOf(name).stub.getPointer(name));
   }
   async put(path: string, entry: AssetEntry): Promise<IndexPutOutcome> {
     const name = `edge:${path}`;
-    const shard = this.shards.forPointer(name);
+    const shard = this.#shardOf(name);
     const outcome = await shard.stub.setPointer(name, JSON.stringify(entry), shard.budgetBytes);
     return outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome;
   }
@@ -56,7 +64,7 @@ export function assetIndexFor(rc: RequestContext<any>): AssetIndex {
   const env = rc.env as StoreEnv;
   const config = configOf(rc);
   const layout = { maxBytes: config.AMNESIA_MAX_BYTES, shards: config.AMNESIA_SHARDS };
-  const index = config.AMNESIA ? new AmnesiaAssetIndex(new AmnesiaShards(env.AMNESIA_STORE, layout)) : new R2AssetIndex(env.OBJECTS);
+  const index = config.AMNESIA ? new AmnesiaAssetIndex(env.AMNESIA_STORE, layout) : new R2AssetIndex(env.OBJECTS);
   return {
     get: (path) => rc.timing.measure("store", index.get(path)),
     put: (path, entry) => rc.timing.measure("store", index.put(path, entry)),

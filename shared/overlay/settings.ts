@@ -4,7 +4,7 @@
  * opened with, through hibernation, and tests can open sessions with other knobs).
  */
 import type { Config } from "../config";
-import { storeChoice, type StoreChoice } from "../store/choice";
+import type { StoreChoice } from "../store";
 import type { PqMode, SessionLimits } from "./protocol";
 
 export interface OverlaySettings {
@@ -61,6 +61,6 @@ export function overlaySettings(config: Config): OverlaySettings {
       queueCapacity: config.WORK_QUEUE_CAPACITY,
       persistent: !config.AMNESIA,
     },
-    store: storeChoice(config),
+    store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES, amnesiaShards: config.AMNESIA_SHARDS },
   };
 }

@@ -3,7 +3,7 @@
  * each address (shared/store/amnesia-shards.ts), passing that shard's byte budget with every write.
  */
 import type { AmnesiaStore } from "../../durable-objects/amnesia-store";
-import { AmnesiaShards, type AmnesiaLayout, type AmnesiaShard } from "./amnesia-shards";
+import { amnesiaShard, shardOfAddress, type AmnesiaLayout, type AmnesiaShard } from "./amnesia-shards";
 import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface AmnesiaStoreEnv {
@@ -20,33 +20,20 @@ const READ_BLOCK_BYTES = 1024 * 1024;
  */
 const STATS_CONCURRENCY = 4;
 
-/** `run` over `items`, at most `limit` at a time, results in order. */
-async function pooled<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await run(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-/** A refusal names the shard that refused, so the answer can say which budget is spent. */
-const named = <T extends { status: string }>(outcome: T, shard: AmnesiaShard): T => (outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome);
-
 export class AmnesiaObjectStore implements ObjectStore {
   readonly kind = "amnesia";
-  readonly #shards: AmnesiaShards;
+  constructor(
+    private readonly namespace: DurableObjectNamespace<AmnesiaStore>,
+    private readonly layout: AmnesiaLayout,
+  ) {}
 
-  constructor(namespace: DurableObjectNamespace<AmnesiaStore>, layout: AmnesiaLayout) {
-    this.#shards = new AmnesiaShards(namespace, layout);
+  /** The shard that holds `hex`. */
+  #shard(hex: string): AmnesiaShard {
+    return amnesiaShard(this.namespace, this.layout, shardOfAddress(hex, this.layout.shards));
   }
 
   #stub(hex: string): DurableObjectStub<AmnesiaStore> {
-    return this.#shards.forAddress(hex).stub;
+    return this.#shard(hex).stub;
   }
 
   head(hex: string): Promise<ObjectInfo | null> {
@@ -66,8 +53,10 @@ export class AmnesiaObjectStore implements ObjectStore {
   }
 
   async put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
-    const shard = this.#shards.forAddress(hex);
-    return named(await shard.stub.put(hex, bytes, contentType, shard.budgetBytes), shard);
+    const shard = this.#shard(hex);
+    const outcome = await shard.stub.put(hex, bytes, contentType, shard.budgetBytes);
+    // a refusal names the shard that refused, so the answer can say which budget is spent
+    return outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome;
   }
 
   async readStream(hex: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
@@ -91,12 +80,12 @@ export class AmnesiaObjectStore implements ObjectStore {
 
   /** The body chunk by chunk into the store's one buffer for it, then the outboard; aborted if the body fails. */
   async putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
-    const shard = this.#shards.forAddress(hex);
+    const shard = this.#shard(hex);
     const stub = shard.stub;
     const start = await stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, shard.budgetBytes);
     if (start.status !== "ready") {
       await upload.body.cancel().catch(() => {});
-      return named(start, shard);
+      return start.status === "full" ? { ...start, shard: shard.name } : start;
     }
     const reader = upload.body.getReader();
     try {
@@ -118,20 +107,23 @@ export class AmnesiaObjectStore implements ObjectStore {
   }
 
   putOutboard(hex: string, outboard: Uint8Array): Promise<boolean> {
-    const shard = this.#shards.forAddress(hex);
+    const shard = this.#shard(hex);
     return shard.stub.putOutboard(hex, outboard, shard.budgetBytes);
   }
 
   /** Every shard's usage, summed; the fullest shard named (the others may still have room). */
   async health(): Promise<StoreHealth> {
-    const shards = this.#shards.all();
-    const used = await pooled(shards, STATS_CONCURRENCY, async (shard) => (await shard.stub.stats()).usedBytes);
+    const shards = Array.from({ length: this.layout.shards }, (_, index) => amnesiaShard(this.namespace, this.layout, index));
+    const used: number[] = [];
+    for (let at = 0; at < shards.length; at += STATS_CONCURRENCY) {
+      used.push(...(await Promise.all(shards.slice(at, at + STATS_CONCURRENCY).map(async (shard) => (await shard.stub.stats()).usedBytes))));
+    }
     const fullest = used.indexOf(Math.max(...used));
     return {
       usable: true,
       usedBytes: used.reduce((sum, bytes) => sum + bytes, 0),
-      budgetBytes: this.#shards.budgetBytes * shards.length,
-      shards: { count: shards.length, fullest: { name: shards[fullest]!.name, usedBytes: used[fullest]!, budgetBytes: this.#shards.budgetBytes } },
+      budgetBytes: shards[0]!.budgetBytes * shards.length,
+      shards: { count: shards.length, fullest: { name: shards[fullest]!.name, usedBytes: used[fullest]!, budgetBytes: shards[0]!.budgetBytes } },
     };
   }
 }

@@ -21,59 +21,25 @@ export interface AmnesiaShard {
   budgetBytes: number;
 }
 
-export const amnesiaShardName = (index: number): string => `amnesia-${index}`;
-
-/** A shard's byte budget: an equal share of the total, rounded down. */
-export const shardBudgetBytes = (layout: AmnesiaLayout): number => Math.floor(layout.maxBytes / layout.shards);
 
 const LEADING_HEX = /^[0-9a-f]{8}/;
 
 /** The shard of the object at `hex` (64 hex digits): its leading 32 bits modulo `shards`. */
 export function shardOfAddress(hex: string, shards: number): number {
-  if (!LEADING_HEX.test(hex)) throw new Error(`not a content address: ${JSON.stringify(hex.slice(0, 16))}`);
+  if (!LEADING_HEX.test(hex)) throw new Error("not a content address");
   return Number.parseInt(hex.slice(0, 8), 16) % shards;
 }
-
-const encoder = new TextEncoder();
 
 /** The shard of the pointer `name`: FNV-1a (32 bits) of its UTF-8 bytes modulo `shards` (spread, not secrecy). */
 export function shardOfPointer(name: string, shards: number): number {
   let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(name)) hash = Math.imul(hash ^ byte, 0x01000193);
+  for (const byte of new TextEncoder().encode(name)) hash = Math.imul(hash ^ byte, 0x01000193);
   return (hash >>> 0) % shards;
 }
 
-export class AmnesiaShards {
-  readonly budgetBytes: number;
-  /** Stubs made so far (one request's calls to a shard share one). */
-  readonly #made = new Map<number, AmnesiaShard>();
-
-  constructor(
-    private readonly namespace: DurableObjectNamespace<AmnesiaStore>,
-    readonly layout: AmnesiaLayout,
-  ) {
-    this.budgetBytes = shardBudgetBytes(layout);
-  }
-
-  at(index: number): AmnesiaShard {
-    let shard = this.#made.get(index);
-    if (!shard) {
-      const name = amnesiaShardName(index);
-      shard = { name, stub: this.namespace.get(this.namespace.idFromName(name)), budgetBytes: this.budgetBytes };
-      this.#made.set(index, shard);
-    }
-    return shard;
-  }
-
-  forAddress(hex: string): AmnesiaShard {
-    return this.at(shardOfAddress(hex, this.layout.shards));
-  }
-
-  forPointer(name: string): AmnesiaShard {
-    return this.at(shardOfPointer(name, this.layout.shards));
-  }
-
-  all(): AmnesiaShard[] {
-    return Array.from({ length: this.layout.shards }, (_, index) => this.at(index));
-  }
+/** Shard `index` of the namespace, with its share of the budget. */
+export function amnesiaShard(namespace: DurableObjectNamespace<AmnesiaStore>, layout: AmnesiaLayout, index: number): AmnesiaShard {
+  const name = `amnesia-${index}`;
+  // each shard's budget: an equal share of the total, rounded down
+  return { name, stub: namespace.get(namespace.idFromName(name)), budgetBytes: Math.floor(layout.maxBytes / layout.shards) };
 }

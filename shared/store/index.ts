@@ -5,20 +5,25 @@
 import { configOf, type RequestContext } from "../context";
 import type { ReadinessCheck } from "../ops/readiness";
 import { metrics } from "../metrics";
-import { storeChoice, type StoreChoice } from "./choice";
 import { AmnesiaObjectStore, type AmnesiaStoreEnv } from "./amnesia-object-store";
 import type { ObjectStore, StoreHealth } from "./object-store";
 import { R2ObjectStore, type R2StoreEnv } from "./r2-object-store";
 import { TimedObjectStore } from "./timed-object-store";
 
-export { storeChoice, type StoreChoice } from "./choice";
 export type { ObjectStore, PutOutcome, StoredObject, ObjectInfo } from "./object-store";
 export type StoreEnv = R2StoreEnv & AmnesiaStoreEnv;
 
 /** The request's store; its calls are timed as `store` in Server-Timing. */
 export function objectStoreFor(rc: RequestContext<any>): ObjectStore {
   const config = configOf(rc);
-  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, storeChoice(config)), rc.timing);
+  return new TimedObjectStore(createObjectStore(rc.env as StoreEnv, { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES, amnesiaShards: config.AMNESIA_SHARDS }), rc.timing);
+}
+
+/** Which store the configuration picks, and how the RAM store is split. */
+export interface StoreChoice {
+  amnesia: boolean;
+  amnesiaMaxBytes: number;
+  amnesiaShards: number;
 }
 
 /** The store for these settings, outside a request context (e.g. inside an overlay session object). */
@@ -52,12 +57,12 @@ export const storeChecks: ReadinessCheck[] = [
     async run(rc) {
       if (!rc.configResult.ok || !rc.configResult.config.AMNESIA) return { ok: true };
       const { usedBytes = 0, budgetBytes = 0, shards } = await healthOf(rc);
-      const fullest = shards?.fullest ?? { name: "amnesia", usedBytes, budgetBytes };
+      if (!shards) return { ok: true };
+      const { fullest } = shards;
       const remaining = fullest.budgetBytes - fullest.usedBytes;
       if (remaining >= rc.configResult.config.MAX_BODY_BYTES) return { ok: true };
       // Reads still work; only writes of a full-size body (routed to that shard) would be refused.
-      const total = `${budgetBytes - usedBytes} of ${budgetBytes} bytes free in all ${shards?.count ?? 1}`;
-      return { ok: false, degraded: true, detail: `amnesia shard ${fullest.name} has ${remaining} of ${fullest.budgetBytes} bytes free (${total})` };
+      return { ok: false, degraded: true, detail: `amnesia shard ${fullest.name} has ${remaining} of ${fullest.budgetBytes} bytes free (${budgetBytes - usedBytes} of ${budgetBytes} in all ${shards.count})` };
     },
   },
 ];
@@ -68,6 +73,5 @@ export async function refreshStoreGauges(rc: RequestContext<any>): Promise<void>
   const { usedBytes = 0, budgetBytes = 0, shards } = await objectStoreFor(rc).health();
   metrics.storeBytes.set({ store: "amnesia" }, usedBytes);
   metrics.storeBudget.set({ store: "amnesia" }, budgetBytes);
-  metrics.storeShards.set({ store: "amnesia" }, shards?.count ?? 1);
   metrics.storeFullestShardBytes.set({ store: "amnesia" }, shards?.fullest.usedBytes ?? usedBytes);
 }
