@@ -55,7 +55,7 @@ export class AmnesiaMultipart {
     private readonly held: MultipartHeld,
   ) {}
 
-  create(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): CreateOutcome {
+  create(id: string, plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): CreateOutcome {
     this.sweep(limits.now);
     const expired = this.takeExpired();
     const open = this.held.uploads.size;
@@ -63,7 +63,7 @@ export class AmnesiaMultipart {
     const cost = plan.size + outboardBytes;
     if (this.ledger.usedBytes + cost > budgetBytes) return { status: "full", usedBytes: this.ledger.usedBytes, budgetBytes, expired };
     this.ledger.usedBytes += cost;
-    const record: UploadRecord = { ...plan, id: crypto.randomUUID(), expiresAt: limits.now + limits.ttlMs };
+    const record: UploadRecord = { ...plan, id, expiresAt: limits.now + limits.ttlMs };
     this.held.uploads.set(record.id, { record, cost, bytes: new Uint8Array(plan.size), parts: new Map(), version: 0 });
     return { status: "created", upload: record, expired };
   }

@@ -1,6 +1,7 @@
 /**
- * @module AmnesiaStore: the RAM-only object store of amnesia mode. One instance per worker
- * holds every object in memory under a byte budget; it never touches Durable Object storage,
+ * @module AmnesiaStore: the RAM-only object store of amnesia mode. Each instance is one shard
+ * (`amnesia-<i>`, shared/store/amnesia-shards.ts picks it) and holds the objects and pointers routed
+ * to it in memory under the byte budget each call passes; it never touches Durable Object storage,
  * so nothing reaches disk and everything is gone when the isolate restarts (state lives in isolate
  * memory, so the instance's eviction when idle does not lose it: shared/isolate-memory.ts).
  * A Durable Object (rather than isolate memory) makes every isolate see the same objects.
@@ -160,8 +161,8 @@ export class AmnesiaStore extends DurableObject implements AmnesiaStoreRpc {
 
   // Multipart uploads (durable-objects/amnesia-multipart.ts): the budget is the store's own.
 
-  async createMultipart(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): Promise<CreateOutcome> {
-    return this.#multipart.create(plan, outboardBytes, limits, budgetBytes);
+  async createMultipart(id: string, plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): Promise<CreateOutcome> {
+    return this.#multipart.create(id, plan, outboardBytes, limits, budgetBytes);
   }
 
   async multipartUpload(id: string, now: number): Promise<UploadRecord | null> {

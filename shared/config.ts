@@ -159,6 +159,8 @@ export const configSchema = z.object({
   AMNESIA_MAX_BYTES: integer(64 * MIB, 1, 100 * MIB),
   /** Serve repeated content-addressed reads from the Cache API (bytes verified as they enter it); unset: on unless AMNESIA (the cache is not RAM-only). */
   CACHE_OBJECTS: z.optional(z.lazy(booleanText)),
+  /** Durable Objects the RAM store is split over (by address; pointers by name), each with AMNESIA_MAX_BYTES / AMNESIA_SHARDS. */
+  AMNESIA_SHARDS: integer(16, 1, 256),
   /** Capacity of each work queue: mailbox topics (messages waiting or in flight). */
   WORK_QUEUE_CAPACITY: integer(512, 1, 100_000),
   /** Window in which a mailbox send with the same (topic, idem_key, payload hash) is a duplicate. */

@@ -71,6 +71,20 @@ export const shed = (status: 429 | 503, reason: ShedReason, message: string, ret
 export const resourceBusy = (reason: string, message: string, retryAfterMs: number) =>
   new HttpError(429, "TOO_MANY_REQUESTS", message, { reason, retryAfterMs, retryable: true, resourceLimit: true });
 
+/** A RAM store refusal: bytes held and budget of the shard (`amnesia-<i>`) that the write routes to. */
+export interface StoreFullness {
+  usedBytes: number;
+  budgetBytes: number;
+  shard?: string;
+}
+
+/** 503 STORE_FULL, `reason: SHARD_FULL`: the shard a write routes to has spent its share of AMNESIA_MAX_BYTES. */
+export const storeFull = (full: StoreFullness, what = "the object") =>
+  new HttpError(503, "STORE_FULL", `amnesia shard ${full.shard ?? "store"} is full (${full.usedBytes} of ${full.budgetBytes} bytes used, its share of AMNESIA_MAX_BYTES); ${what} was not stored`, {
+    reason: "SHARD_FULL",
+    retryable: false,
+  });
+
 export interface ErrorEnvelope {
   code: string;
   message: string;

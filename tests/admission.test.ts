@@ -182,7 +182,7 @@ describe("brownout", () => {
     const { address: goodAddress } = await (await putRaw(good)).json<any>();
     const bad = randomBytes(64);
     const { address: badAddress } = await (await putRaw(bad)).json<any>();
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(badAddress.slice(3)), (instance) => {
       (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(badAddress.slice(3))!.bytes[0]! ^= 1;
     });
     await sleep(2100); // start from a clean window

@@ -55,6 +55,9 @@ describe("configuration", () => {
     ["MAX_INFLIGHT", "1000000", /at most 100000/],
     ["AMNESIA", "maybe", /true or false \(also 1\/0, yes\/no, on\/off\)/],
     ["SENTRY_DSN", "nope", /DSN URL/],
+    ["AMNESIA_SHARDS", "0", /at least 1/],
+    ["AMNESIA_SHARDS", "1.5", /whole number/],
+    ["AMNESIA_SHARDS", "257", /at most 256/],
   ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
     const result = parseConfig({ [name]: value });
     expect(result.ok).toBe(false);

@@ -168,7 +168,7 @@ describe("edge refuses bad paths and bad input", () => {
     const path = `c-${unique()}.bin`;
     const bytes = randomBytes(300);
     await publish(path, bytes);
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(addressOf(bytes).slice(3)), (instance) => {
       (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(addressOf(bytes).slice(3))!.bytes[5]! ^= 1;
     });
     const response = await call(`/edge/assets/${path}`);
@@ -179,23 +179,24 @@ describe("edge refuses bad paths and bad input", () => {
 });
 
 describe("edge asset pointers in the RAM budget (amnesia)", () => {
-  it("counts each new path against AMNESIA_MAX_BYTES, so tiny assets under new paths cannot grow memory past it", async () => {
+  it("counts each new path against AMNESIA_MAX_BYTES, so tiny assets under new paths cannot grow memory past it (one shard: the whole budget)", async () => {
+    const one = { AMNESIA_SHARDS: "1" };
     const tiny = new TextEncoder().encode("x");
     const dir = `many-${unique()}`;
-    expect((await publish(`${dir}/0.txt`, tiny)).status).toBe(201); // the object itself is stored once
-    const before = await amnesiaUsedBytes();
-    expect((await publish(`${dir}/1.txt`, tiny)).status).toBe(201);
-    const perPointer = (await amnesiaUsedBytes()) - before;
+    expect((await publish(`${dir}/0.txt`, tiny, {}, one)).status).toBe(201); // the object itself is stored once
+    const before = await amnesiaUsedBytes(1);
+    expect((await publish(`${dir}/1.txt`, tiny, {}, one)).status).toBe(201);
+    const perPointer = (await amnesiaUsedBytes(1)) - before;
     expect(perPointer).toBeGreaterThan(`edge:${dir}/1.txt`.length); // the path and its entry, no new object bytes
-    const budget = { AMNESIA_MAX_BYTES: String((await amnesiaUsedBytes()) + 3 * perPointer) };
+    const budget = { ...one, AMNESIA_MAX_BYTES: String((await amnesiaUsedBytes(1)) + 3 * perPointer) };
     const statuses: number[] = [];
     for (let i = 2; i < 12; i++) statuses.push((await publish(`${dir}/${i}.txt`, tiny, {}, budget)).status);
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(new Set(statuses.slice(3))).toEqual(new Set([503]));
     const refused = await publish(`${dir}/12.txt`, tiny, {}, budget);
-    expect(await envelopeOf(refused)).toMatchObject({ code: "STORE_FULL", reason: "CAPACITY" });
-    expect(await amnesiaUsedBytes()).toBeLessThanOrEqual(Number(budget.AMNESIA_MAX_BYTES));
-    expect((await call(`/edge/assets/${dir}/2.txt`)).status).toBe(200);
-    expect((await call(`/edge/assets/${dir}/11.txt`)).status).toBe(404);
+    expect(await envelopeOf(refused)).toMatchObject({ code: "STORE_FULL", reason: "SHARD_FULL", message: expect.stringContaining("amnesia-0") });
+    expect(await amnesiaUsedBytes(1)).toBeLessThanOrEqual(Number(budget.AMNESIA_MAX_BYTES));
+    expect((await call(`/edge/assets/${dir}/2.txt`, {}, one)).status).toBe(200);
+    expect((await call(`/edge/assets/${dir}/11.txt`, {}, one)).status).toBe(404);
   });
 });

@@ -33,7 +33,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       stored[at]! ^= 0x01;
       await env.OBJECTS.put(r2Key(hex), stored, { httpMetadata: object!.httpMetadata });
     } else {
-      await runInDurableObject(amnesiaStub(), (instance) => {
+      await runInDurableObject(amnesiaStub(hex), (instance) => {
         (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(hex)!.bytes[at]! ^= 0x01;
       });
     }
@@ -92,7 +92,7 @@ describe("tiles from a multi-MiB pack whose header group is corrupted", () => {
     const other = writePmtiles(tiles.slice(0, 200), { tileType: TileType.Mvt, tileCompression: Compression.None });
     const knobs = { MAX_BODY_BYTES: String(8 * 1024 * 1024), EDGE_PACKS: `hdr=${path}` };
     expect((await call(`/edge/assets/${path}`, { method: "PUT", body: other }, knobs)).status).toBe(201);
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(addressOf(other).slice(3)), (instance) => {
       (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(addressOf(other).slice(3))!.bytes[20]! ^= 0x01;
     });
     const response = await call("/edge/tiles/hdr/0/0/0.mvt", {}, knobs);

@@ -2,7 +2,7 @@ import { Compression, PMTiles, TileType, type RangeResponse, type Source } from 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
-import { addressOf, amnesiaStub, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
+import { addressOf, amnesiaPointerStub, amnesiaStub, bytesOf, call, envelopeOf, gzip, randomBytes } from "./helpers";
 import { metricValue } from "./overlay-helpers";
 
 const tile = (label: string) => new TextEncoder().encode(`vector tile ${label}`);
@@ -133,8 +133,8 @@ describe("PMTiles packs and the tile API", () => {
         [0, 1, 2, 3].map((i) => ({ z: 1, x: i % 2, y: i >> 1, data: size ? randomBytes(size) : tile(`${label} ${i}`) })),
         { tileType: TileType.Mvt, tileCompression: Compression.None },
       );
-    const objects = async (run: (objects: Map<string, { bytes: Uint8Array }>) => void) =>
-      runInDurableObject(amnesiaStub(), (instance) => run((instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects));
+    const objects = async (hex: string, run: (objects: Map<string, { bytes: Uint8Array }>) => void) =>
+      runInDurableObject(amnesiaStub(hex), (instance) => run((instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects));
     const tileStart = (pack: Uint8Array, data: Uint8Array) => {
       outer: for (let i = 0; i <= pack.length - data.length; i++) {
         for (let j = 0; j < data.length; j++) if (pack[i + j] !== data[j]) continue outer;
@@ -153,7 +153,7 @@ describe("PMTiles packs and the tile API", () => {
       const etag = first.headers.get("etag");
       expect(await bytesOf(first)).toEqual(tile("warm 1"));
 
-      await objects((held) => held.delete(addressOf(pack).slice(3))); // any store read now fails
+      await objects(addressOf(pack).slice(3), (held) => held.delete(addressOf(pack).slice(3))); // any store read now fails
       const hits = await metricValue("edge_tile_cache_total", { result: "hit" });
       const again = await call("/edge/tiles/warm/1/1/0.mvt", {}, knobs);
       expect(again.status).toBe(200);
@@ -182,7 +182,7 @@ describe("PMTiles packs and the tile API", () => {
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3"));
       // another isolate's publish: the pointer moves in the index, this isolate is not told
       const entry = JSON.stringify({ b3: addressOf(after).slice(3), size: after.length, type: "application/vnd.pmtiles" });
-      await runInDurableObject(amnesiaStub(), (instance) => instance.setPointer(`edge:${path}`, entry, 1 << 30));
+      await runInDurableObject(amnesiaPointerStub(`edge:${path}`), (instance) => instance.setPointer(`edge:${path}`, entry, 1 << 30));
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, knobs))).toEqual(tile("before 3")); // within the window
       expect(await bytesOf(await call("/edge/tiles/elsewhere/1/1/1.mvt", {}, { ...knobs, EDGE_PACK_RECHECK_MS: "0" }))).toEqual(tile("after 3"));
     });
@@ -213,7 +213,7 @@ describe("PMTiles packs and the tile API", () => {
       const pack = packOf("rot");
       await call(`/edge/assets/${path}`, { method: "PUT", body: pack });
       const at = tileStart(pack, tile("rot 0"));
-      await objects((held) => {
+      await objects(addressOf(pack).slice(3), (held) => {
         held.get(addressOf(pack).slice(3))!.bytes[at]! ^= 1;
       });
       const response = await call("/edge/tiles/rot/1/0/0.mvt", {}, { EDGE_PACKS: `rot=${path}` });

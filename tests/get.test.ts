@@ -159,7 +159,7 @@ describe("integrity on read", () => {
     const bytes = randomBytes(4096);
     const address = await stored(bytes);
     const before = await integrityFailures();
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(address.slice(3)), (instance) => {
       const objects = (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects;
       objects.get(address.slice(3))!.bytes[7]! ^= 1;
     });

@@ -6,6 +6,8 @@ import worker from "../workers/micronode/index";
 import { toHex } from "../shared/blake3";
 import type { ErrorEnvelope } from "../shared/errors";
 import type { AmnesiaStore } from "../durable-objects/amnesia-store";
+import { parseKnobs, type ConfigEnv } from "../shared/config";
+import { shardOfAddress, shardOfPointer } from "../shared/store/amnesia-shards";
 import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
@@ -105,15 +107,28 @@ export async function envelopeOf(response: Response): Promise<Envelope> {
   return body;
 }
 
-/** The single AmnesiaStore instance the worker uses (for runInDurableObject). */
-export function amnesiaStub(): DurableObjectStub<AmnesiaStore> {
+/** AMNESIA_SHARDS as the test runs configure it (unset: the default). */
+export const TEST_AMNESIA_SHARDS = parseKnobs(env as ConfigEnv, ["AMNESIA_SHARDS"]).AMNESIA_SHARDS!;
+
+/** The AmnesiaStore shard `amnesia-<index>` (untyped, for runInDurableObject). */
+export function amnesiaShardStub(index: number): DurableObjectStub<AmnesiaStore> {
   const namespace = env.AMNESIA_STORE;
-  return namespace.get(namespace.idFromName("objects"));
+  return namespace.get(namespace.idFromName(`amnesia-${index}`));
 }
 
-export async function amnesiaUsedBytes(): Promise<number> {
-  const stub = amnesiaStub();
-  return (await stub.stats()).usedBytes;
+/** The shard holding the object at `hex` when the worker runs with `shards` shards. */
+export const amnesiaStub = (hex: string, shards = TEST_AMNESIA_SHARDS): DurableObjectStub<AmnesiaStore> => amnesiaShardStub(shardOfAddress(hex, shards));
+
+/** The shard holding the pointer `name` when the worker runs with `shards` shards. */
+export const amnesiaPointerStub = (name: string, shards = TEST_AMNESIA_SHARDS): DurableObjectStub<AmnesiaStore> => amnesiaShardStub(shardOfPointer(name, shards));
+
+/** What one shard holds (its own count, from the object itself). */
+export const amnesiaShardStats = (index: number) => amnesiaShardStub(index).stats();
+
+/** Bytes held by the shards of a worker run with `shards` shards, summed. */
+export async function amnesiaUsedBytes(shards = TEST_AMNESIA_SHARDS): Promise<number> {
+  const stats = await Promise.all(Array.from({ length: shards }, (_, index) => amnesiaShardStats(index)));
+  return stats.reduce((sum, { usedBytes }) => sum + usedBytes, 0);
 }
 
 /** Every series carries `isolate="<id>"` (tests/observability.test.ts checks it); tests match series by their own labels. */

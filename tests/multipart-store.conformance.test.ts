@@ -17,7 +17,7 @@ import { randomBytes } from "./helpers";
 const BUDGET = 64 * 1024 * 1024;
 const strategies: [string, () => MultipartStore, () => ObjectStore][] = [
   ["r2", () => new R2MultipartStore(env.OBJECTS), () => new R2ObjectStore(env.OBJECTS)],
-  ["amnesia", () => new AmnesiaMultipartStore(env.AMNESIA_STORE, BUDGET), () => new AmnesiaObjectStore(env.AMNESIA_STORE, BUDGET)],
+  ["amnesia", () => new AmnesiaMultipartStore(env.AMNESIA_STORE, { maxBytes: BUDGET, shards: 1 }), () => new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes: BUDGET, shards: 1 })],
 ];
 const GROUP = 16 * 1024;
 const limits = () => ({ maxOpen: 1000, ttlMs: 60_000, now: Date.now() });

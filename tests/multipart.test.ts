@@ -95,7 +95,7 @@ for (const [mode, overrides] of [["amnesia", {}], ["r2", R2]] as const) {
       const object = await env.OBJECTS.get(r2OutboardKey(address.slice(3)));
       return object ? new Uint8Array(await object.arrayBuffer()) : null;
     }
-    return (amnesiaStub() as unknown as { getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> }).getOutboard(address.slice(3), 0, length);
+    return (amnesiaStub(address.slice(3)) as unknown as { getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> }).getOutboard(address.slice(3), 0, length);
   }
 
   describe(`multipart upload (${mode} store)`, () => {

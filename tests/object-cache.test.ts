@@ -259,7 +259,7 @@ describe("object cache (CACHE_OBJECTS)", () => {
     await first.arrayBuffer();
     expect(await cacheEntry(address)).toBeUndefined();
     // gone from RAM is gone: nothing else holds the bytes
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(address.slice(3)), (instance) => {
       (instance as unknown as { objects: Map<string, unknown> }).objects.delete(address.slice(3));
     });
     const after = await call(`/o/${address}`);

@@ -11,7 +11,8 @@ import { randomBytes } from "./helpers";
 /** One case file, every strategy: the seam's contract (see shared/store/object-store.ts). */
 const strategies: [string, () => ObjectStore][] = [
   ["r2", () => new R2ObjectStore(env.OBJECTS)],
-  ["amnesia", () => new AmnesiaObjectStore(env.AMNESIA_STORE, 64 * 1024 * 1024)],
+  ["amnesia, 1 shard", () => new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes: 64 * 1024 * 1024, shards: 1 })],
+  ["amnesia, 16 shards", () => new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes: 64 * 1024 * 1024, shards: 16 })],
 ];
 
 const object = (size: number) => {
@@ -127,13 +128,16 @@ describe.each(strategies)("ObjectStore conformance: %s", (_name, create) => {
   });
 });
 
-describe("AmnesiaObjectStore budget", () => {
+/** One shard: the whole budget in `amnesia-0`, as before sharding (per-shard budgets: tests/amnesia-shards.test.ts). */
+const oneShard = (maxBytes: number) => new AmnesiaObjectStore(env.AMNESIA_STORE, { maxBytes, shards: 1 });
+
+describe("AmnesiaObjectStore budget, one shard", () => {
   it("refuses an object that would pass the budget and writes nothing", async () => {
-    const probe = new AmnesiaObjectStore(env.AMNESIA_STORE, 1);
+    const probe = oneShard(1);
     const { usedBytes = 0 } = await probe.health();
-    const store = new AmnesiaObjectStore(env.AMNESIA_STORE, usedBytes + 1000);
+    const store = oneShard(usedBytes + 1000);
     const big = object(1001);
-    expect(await store.put(big.hex, big.bytes, "application/octet-stream")).toEqual({ status: "full", usedBytes, budgetBytes: usedBytes + 1000 });
+    expect(await store.put(big.hex, big.bytes, "application/octet-stream")).toEqual({ status: "full", usedBytes, budgetBytes: usedBytes + 1000, shard: "amnesia-0" });
     expect(await store.head(big.hex)).toBeNull();
     const fits = object(1000);
     expect((await store.put(fits.hex, fits.bytes, "application/octet-stream")).status).toBe("created");
@@ -141,13 +145,13 @@ describe("AmnesiaObjectStore budget", () => {
   });
 
   it("counts a streamed object's outboard, refuses one past the budget, and releases a failed upload's reservation", async () => {
-    const probe = new AmnesiaObjectStore(env.AMNESIA_STORE, 1);
+    const probe = oneShard(1);
     const { usedBytes = 0 } = await probe.health();
     const { bytes, hex } = object(8192);
     const cost = 8192 + outboardBytes(treeShape(8192, 1024));
-    const tight = new AmnesiaObjectStore(env.AMNESIA_STORE, usedBytes + cost - 1);
+    const tight = oneShard(usedBytes + cost - 1);
     expect((await tight.putStream(hex, upload(bytes, hex))).status).toBe("full");
-    const roomy = new AmnesiaObjectStore(env.AMNESIA_STORE, usedBytes + 10 * cost);
+    const roomy = oneShard(usedBytes + 10 * cost);
     const wrong = object(8192);
     await expect(roomy.putStream(hex, upload(wrong.bytes, hex))).rejects.toThrow();
     expect((await roomy.health()).usedBytes).toBe(usedBytes);

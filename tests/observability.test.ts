@@ -244,7 +244,7 @@ describe("structured logs", () => {
     const marker = "PAYLOAD-MARKER-do-not-log";
     const bytes = new TextEncoder().encode(marker.repeat(20));
     const address = await stored(bytes);
-    await runInDurableObject(amnesiaStub(), (instance) => {
+    await runInDurableObject(amnesiaStub(address.slice(3)), (instance) => {
       (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(address.slice(3))!.bytes[3]! ^= 1;
     });
     const corrId = `log-test-${Date.now()}`;

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json";
-import { R2, amnesiaStub, amnesiaUsedBytes, call, putRaw, randomBytes, metricsText, withoutIsolate } from "./helpers";
+import { R2, TEST_AMNESIA_SHARDS, addressOf, amnesiaShardStub, amnesiaStub, amnesiaUsedBytes, call, putRaw, randomBytes, metricsText, withoutIsolate } from "./helpers";
 
 interface PromFamily {
   name: string;
@@ -114,8 +114,9 @@ describe("truthful readiness", () => {
   });
 
   it("degrades when the RAM budget can no longer take a full-size body, refuses writes that do not fit with 503, keeps serving reads", async () => {
-    const usedBytes = await amnesiaUsedBytes();
-    const tight = { AMNESIA_MAX_BYTES: String(usedBytes + 3000), MAX_BODY_BYTES: "2000" };
+    // one shard: the whole budget in one object, as before sharding (tests/amnesia-shards.test.ts: several)
+    const usedBytes = await amnesiaUsedBytes(1);
+    const tight = { AMNESIA_SHARDS: "1", AMNESIA_MAX_BYTES: String(usedBytes + 3000), MAX_BODY_BYTES: "2000" };
 
     expect((await call("/readyz", {}, tight)).status).toBe(200); // 3000 free ≥ 2000
     const first = randomBytes(1500);
@@ -135,10 +136,15 @@ describe("truthful readiness", () => {
     expect((await call(`/o/${address}`, {}, tight)).status).toBe(200);
   });
 
-  it("never writes amnesia objects to Durable Object storage", async () => {
-    await putRaw(randomBytes(5000));
-    await runInDurableObject(amnesiaStub(), async (_instance, state) => {
+  it("never writes amnesia objects to Durable Object storage, in any shard", async () => {
+    const bytes = randomBytes(5000);
+    await putRaw(bytes);
+    await runInDurableObject(amnesiaStub(addressOf(bytes).slice(3)), async (instance, state) => {
+      expect((instance as unknown as { objects: Map<string, unknown> }).objects.has(addressOf(bytes).slice(3))).toBe(true); // the shard that holds it
       expect((await state.storage.list()).size).toBe(0);
     });
+    for (let index = 0; index < TEST_AMNESIA_SHARDS; index++) {
+      await runInDurableObject(amnesiaShardStub(index), async (_instance, state) => expect((await state.storage.list()).size).toBe(0));
+    }
   });
 });

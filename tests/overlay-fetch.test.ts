@@ -130,7 +130,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
         stored[at]! ^= 0x01;
         await env.OBJECTS.put(r2Key(hex), stored, { httpMetadata: object!.httpMetadata });
       } else {
-        await runInDurableObject(amnesiaStub(), (instance) => {
+        await runInDurableObject(amnesiaStub(hex), (instance) => {
           (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(hex)!.bytes[at]! ^= 0x01;
         });
       }

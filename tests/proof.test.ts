@@ -64,7 +64,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       stored[at]! ^= 0x01;
       await env.OBJECTS.put(key, stored, { httpMetadata: object!.httpMetadata });
     } else {
-      await runInDurableObject(amnesiaStub(), (instance) => {
+      await runInDurableObject(amnesiaStub(hex), (instance) => {
         const entry = (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)!;
         (what === "bytes" ? entry.bytes : entry.outboard!)[at]! ^= 0x01;
       });

@@ -49,7 +49,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       stored[at]! ^= 0x01;
       await env.OBJECTS.put(key, stored, { httpMetadata: object!.httpMetadata });
     } else {
-      await runInDurableObject(amnesiaStub(), (instance) => {
+      await runInDurableObject(amnesiaStub(hex), (instance) => {
         const entry = (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)!;
         (what === "bytes" ? entry.bytes : entry.outboard!)[at]! ^= 0x01;
       });
@@ -59,7 +59,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
   async function hasOutboard(address: string): Promise<boolean> {
     const hex = address.slice(3);
     if (mode === "r2") return (await env.OBJECTS.head(r2OutboardKey(hex))) !== null;
-    return runInDurableObject(amnesiaStub(), (instance) => (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)?.outboard !== undefined);
+    return runInDurableObject(amnesiaStub(hex), (instance) => (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)?.outboard !== undefined);
   }
 
   describe(`verified reads (${mode} store)`, () => {

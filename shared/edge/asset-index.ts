@@ -2,12 +2,13 @@
  * @module The edge's asset index: asset path → the content address (and type) of its current
  * bytes, which live in the content-addressed store. Publishing a new version writes new bytes and
  * moves the pointer; the old bytes stay addressable. R2 (`edge/index/<path>`) or, in amnesia
- * mode, the RAM store's pointers, which count against the same byte budget as the objects
- * (`AMNESIA_MAX_BYTES`), so new paths cannot grow memory past it.
+ * mode, the RAM store's pointers, kept by the shard their name picks and counted against that
+ * shard's byte budget (`AMNESIA_MAX_BYTES / AMNESIA_SHARDS`), so new paths cannot grow memory past it.
  */
 import type { AmnesiaStoreRpc } from "../store/amnesia-rpc";
 import { configOf } from "../context";
 import type { StoreContext } from "../store";
+import { amnesiaShard, shardOfPointer, type AmnesiaLayout } from "../store/amnesia-shards";
 
 export interface AssetEntry {
   b3: string; // hex
@@ -15,8 +16,8 @@ export interface AssetEntry {
   type: string;
 }
 
-/** `full`: the RAM budget cannot take the pointer; nothing changed. */
-export type IndexPutOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number };
+/** `full`: the RAM budget (of `shard`, the shard the pointer's name picks) cannot take the pointer; nothing changed. */
+export type IndexPutOutcome = { status: "stored" } | { status: "full"; usedBytes: number; budgetBytes: number; shard?: string };
 
 export interface AssetIndex {
   get(path: string): Promise<AssetEntry | null>;
@@ -38,12 +39,23 @@ class R2AssetIndex implements AssetIndex {
 }
 
 class AmnesiaAssetIndex implements AssetIndex {
-  constructor(private readonly stub: DurableObjectStub<AmnesiaStoreRpc>, private readonly budgetBytes: number) {}
+  constructor(
+    private readonly namespace: DurableObjectNamespace<AmnesiaStoreRpc>,
+    private readonly layout: AmnesiaLayout,
+  ) {}
+  /** The shard that holds the pointer `name`. */
+  #shardOf(name: string) {
+    return amnesiaShard(this.namespace, this.layout, shardOfPointer(name, this.layout.shards));
+  }
   async get(path: string) {
-    return parse(await this.stub.getPointer(`edge:${path}`));
+    const name = `edge:${path}`;
+    return parse(await this.#shardOf(name).stub.getPointer(name));
   }
   async put(path: string, entry: AssetEntry): Promise<IndexPutOutcome> {
-    return this.stub.setPointer(`edge:${path}`, JSON.stringify(entry), this.budgetBytes);
+    const name = `edge:${path}`;
+    const shard = this.#shardOf(name);
+    const outcome = await shard.stub.setPointer(name, JSON.stringify(entry), shard.budgetBytes);
+    return outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome;
   }
 }
 
@@ -51,7 +63,8 @@ class AmnesiaAssetIndex implements AssetIndex {
 export function assetIndexFor(rc: StoreContext): AssetIndex {
   const { env } = rc;
   const config = configOf(rc);
-  const index = config.AMNESIA ? new AmnesiaAssetIndex(env.AMNESIA_STORE.get(env.AMNESIA_STORE.idFromName("objects")), config.AMNESIA_MAX_BYTES) : new R2AssetIndex(env.OBJECTS);
+  const layout = { maxBytes: config.AMNESIA_MAX_BYTES, shards: config.AMNESIA_SHARDS };
+  const index = config.AMNESIA ? new AmnesiaAssetIndex(env.AMNESIA_STORE, layout) : new R2AssetIndex(env.OBJECTS);
   return {
     get: (path) => rc.timing.measure("store", index.get(path)),
     put: (path, entry) => rc.timing.measure("store", index.put(path, entry)),

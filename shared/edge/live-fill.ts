@@ -11,7 +11,7 @@
 import { blake3 } from "../blake3";
 import { joinChunks } from "../bytes";
 import { configOf, type RequestContext } from "../context";
-import { badRequest, HttpError } from "../errors";
+import { badRequest, HttpError, storeFull } from "../errors";
 import { metrics } from "../metrics";
 import { UploadError } from "../domain-errors";
 import { objectStoreFor, type PutOutcome, type StoreContext, type StoreEnv } from "../store";
@@ -203,9 +203,10 @@ async function fill(rc: FillContext, path: string, host: string, url: string, ex
   }
   const got = last as Extract<Attempt, { ok: true }>;
   metrics.edgeCasWrites.inc({ status: got.outcome.status });
-  if (got.outcome.status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
+  if (got.outcome.status === "full") throw storeFull(got.outcome);
   const entry: AssetEntry = { b3: got.hex, size: got.size, type: got.type };
-  if ((await assetIndexFor(rc).put(path, entry)).status === "full") throw new HttpError(503, "STORE_FULL", "object store is full", { reason: "CAPACITY", retryable: false });
+  const indexed = await assetIndexFor(rc).put(path, entry);
+  if (indexed.status === "full") throw storeFull(indexed, "the asset's pointer");
   metrics.liveFillSuccess.inc({ host });
   return entry;
 }

@@ -34,6 +34,7 @@ export const metrics = {
   uploadsOpen: registry.gauge("uploads_open", "Multipart uploads open (created, neither completed, aborted nor expired), as of the last scrape.", ["store"]),
   uploads: registry.counter("uploads_total", "Multipart uploads by outcome: created, refused (MAX_OPEN_UPLOADS), full, completed, existing, address_mismatch, aborted, expired.", ["store", "outcome"]),
   storeBudget: registry.gauge("object_store_budget_bytes", "Byte budget of the object store (RAM store only).", ["store"]),
+  storeFullestShardBytes: registry.gauge("object_store_fullest_shard_bytes", "Bytes held by the fullest RAM store shard.", ["store"]),
   webhookVerify: registry.counter("webhook_verify_total", "Webhook signature checks by provider and result (ok or the refusal reason).", ["provider", "result"]),
   webhookDenied: registry.counter("webhook_denied_total", "Webhook deliveries refused, by provider (`unknown` for unknown names) and reason; audited only as a sample.", ["provider", "reason"]),
   deadLetters: registry.counter("mailbox_dead_letters_total", "Messages moved to a topic's dead letters after their last attempt (topic label bounded: `_other` past MAILBOX_METRIC_TOPICS).", ["topic"]),

@@ -71,4 +71,4 @@ export const DECODE_ERRORS: ErrorSpec[] = [
   { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "stacked_encoding", when: "more than one Content-Encoding" },
 ];
 
-export const STORE_FULL: ErrorSpec = { status: 503, code: "STORE_FULL", reason: "CAPACITY", when: "the RAM store's budget (AMNESIA_MAX_BYTES) cannot take it", retryable: false };
+export const STORE_FULL: ErrorSpec = { status: 503, code: "STORE_FULL", reason: "SHARD_FULL", when: "the RAM store shard the write routes to (by address; a pointer by its name) has spent its share of the budget, AMNESIA_MAX_BYTES / AMNESIA_SHARDS", retryable: false };

@@ -4,6 +4,7 @@
  * opened with, through hibernation, and tests can open sessions with other knobs).
  */
 import type { Config } from "../config";
+import type { StoreChoice } from "../store";
 import type { PqMode, SessionLimits } from "./protocol";
 
 export interface OverlaySettings {
@@ -12,7 +13,7 @@ export interface OverlaySettings {
   limits: SessionLimits;
   fetchMaxBytes: number;
   gossip: GossipSettings;
-  store: { amnesia: boolean; amnesiaMaxBytes: number };
+  store: StoreChoice;
   /** Verified reads of fetched objects (VERIFY_GROUP_BYTES, STREAM_CHUNK_BYTES). */
   verify: { groupBytes: number; chunkBytes: number };
 }
@@ -62,7 +63,7 @@ export function overlaySettings(config: Config): OverlaySettings {
       queueCapacity: config.WORK_QUEUE_CAPACITY,
       persistent: !config.AMNESIA,
     },
-    store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES },
+    store: { amnesia: config.AMNESIA, amnesiaMaxBytes: config.AMNESIA_MAX_BYTES, amnesiaShards: config.AMNESIA_SHARDS },
     verify: { groupBytes: config.VERIFY_GROUP_BYTES, chunkBytes: config.STREAM_CHUNK_BYTES },
   };
 }

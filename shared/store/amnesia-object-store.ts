@@ -1,8 +1,9 @@
 /**
- * @module The amnesia strategy, seen from a worker: RPC calls to the single AmnesiaStore
- * Durable Object, passing the configured byte budget with every write.
+ * @module The amnesia strategy, seen from a worker: RPC calls to the AmnesiaStore shard that holds
+ * each address (shared/store/amnesia-shards.ts), passing that shard's byte budget with every write.
  */
 import type { AmnesiaStoreRpc } from "./amnesia-rpc";
+import { amnesiaShard, shardOfAddress, type AmnesiaLayout, type AmnesiaShard } from "./amnesia-shards";
 import type { ObjectInfo, ObjectStore, PeekedObject, PutOutcome, StoreHealth, StoredObject, StreamedPut } from "./object-store";
 
 export interface AmnesiaStoreEnv {
@@ -14,44 +15,63 @@ export const AMNESIA_INSTANCE_NAME = "objects";
 /** Bytes asked of the store per call when streaming an object out. */
 const READ_BLOCK_BYTES = 1024 * 1024;
 
+/**
+ * Shards asked at once for their usage (readiness, /metrics). Unbounded (and at 8), the first
+ * readyz of a fresh local runtime creates every shard object at once and starves the limiter's
+ * check past its 250 ms (tests/ops.test.ts failed so, docs/PERFORMANCE.md); 16 shards take 4 rounds.
+ */
+const STATS_CONCURRENCY = 4;
+
 export class AmnesiaObjectStore implements ObjectStore {
   readonly kind = "amnesia";
-  readonly #stub: DurableObjectStub<AmnesiaStoreRpc>;
+  constructor(
+    private readonly namespace: DurableObjectNamespace<AmnesiaStoreRpc>,
+    private readonly layout: AmnesiaLayout,
+  ) {}
 
-  constructor(namespace: DurableObjectNamespace<AmnesiaStoreRpc>, private readonly budgetBytes: number) {
-    this.#stub = namespace.get(namespace.idFromName(AMNESIA_INSTANCE_NAME));
+  /** The shard that holds `hex`. */
+  #shard(hex: string): AmnesiaShard {
+    return amnesiaShard(this.namespace, this.layout, shardOfAddress(hex, this.layout.shards));
+  }
+
+  #stub(hex: string): DurableObjectStub<AmnesiaStoreRpc> {
+    return this.#shard(hex).stub;
   }
 
   head(hex: string): Promise<ObjectInfo | null> {
-    return this.#stub.head(hex);
+    return this.#stub(hex).head(hex);
   }
 
   peek(hex: string, inlineBytes: number): Promise<PeekedObject | null> {
-    return this.#stub.peek(hex, inlineBytes);
+    return this.#stub(hex).peek(hex, inlineBytes);
   }
 
   get(hex: string): Promise<StoredObject | null> {
-    return this.#stub.get(hex);
+    return this.#stub(hex).get(hex);
   }
 
   getRange(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
-    return this.#stub.getRange(hex, offset, length);
+    return this.#stub(hex).getRange(hex, offset, length);
   }
 
-  put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
-    return this.#stub.put(hex, bytes, contentType, this.budgetBytes);
+  async put(hex: string, bytes: Uint8Array, contentType: string): Promise<PutOutcome> {
+    const shard = this.#shard(hex);
+    const outcome = await shard.stub.put(hex, bytes, contentType, shard.budgetBytes);
+    // a refusal names the shard that refused, so the answer can say which budget is spent
+    return outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome;
   }
 
   async readStream(hex: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
     const end = offset + length;
+    const stub = this.#stub(hex);
     // the first block says whether the object is there: no separate head() call
-    let block: Uint8Array | null = await this.#stub.getRange(hex, offset, Math.min(READ_BLOCK_BYTES, length));
+    let block: Uint8Array | null = await stub.getRange(hex, offset, Math.min(READ_BLOCK_BYTES, length));
     if (!block) return null;
     let at = offset;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (at >= end) return controller.close();
-        block ??= await this.#stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
+        block ??= await stub.getRange(hex, at, Math.min(READ_BLOCK_BYTES, end - at));
         if (!block || block.length === 0) return controller.error(new Error(`object b3:${hex} ended early`));
         at += block.length;
         controller.enqueue(block);
@@ -62,36 +82,50 @@ export class AmnesiaObjectStore implements ObjectStore {
 
   /** The body chunk by chunk into the store's one buffer for it, then the outboard; aborted if the body fails. */
   async putStream(hex: string, upload: StreamedPut): Promise<PutOutcome> {
-    const start = await this.#stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, this.budgetBytes);
+    const shard = this.#shard(hex);
+    const stub = shard.stub;
+    const start = await stub.beginUpload(hex, upload.size, upload.outboardBytes, upload.contentType, shard.budgetBytes);
     if (start.status !== "ready") {
       await upload.body.cancel().catch(() => {});
-      return start;
+      return start.status === "full" ? { ...start, shard: shard.name } : start;
     }
     const reader = upload.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        await this.#stub.appendUpload(start.id, value);
+        await stub.appendUpload(start.id, value);
       }
-      return await this.#stub.commitUpload(start.id, upload.outboard());
+      return await stub.commitUpload(start.id, upload.outboard());
     } catch (error) {
-      await this.#stub.abortUpload(start.id).catch(() => {});
+      await stub.abortUpload(start.id).catch(() => {});
       await reader.cancel(error).catch(() => {});
       throw error;
     }
   }
 
   getOutboard(hex: string, offset: number, length: number): Promise<Uint8Array | null> {
-    return this.#stub.getOutboard(hex, offset, length);
+    return this.#stub(hex).getOutboard(hex, offset, length);
   }
 
   putOutboard(hex: string, outboard: Uint8Array): Promise<boolean> {
-    return this.#stub.putOutboard(hex, outboard, this.budgetBytes);
+    const shard = this.#shard(hex);
+    return shard.stub.putOutboard(hex, outboard, shard.budgetBytes);
   }
 
+  /** Every shard's usage, summed; the fullest shard named (the others may still have room). */
   async health(): Promise<StoreHealth> {
-    const { usedBytes } = await this.#stub.stats();
-    return { usable: true, usedBytes, budgetBytes: this.budgetBytes };
+    const shards = Array.from({ length: this.layout.shards }, (_, index) => amnesiaShard(this.namespace, this.layout, index));
+    const used: number[] = [];
+    for (let at = 0; at < shards.length; at += STATS_CONCURRENCY) {
+      used.push(...(await Promise.all(shards.slice(at, at + STATS_CONCURRENCY).map(async (shard) => (await shard.stub.stats()).usedBytes))));
+    }
+    const fullest = used.indexOf(Math.max(...used));
+    return {
+      usable: true,
+      usedBytes: used.reduce((sum, bytes) => sum + bytes, 0),
+      budgetBytes: shards[0]!.budgetBytes * shards.length,
+      shards: { count: shards.length, fullest: { name: shards[fullest]!.name, usedBytes: used[fullest]!, budgetBytes: shards[0]!.budgetBytes } },
+    };
   }
 }

@@ -31,7 +31,8 @@ export interface AmnesiaStoreRpc extends Rpc.DurableObjectBranded {
   /** Drop upload `id` and release its budget. */
   abortUpload(id: string): Promise<void>;
   // multipart uploads (durable-objects/amnesia-multipart.ts), under the same budget
-  createMultipart(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): Promise<CreateOutcome>;
+  /** Open upload `id` (its shard is the address's: amnesia-shards.ts uploadIdForShard). */
+  createMultipart(id: string, plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits, budgetBytes: number): Promise<CreateOutcome>;
   multipartUpload(id: string, now: number): Promise<UploadRecord | null>;
   beginPart(id: string, n: number, length: number, budgetBytes: number): Promise<PartStart>;
   appendPart(attempt: string, chunk: Uint8Array): Promise<void>;

@@ -22,14 +22,16 @@ export interface PeekedObject extends ObjectInfo {
 export type PutOutcome =
   | { status: "created" }
   | { status: "existing" }
-  /** The store's byte budget cannot take this object; nothing was written. */
-  | { status: "full"; usedBytes: number; budgetBytes: number };
+  /** The store's byte budget (the amnesia store: the budget of `shard`, the shard the address picks) cannot take this object; nothing was written. */
+  | { status: "full"; usedBytes: number; budgetBytes: number; shard?: string };
 
 export interface StoreHealth {
   usable: boolean;
   /** For bounded stores: bytes held and the budget. */
   usedBytes?: number;
   budgetBytes?: number;
+  /** For a store split over shards: how many, and the one with the least room (a write routed there is refused first). */
+  shards?: { count: number; fullest: { name: string; usedBytes: number; budgetBytes: number } };
   detail?: string;
 }
 

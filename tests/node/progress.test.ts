@@ -131,7 +131,8 @@ describe("npm run publish of a large file", () => {
   let target: { url: string; mf: { dispose(): Promise<void> } };
   const file = join(tmpdir(), `ron-progress-large-${process.pid}.bin`);
   beforeAll(async () => {
-    target = await serve(micronodeOptions(bundleWorker({ outDir: join(tmpdir(), `ron-progress-build-${process.pid}`) }), { MAX_BODY_BYTES: String(16 * 1024 * 1024), AMNESIA_MAX_BYTES: String(64 * 1024 * 1024) }));
+    // one shard: the 6 MiB file is more than a default shard's share (64 MiB / 16)
+    target = await serve(micronodeOptions(bundleWorker({ outDir: join(tmpdir(), `ron-progress-build-${process.pid}`) }), { MAX_BODY_BYTES: String(16 * 1024 * 1024), AMNESIA_MAX_BYTES: String(64 * 1024 * 1024), AMNESIA_SHARDS: "1" }));
     writeFileSync(file, Buffer.alloc(6 * 1024 * 1024, 7));
   });
   afterAll(async () => target?.mf.dispose());

@@ -127,7 +127,7 @@ export const edgeApi: OperationSpec[] = [
     operationId: "putAsset",
     summary: "Publish an asset: the bytes go to the content-addressed store and the path points at them",
     description:
-      "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against AMNESIA_MAX_BYTES. " +
+      "The type is the request's Content-Type unless it is missing or application/octet-stream, then by extension. In amnesia mode the pointer counts against the budget of the shard its path picks (AMNESIA_MAX_BYTES / AMNESIA_SHARDS). " +
       "With `?b3=<64 hex>` and no body the path points at an object already stored (one too large for a body: sent with `POST /uploads` first; `npm run publish` does this by size).",
     tag: "edge",
     capability: "edge.put",

@@ -12,7 +12,7 @@ import { configOf, type RequestContext } from "../../shared/context";
 import { assetIndexFor, type AssetEntry } from "../../shared/edge/asset-index";
 import { assetPathOf, contentTypeOf } from "../../shared/edge/asset-path";
 import { forgetPackPointer } from "../../shared/edge/packs";
-import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound } from "../../shared/errors";
+import { badRequest, HttpError, JSON_CONTENT_TYPE, notFound, storeFull } from "../../shared/errors";
 import { representationResponse, representationStreamResponse, type Representation } from "../../shared/http/representation";
 import { sliceResponse, wantsProof } from "../../shared/http/slice-response";
 import { metrics } from "../../shared/metrics";
@@ -105,7 +105,7 @@ export async function putAsset(request: RouteRequest, rc: RequestContext<StoreEn
   const outcome = await store.put(body.hex, body.bytes, type);
   metrics.edgeCasWrites.inc({ status: outcome.status });
   if (outcome.status === "full") {
-    throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, { reason: "CAPACITY", retryable: false });
+    throw storeFull(outcome);
   }
   // the outboard now, from the bytes in hand: a pack's first tile then reads only its groups
   if (outcome.status === "created") await keepOutboardOf(rc, store, body.hex, body.bytes, verifyOptionsOf(rc));
@@ -136,7 +136,7 @@ async function publishEntry(rc: RequestContext<StoreEnv & AuditEnv & ConfigEnv>,
   if (!unchanged) {
     const indexed = await index.put(path, entry);
     if (indexed.status === "full") {
-      throw new HttpError(503, "STORE_FULL", `object store is full (${indexed.usedBytes} of ${indexed.budgetBytes} bytes used, asset pointers included)`, { reason: "CAPACITY", retryable: false });
+      throw storeFull(indexed, "the asset's pointer");
     }
     forgetPackPointer(path); // a pack published here is served from its new address at once
   }

@@ -6,7 +6,7 @@ import { formatAddress, etagOf } from "../../shared/address";
 import { readDecodedBody, readWireBytes, bodyLimitsOf } from "../../shared/body/read-body";
 import type { ConfigEnv } from "../../shared/config";
 import { configOf, type RequestContext } from "../../shared/context";
-import { badRequest, HttpError, JSON_CONTENT_TYPE } from "../../shared/errors";
+import { badRequest, HttpError, JSON_CONTENT_TYPE, storeFull } from "../../shared/errors";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
 import { objectStoreFor, type ObjectStore, type PutOutcome, type StoreEnv } from "../../shared/store";
@@ -99,10 +99,7 @@ export async function putObject(request: RouteRequest, rc: PutContext): Promise<
 export function storedResponse(rc: PutContext, store: ObjectStore, outcome: PutOutcome, object: { hex: string; size: number; contentType: string; coding: string }): Response {
   metrics.storePuts.inc({ store: store.kind, result: outcome.status });
   if (outcome.status === "full") {
-    throw new HttpError(503, "STORE_FULL", `object store is full (${outcome.usedBytes} of ${outcome.budgetBytes} bytes used)`, {
-      reason: "CAPACITY",
-      retryable: false,
-    });
+    throw storeFull(outcome);
   }
   metrics.storeBytesIn.inc({ encoding: object.coding }, object.size);
   const address = formatAddress(object.hex);

@@ -14,7 +14,7 @@ export type { MultipartStore, UploadRecord } from "./multipart-store";
 
 export function multipartStoreFor(rc: RequestContext<StoreEnv & ConfigEnv>): MultipartStore {
   const config = configOf(rc);
-  return config.AMNESIA ? new AmnesiaMultipartStore(rc.env.AMNESIA_STORE, config.AMNESIA_MAX_BYTES) : new R2MultipartStore(rc.env.OBJECTS);
+  return config.AMNESIA ? new AmnesiaMultipartStore(rc.env.AMNESIA_STORE, { maxBytes: config.AMNESIA_MAX_BYTES, shards: config.AMNESIA_SHARDS }) : new R2MultipartStore(rc.env.OBJECTS);
 }
 
 /** Uploads that expired since the last look are counted, the open ones set as the gauge. */
