@@ -61,7 +61,12 @@ export function limiterFor(rc: RequestContext<any>, key: string) {
 /** The limiter as a lease source whose RPCs are timed as `do` in Server-Timing (most requests make none). */
 function leaseSourceFor(rc: RequestContext<any>, key: string): LeaseSource {
   const stub = limiterFor(rc, key);
-  return { lease: (wanted, returned, spec) => rc.timing.measure("do", stub.lease(wanted, returned, spec)) };
+  return {
+    lease: (wanted, returned, spec) => {
+      metrics.limiterLeaseCalls.inc();
+      return rc.timing.measure("do", stub.lease(wanted, returned, spec));
+    },
+  };
 }
 
 export function withRateLimit(): Middleware {
