@@ -27,7 +27,7 @@ import { gitCommit, loadDefinitions, machineInfo, rssCheck, seedEdgeAssets, seed
 import { overlayTraffic } from "./driver/overlay-traffic.mjs";
 import { openHeapReader } from "./profile/inspector.mjs";
 import { RouteStats, isSuccess, round, totals } from "./driver/stats.mjs";
-import { ROOT, bundleWorker, micronodeOptions, rssBytes, rssParts, serve } from "./driver/targets.mjs";
+import { ROOT, authHeaders, bundleWorker, micronodeOptions, rssBytes, rssParts, serve } from "./driver/targets.mjs";
 import { WEBHOOK_SECRET, requestFactory } from "./driver/traffic.mjs";
 import { createProgress, every } from "../scripts/progress.mjs";
 
@@ -284,6 +284,7 @@ try {
     const counts = {};
     let refusal = null;
     const rssBefore = rssBytes(target.pid);
+    const limiterBefore = await limiterCounters();
     const drillClient = createClient(target.url, drillSockets);
     const headers = { [CLIENT_HEADER]: values["drill-key"] === "fixed" ? "drill" : `drill-${interval}` };
     await openLoop({
@@ -308,14 +309,26 @@ try {
       await sleep(100);
     }
     const rssAfter = rssBytes(target.pid);
+    const limiterAfter = await limiterCounters();
+    // reads admitted because a lease did not come in time (fail-open), and lease RPCs made (null: the bundle has no such counter)
+    const limiter = Object.fromEntries(Object.keys(limiterAfter).map((k) => [k, limiterAfter[k] === null || limiterBefore[k] === null ? null : limiterAfter[k] - limiterBefore[k]]));
     const checks = [
       { what: "burst shed with 429", actual: JSON.stringify(counts), limit: "some 429", ok: (counts[429] ?? 0) > 0 },
       { what: "no 5xx or errors", actual: JSON.stringify(counts), limit: "only 404/429", ok: Object.keys(counts).every((k) => k === "404" || k === "429") },
       { what: "recovery after the burst", actual: recoveryMs === null ? "none" : `${recoveryMs} ms`, limit: `≤ ${DRILL.recovery_limit_ms} ms`, ok: recoveryMs !== null && recoveryMs <= DRILL.recovery_limit_ms },
     ];
     if (refusal) checks.push({ what: "refusal is RATE_LIMIT with Retry-After", actual: `${refusal.reason} Retry-After=${refusal.retryAfter}`, limit: "RATE_LIMIT ≥1", ok: refusal.reason === "RATE_LIMIT" && Number(refusal.retryAfter) >= 1 });
-    drills.push({ interval: interval + 1, kind: "burst-10x", offered_rps: BUCKET_RPS * DRILL.factor, seconds: DRILL.seconds, key: headers[CLIENT_HEADER], connections, counts, recovery_ms: recoveryMs, rss_before_mib: round(rssBefore / 1048576, 1), rss_after_mib: round(rssAfter / 1048576, 1), checks });
-    progress.log(`drill #${interval + 1} (${headers[CLIENT_HEADER]}, ${connections} connections): ${JSON.stringify(counts)}, RSS ${round(rssBefore / 1048576, 1)} → ${round(rssAfter / 1048576, 1)} MiB`);
+    drills.push({ interval: interval + 1, kind: "burst-10x", offered_rps: BUCKET_RPS * DRILL.factor, seconds: DRILL.seconds, key: headers[CLIENT_HEADER], connections, counts, recovery_ms: recoveryMs, rss_before_mib: round(rssBefore / 1048576, 1), rss_after_mib: round(rssAfter / 1048576, 1), limiter, checks });
+    progress.log(`drill #${interval + 1} (${headers[CLIENT_HEADER]}, ${connections} connections): ${JSON.stringify(counts)}, limiter ${JSON.stringify(limiter)}, RSS ${round(rssBefore / 1048576, 1)} → ${round(rssAfter / 1048576, 1)} MiB`);
+  }
+  /** The limiter's counters from /metrics (the isolate's): lease errors (each one a read admitted or a write refused) and lease calls. */
+  async function limiterCounters() {
+    const text = await (await fetch(`${target.url}/metrics`, { headers: authHeaders({ [CLIENT_HEADER]: "metrics" }) })).text();
+    const sum = (name) => {
+      const lines = text.split("\n").filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+      return lines.length ? lines.reduce((n, line) => n + Number(line.slice(line.lastIndexOf(" ") + 1)), 0) : null;
+    };
+    return { errors: sum("limiter_errors_total"), lease_calls: sum("rate_limit_lease_calls_total") };
   }
 } catch (error) {
   console.error(error);
