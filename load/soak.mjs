@@ -16,8 +16,9 @@
 // so a growing JavaScript heap can be told apart from native memory; --snapshots DIR writes a heap
 // snapshot after the first interval and after the last (load/heap-diff.mjs compares them).
 // --drill-key fixed sends every drill as the same client (default `new`: a new client key, so a
-// new RateLimiter object, per drill); --drill-sockets caps the drill's connections (default 1024;
-// 1: one keep-alive connection). Both only serve to tell what a drill leaves in memory.
+// new RateLimiter object, per drill); --drill-sockets caps the drill's connections (default 16:
+// one client's few; 1024, the drill before, measured workerd's memory per connection held open at
+// once rather than the limiter: docs/PERFORMANCE.md, Soak).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -58,7 +59,7 @@ const { values } = parseArgs({
     snapshots: { type: "string" },
     var: { type: "string", multiple: true, default: [] },
     "drill-key": { type: "string", default: "new" },
-    "drill-sockets": { type: "string", default: "1024" },
+    "drill-sockets": { type: "string", default: "16" },
   },
 });
 const SCENARIOS = values.scenarios.split(",").filter(Boolean);
