@@ -2,6 +2,7 @@
 // npm run soak -- [--minutes N] [--interval-s S] [--drill-every K] [--rate-factor F]
 //                 [--rate mixed=N,edge=N,overlay=N] [--probe-s S] [--out file] [--bundle path]
 //                 [--scenarios mixed,edge,overlay] [--inspect PORT [--snapshots DIR]] [--var NAME=VALUE ...]
+//                 [--drill-key new|fixed] [--drill-sockets N]
 // The seeds' 24 h soak, time-compressed: one micronode served by Miniflare on 127.0.0.1 takes the
 // mixed, edge and overlay scenarios concurrently for --minutes (default 30). Each scenario's rate
 // is a share of a capacity measured at the start (a closed-loop probe of each on the same target),
@@ -14,6 +15,10 @@
 // interval, the micronode isolate's V8 heap after a full GC (workerd's inspector on 127.0.0.1:PORT),
 // so a growing JavaScript heap can be told apart from native memory; --snapshots DIR writes a heap
 // snapshot after the first interval and after the last (load/heap-diff.mjs compares them).
+// --drill-key fixed sends every drill as the same client (default `new`: a new client key, so a
+// new RateLimiter object, per drill); --drill-sockets caps the drill's connections (default 16:
+// one client's few; 1024, the drill before, measured workerd's memory per connection held open at
+// once rather than the limiter: docs/PERFORMANCE.md, Soak).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -23,7 +28,7 @@ import { gitCommit, loadDefinitions, machineInfo, rssCheck, seedEdgeAssets, seed
 import { overlayTraffic } from "./driver/overlay-traffic.mjs";
 import { openHeapReader } from "./profile/inspector.mjs";
 import { RouteStats, isSuccess, round, totals } from "./driver/stats.mjs";
-import { ROOT, bundleWorker, micronodeOptions, rssBytes, rssParts, serve } from "./driver/targets.mjs";
+import { ROOT, authHeaders, bundleWorker, micronodeOptions, rssBytes, rssParts, serve } from "./driver/targets.mjs";
 import { WEBHOOK_SECRET, requestFactory } from "./driver/traffic.mjs";
 import { createProgress, every } from "../scripts/progress.mjs";
 
@@ -53,6 +58,8 @@ const { values } = parseArgs({
     inspect: { type: "string" },
     snapshots: { type: "string" },
     var: { type: "string", multiple: true, default: [] },
+    "drill-key": { type: "string", default: "new" },
+    "drill-sockets": { type: "string", default: "16" },
   },
 });
 const SCENARIOS = values.scenarios.split(",").filter(Boolean);
@@ -65,6 +72,11 @@ for (const name of SCENARIOS) {
 const inspectorPort = values.inspect === undefined ? undefined : Number(values.inspect);
 if (inspectorPort !== undefined && !(Number.isInteger(inspectorPort) && inspectorPort > 0 && inspectorPort < 65536)) {
   console.error(`--inspect must be a port number, got "${values.inspect}"`);
+  process.exit(2);
+}
+const drillSockets = Number(values["drill-sockets"]);
+if (!["new", "fixed"].includes(values["drill-key"]) || !(Number.isInteger(drillSockets) && drillSockets > 0)) {
+  console.error(`--drill-key must be new or fixed, --drill-sockets a positive integer`);
   process.exit(2);
 }
 const extraVars = Object.fromEntries(values.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]));
@@ -186,6 +198,8 @@ try {
     const elapsed = (performance.now() - started) / 1000;
     const rss = sampleRss();
     const heapUsed = await heapMib();
+    // after the inspector's full GC: RSS that a GC gives back was V8 garbage, not a leak
+    const rssAfterGc = heapUsed === null ? null : rssBytes(target.pid);
     if (heap && heapUsed?.retained != null && values.snapshots && (i === 0 || i === intervals - 1)) {
       mkdirSync(values.snapshots, { recursive: true });
       writeFileSync(join(values.snapshots, `soak-${i + 1}.heapsnapshot`), await heap.snapshot());
@@ -202,12 +216,12 @@ try {
       failed_as: failedAs(routes),
       rss_mib: round((rss ?? 0) / 1048576, 1),
       rss_anon_mib: round((rssParts(target.pid)?.anon ?? 0) / 1048576, 1),
-      ...(heapUsed === null ? {} : { heap_total_mib: heapUsed.total, heap_mib: heapUsed.retained }),
+      ...(heapUsed === null ? {} : { heap_total_mib: heapUsed.total, heap_mib: heapUsed.retained, rss_after_gc_mib: round((rssAfterGc ?? 0) / 1048576, 1) }),
       p95_ms: Object.fromEntries(routes.map((r) => [r.route, r.p95_ms])),
     };
     table.push(row);
     lastInterval = `#${row.interval}: ${row.failures} failed, RSS ${row.rss_mib} MiB`;
-    progress.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB${heapUsed === null ? "" : `, heap ${heapUsed.total} MiB committed, ${heapUsed.retained} retained`}, anon ${row.rss_anon_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
+    progress.log(`#${row.interval}${isDrill ? " drill" : ""} ${row.requests} req, ${row.failures} failed ${JSON.stringify(row.failed_as)}, ${row.shed} shed, RSS ${row.rss_mib} MiB${heapUsed === null ? "" : `, heap ${heapUsed.total} MiB committed, ${heapUsed.retained} retained, RSS after GC ${row.rss_after_gc_mib} MiB`}, anon ${row.rss_anon_mib} MiB, p95 ${Object.entries(row.p95_ms).map(([r, ms]) => `${r} ${ms}`).join(" · ")}`);
   }
   stopBar();
   progress.phase("draining", 1).update(0);
@@ -242,7 +256,7 @@ try {
     commit: gitCommit(),
     machine: machineInfo(),
     load_average: os.loadavg().map((v) => round(v, 2)),
-    config: { scenarios: SCENARIOS, vars: extraVars, minutes, interval_s: intervalS, intervals, drill_every: drillEvery, rate_factor: rateFactor, probe_s: Number(values["probe-s"]), limiter: { key: `header:${CLIENT_HEADER}`, rps: BUCKET_RPS, burst: BUCKET_BURST } },
+    config: { scenarios: SCENARIOS, vars: extraVars, minutes, interval_s: intervalS, intervals, drill_every: drillEvery, rate_factor: rateFactor, drill_key: values["drill-key"], drill_sockets: drillSockets, probe_s: Number(values["probe-s"]), limiter: { key: `header:${CLIENT_HEADER}`, rps: BUCKET_RPS, burst: BUCKET_BURST } },
     capacity_rps: capacity,
     rates,
     intervals: table,
@@ -270,8 +284,10 @@ try {
   async function burstDrill(interval) {
     const counts = {};
     let refusal = null;
-    const drillClient = createClient(target.url, 1024);
-    const headers = { [CLIENT_HEADER]: `drill-${interval}` };
+    const rssBefore = rssBytes(target.pid);
+    const limiterBefore = await limiterCounters();
+    const drillClient = createClient(target.url, drillSockets);
+    const headers = { [CLIENT_HEADER]: values["drill-key"] === "fixed" ? "drill" : `drill-${interval}` };
     await openLoop({
       client: drillClient,
       rate: BUCKET_RPS * DRILL.factor,
@@ -279,6 +295,7 @@ try {
       next: () => ({ route: "drill", method: "GET", path: MISSING, headers }),
       record: (_r, result) => (counts[result.status ?? result.error] = (counts[result.status ?? result.error] ?? 0) + 1),
     });
+    const connections = drillClient.opened();
     drillClient.close();
     const ended = performance.now();
     let recoveryMs = null;
@@ -292,13 +309,27 @@ try {
       }
       await sleep(100);
     }
+    const rssAfter = rssBytes(target.pid);
+    const limiterAfter = await limiterCounters();
+    // reads admitted because a lease did not come in time (fail-open), and lease RPCs made (null: the bundle has no such counter)
+    const limiter = Object.fromEntries(Object.keys(limiterAfter).map((k) => [k, limiterAfter[k] === null || limiterBefore[k] === null ? null : limiterAfter[k] - limiterBefore[k]]));
     const checks = [
       { what: "burst shed with 429", actual: JSON.stringify(counts), limit: "some 429", ok: (counts[429] ?? 0) > 0 },
       { what: "no 5xx or errors", actual: JSON.stringify(counts), limit: "only 404/429", ok: Object.keys(counts).every((k) => k === "404" || k === "429") },
       { what: "recovery after the burst", actual: recoveryMs === null ? "none" : `${recoveryMs} ms`, limit: `≤ ${DRILL.recovery_limit_ms} ms`, ok: recoveryMs !== null && recoveryMs <= DRILL.recovery_limit_ms },
     ];
     if (refusal) checks.push({ what: "refusal is RATE_LIMIT with Retry-After", actual: `${refusal.reason} Retry-After=${refusal.retryAfter}`, limit: "RATE_LIMIT ≥1", ok: refusal.reason === "RATE_LIMIT" && Number(refusal.retryAfter) >= 1 });
-    drills.push({ interval: interval + 1, kind: "burst-10x", offered_rps: BUCKET_RPS * DRILL.factor, seconds: DRILL.seconds, counts, recovery_ms: recoveryMs, checks });
+    drills.push({ interval: interval + 1, kind: "burst-10x", offered_rps: BUCKET_RPS * DRILL.factor, seconds: DRILL.seconds, key: headers[CLIENT_HEADER], connections, counts, recovery_ms: recoveryMs, rss_before_mib: round(rssBefore / 1048576, 1), rss_after_mib: round(rssAfter / 1048576, 1), limiter, checks });
+    progress.log(`drill #${interval + 1} (${headers[CLIENT_HEADER]}, ${connections} connections): ${JSON.stringify(counts)}, limiter ${JSON.stringify(limiter)}, RSS ${round(rssBefore / 1048576, 1)} → ${round(rssAfter / 1048576, 1)} MiB`);
+  }
+  /** The limiter's counters from /metrics (the isolate's): lease errors (each one a read admitted or a write refused) and lease calls. */
+  async function limiterCounters() {
+    const text = await (await fetch(`${target.url}/metrics`, { headers: authHeaders({ [CLIENT_HEADER]: "metrics" }) })).text();
+    const sum = (name) => {
+      const lines = text.split("\n").filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+      return lines.length ? lines.reduce((n, line) => n + Number(line.slice(line.lastIndexOf(" ") + 1)), 0) : null;
+    };
+    return { errors: sum("limiter_errors_total"), lease_calls: sum("rate_limit_lease_calls_total") };
   }
 } catch (error) {
   console.error(error);

@@ -137,6 +137,29 @@ describe("rate limiting (token bucket leased from the RateLimiter DO)", () => {
     expect(left).toBeGreaterThanOrEqual(990);
   });
 
+  it("serves a burst from one new client with a few lease calls: the waiting requests' tokens are asked for at once", async () => {
+    // batches of 2 (40/s × 50 ms) from a bucket of 30: leasing a batch per renewal took 15 calls in turn
+    const rate = 40;
+    const burst = 30;
+    const knobs = limited(rate, burst);
+    const headers = client();
+    const leaseCalls = async () => Number(/^rate_limit_lease_calls_total (\d+)$/m.exec(await metricsText())?.[1] ?? 0);
+    const callsBefore = await leaseCalls();
+    const started = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 80 }, async () => {
+      const response = await call(missing, { headers }, knobs);
+      await response.arrayBuffer();
+      return response.status;
+    }));
+    const seconds = (Date.now() - started) / 1000;
+    const calls = (await leaseCalls()) - callsBefore;
+    const admitted = statuses.filter((s) => s === 404).length;
+    expect(statuses.every((s) => s === 404 || s === 429)).toBe(true);
+    expect(admitted).toBeGreaterThanOrEqual(burst - 2); // the waiters got the bucket, not 2 of it
+    expect(admitted).toBeLessThanOrEqual(burst + rate * seconds + 2);
+    expect(calls).toBeLessThanOrEqual(5);
+  });
+
   it("holds local leases for at most RATE_LIMIT_MAX_KEYS client keys, and a dropped key is still limited", async () => {
     const knobs = limited(1, 3, { RATE_LIMIT_MAX_KEYS: "8" });
     const leases = async () => Number(/^rate_limit_leases (\d+)$/m.exec(await metricsText())?.[1]);

@@ -10,6 +10,9 @@ export function createClient(baseUrl, maxSockets = 512) {
   const url = new URL(baseUrl);
   if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error(`load only targets loopback, not ${url.hostname}`);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
+  let opened = 0; // connections this client opened (the soak's drills report it)
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (...args) => (opened++, connect(...args));
   const send = (request) =>
     new Promise((resolve) => {
       const req = http.request(
@@ -25,7 +28,7 @@ export function createClient(baseUrl, maxSockets = 512) {
       if (request.body) req.end(request.body);
       else req.end();
     });
-  return { send, close: () => agent.destroy() };
+  return { send, close: () => agent.destroy(), opened: () => opened };
 }
 
 /** Fixed-rate arrivals for `durationS` seconds; returns when every sent request has answered. */

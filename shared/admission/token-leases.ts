@@ -9,6 +9,11 @@
  * another request broke under load ("Cannot perform I/O on behalf of a different request"), and
  * that error escaped as a 500.
  *
+ * A renewal asks for a token for every request waiting on it (up to the burst), so a burst from
+ * one client costs a few RPCs (one takes what the bucket holds, the next learns it is empty), not
+ * one per batch: with batches of 2, a burst's waiters renewed in turn, a chain of RPCs that could
+ * outlast their timeout, and then reads failed open (the soak's limiter drill, docs/PERFORMANCE.md).
+ *
  * Keys come from clients (their token's id, IP or a header), so the table is bounded
  * (`maxKeys`): past it, leases with nothing left to spend, hand back or wait for are dropped
  * first, then the oldest others. A dropped lease only means the key's next request leases anew.
@@ -40,6 +45,8 @@ interface LocalLease {
   deniedUntil: number;
   /** A lease RPC is in flight (made by one request; the others wait on this flag). */
   renewing: boolean;
+  /** Requests waiting for the RPC in flight: the next renewal asks for their tokens too. */
+  waiting: number;
 }
 
 /** How often a request waiting for another's lease RPC looks again. */
@@ -47,6 +54,9 @@ const WAIT_STEP_MS = 1;
 
 /** Tokens per lease: enough for one lease period at the full rate, at least 1, at most the burst. */
 export const batchSize = ({ spec, leaseMs }: Pick<LeaseOptions, "spec" | "leaseMs"> & Partial<LeaseOptions>) => Math.max(1, Math.min(spec.burst, Math.ceil((spec.rate * leaseMs) / 1000)));
+
+/** Tokens a renewal asks for: a batch, or one for the renewing request and each waiting one if more, at most the burst. */
+export const tokensWanted = (options: Pick<LeaseOptions, "spec" | "leaseMs">, waiting: number) => Math.max(batchSize(options), Math.min(options.spec.burst, waiting + 1));
 
 export class TokenLeases {
   readonly #leases = new Map<string, LocalLease>();
@@ -62,7 +72,7 @@ export class TokenLeases {
     let lease = this.#leases.get(local);
     if (!lease) {
       if (this.#leases.size >= options.maxKeys) this.#makeRoom(options.maxKeys);
-      this.#leases.set(local, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false }));
+      this.#leases.set(local, (lease = { tokens: 0, expiresAt: 0, unused: 0, deniedUntil: 0, renewing: false, waiting: 0 }));
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
@@ -78,7 +88,12 @@ export class TokenLeases {
       }
       if (lease.deniedUntil > now) return { admitted: false, retryAfterMs: lease.deniedUntil - now };
       if (lease.renewing) {
-        await waitWhileRenewing(lease, options.timeoutMs);
+        lease.waiting++;
+        try {
+          await waitWhileRenewing(lease, options.timeoutMs);
+        } finally {
+          lease.waiting--;
+        }
       } else {
         lease.renewing = true;
         try {
@@ -101,7 +116,7 @@ export class TokenLeases {
     const target = Math.floor((maxKeys * 3) / 4);
     for (const [key, lease] of this.#leases) {
       if (this.#leases.size <= target) return;
-      if (!lease.renewing && lease.expiresAt <= now && lease.deniedUntil <= now) this.#leases.delete(key);
+      if (!lease.renewing && lease.waiting === 0 && lease.expiresAt <= now && lease.deniedUntil <= now) this.#leases.delete(key);
     }
     for (const key of this.#leases.keys()) {
       if (this.#leases.size <= target) return;
@@ -118,7 +133,7 @@ export class TokenLeases {
     });
     try {
       // awaited inside an async function at once, so an RPC rejection is never seen as unhandled
-      const call = (async () => await source.lease(batchSize(options), returned, options.spec))();
+      const call = (async () => await source.lease(tokensWanted(options, lease.waiting), returned, options.spec))();
       const result = await Promise.race([call, timeout]);
       const now = Date.now();
       lease.tokens += result.granted;

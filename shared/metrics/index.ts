@@ -46,6 +46,7 @@ export const metrics = {
   backgroundBatches: registry.counter("background_batches_total", "Background Durable Object calls by kind (audit, put_notify); each carries every record of its kind the isolate made within BACKGROUND_BATCH_MS.", ["kind"]),
   busyRejections: registry.counter("busy_rejections_total", "Requests shed for BACKPRESSURE, by route template.", ["endpoint"]),
   limiterErrors: registry.counter("limiter_errors_total", "Lease requests to the rate limiter that failed or timed out."),
+  limiterLeaseCalls: registry.counter("rate_limit_lease_calls_total", "Lease requests this isolate made to RateLimiter objects (most requests make none)."),
   rateLimited: registry.counter("rate_limited_total", "Requests refused 429 RATE_LIMIT, by the bucket that ran dry (client or service).", ["scope"]),
   limiterLeases: registry.gauge("rate_limit_leases", "Bucket keys with a local token lease in this isolate, at most RATE_LIMIT_MAX_KEYS."),
   objectCache: registry.counter("object_cache_total", "Content-addressed reads through the Cache API (CACHE_OBJECTS), by outcome: hit, miss, store (a verified object kept), skip (a full read of an object too large to keep), error (a lookup or keep that failed).", ["outcome"]),

@@ -64,7 +64,12 @@ export function limiterFor(rc: RateLimiterContext, key: string) {
 /** The limiter as a lease source whose RPCs are timed as `do` in Server-Timing (most requests make none). */
 function leaseSourceFor(rc: RateLimiterContext, key: string): LeaseSource {
   const stub = limiterFor(rc, key);
-  return { lease: (wanted, returned, spec) => rc.timing.measure("do", stub.lease(wanted, returned, spec)) };
+  return {
+    lease: (wanted, returned, spec) => {
+      metrics.limiterLeaseCalls.inc();
+      return rc.timing.measure("do", stub.lease(wanted, returned, spec));
+    },
+  };
 }
 
 export function withRateLimit(): Middleware<RateLimiterEnv & ConfigEnv> {
