@@ -42,7 +42,19 @@ if (source.split(NODE_TEST).length !== 2) {
   console.error(`extract-mlkem-wasm: ${glue} does not test for Node as expected (another @oqs/liboqs-js build?)`);
   process.exit(1);
 }
-const patched = Buffer.from(source.replace(NODE_TEST, "n=!1;"), "latin1");
+// The inline copy of the module (a ~50 KB binary string literal, passed to the glue's decoder) is
+// only used without an `instantiateWasm` hook, and the worker always passes one: drop it, or it is
+// ~70 KB of every bundle that carries ML-KEM (more once escaped).
+const INLINE_START = "'\0asm";
+const inlineAt = source.indexOf(INLINE_START);
+if (inlineAt < 0 || source.indexOf(INLINE_START, inlineAt + 1) >= 0) {
+  console.error(`extract-mlkem-wasm: ${glue} does not carry one inline module as expected (another @oqs/liboqs-js build?)`);
+  process.exit(1);
+}
+let inlineEnd = inlineAt + 1;
+while (source[inlineEnd] !== "'") inlineEnd += source[inlineEnd] === "\\" ? 2 : 1;
+const withoutInline = source.slice(0, inlineAt) + "''" + source.slice(inlineEnd + 1);
+const patched = Buffer.from(withoutInline.replace(NODE_TEST, "n=!1;"), "latin1");
 const wasmTarget = join(outDir, "liboqs-ml-kem-768.wasm");
 const glueTarget = join(outDir, "liboqs-ml-kem-768.mjs");
 if (!existsSync(wasmTarget) || !readFileSync(wasmTarget).equals(captured)) writeFileSync(wasmTarget, captured);
