@@ -75,7 +75,7 @@ export function micronodeOptions(scriptPath, vars = {}) {
     modulesRoot: dirname(scriptPath), // module names must not climb out of this root
     modulesRules: MODULE_RULES,
     ...COMPATIBILITY,
-    bindings: { AMNESIA: "true", CAP_ROOT_KEY: HARNESS_ROOT_KEY, ...vars },
+    bindings: { AMNESIA: "true", AMNESIA_SHARDS: "1", CAP_ROOT_KEY: HARNESS_ROOT_KEY, ...vars },
     r2Buckets: ["OBJECTS"],
     durableObjects: {
       AMNESIA_STORE: { className: "AmnesiaStore", useSQLite: true },

@@ -12,7 +12,7 @@ import type { ConfigEnv } from "../../shared/config";
 import type { MailboxEnv } from "../../shared/mailbox/client";
 import { configOf, type RequestContext } from "../../shared/context";
 import { UploadError } from "../../shared/domain-errors";
-import { HttpError, JSON_CONTENT_TYPE, notFound, payloadTooLarge, resourceBusy } from "../../shared/errors";
+import { HttpError, JSON_CONTENT_TYPE, notFound, payloadTooLarge, resourceBusy, storeFull } from "../../shared/errors";
 import { readJson } from "../../shared/json-body";
 import { metrics } from "../../shared/metrics";
 import type { RouteRequest } from "../../shared/middleware";
@@ -31,8 +31,6 @@ type UploadsContext = RequestContext<StoreEnv & AuditEnv & MailboxEnv & ConfigEn
 
 const json = (body: unknown, status: number) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSON_CONTENT_TYPE } });
 
-const storeFull = (usedBytes: number, budgetBytes: number) =>
-  new HttpError(503, "STORE_FULL", `object store is full (${usedBytes} of ${budgetBytes} bytes used)`, { reason: "CAPACITY", retryable: false });
 
 const unknownUpload = (id: string) => notFound(`no upload ${id} (never made, completed, aborted, or expired after UPLOAD_TTL_S)`);
 
@@ -65,7 +63,7 @@ export async function createUpload(request: RouteRequest, rc: UploadsContext): P
   }
   if (outcome.status === "full") {
     metrics.uploads.inc({ store: store.kind, outcome: "full" });
-    throw storeFull(outcome.usedBytes, outcome.budgetBytes);
+    throw storeFull(outcome, "the upload");
   }
   metrics.uploads.inc({ store: store.kind, outcome: "created" });
   const { upload } = outcome;
@@ -95,7 +93,7 @@ export async function putPart(request: RouteRequest, rc: UploadsContext): Promis
     throw part.failure ?? error;
   }
   if (outcome.status === "unknown") throw unknownUpload(upload.id);
-  if (outcome.status === "full") throw storeFull(outcome.usedBytes, outcome.budgetBytes);
+  if (outcome.status === "full") throw storeFull(outcome, "the upload");
   return json({ part: n, size: part.size }, 200);
 }
 

@@ -21,10 +21,11 @@ export class AmnesiaMultipartStore implements MultipartStore {
     return amnesiaShard(this.namespace, this.layout, shardOfUpload(id, this.layout.shards));
   }
 
-  create(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits): Promise<CreateOutcome> {
+  async create(plan: Omit<UploadRecord, "id" | "expiresAt">, outboardBytes: number, limits: UploadLimits): Promise<CreateOutcome> {
     const target = shardOfAddress(plan.hex, this.layout.shards);
     const shard = amnesiaShard(this.namespace, this.layout, target);
-    return shard.stub.createMultipart(uploadIdForShard(target, this.layout.shards), plan, outboardBytes, limits, shard.budgetBytes);
+    const outcome = await shard.stub.createMultipart(uploadIdForShard(target, this.layout.shards), plan, outboardBytes, limits, shard.budgetBytes);
+    return outcome.status === "full" ? { ...outcome, shard: shard.name } : outcome;
   }
 
   get(id: string, now: number): Promise<UploadRecord | null> {

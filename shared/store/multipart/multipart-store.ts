@@ -28,7 +28,7 @@ export type CreateOutcome =
   | { status: "created"; upload: UploadRecord; expired: number }
   | { status: "too_many"; open: number; expired: number }
   /** The RAM store's budget cannot take the object (with its outboard). */
-  | { status: "full"; usedBytes: number; budgetBytes: number; expired: number };
+  | { status: "full"; usedBytes: number; budgetBytes: number; expired: number; shard?: string };
 
 export type PartOutcome = { status: "stored" } | { status: "unknown" } | { status: "full"; usedBytes: number; budgetBytes: number };
 
