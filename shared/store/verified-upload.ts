@@ -7,8 +7,8 @@
  * cleanly the outboard is ready.
  */
 import { blake3Tree } from "../blake3";
-import { ExactChunkReader } from "../body/exact-chunks";
 import { UploadError } from "../domain-errors";
+import { HashedBody } from "./hashed-body";
 import type { StreamedPut } from "./object-store";
 import { encodeOutboard, equalBytes, hexToBytes, outboardBytes, treeShape, type TreeShape } from "./outboard";
 import { TreeBuilder } from "./tree-builder";
@@ -28,8 +28,7 @@ export class VerifiedUpload implements StreamedPut {
   readonly shape: TreeShape;
   /** The object's bytes; errors (before the last of them) when the upload cannot be stored. */
   readonly body: ReadableStream<Uint8Array>;
-  /** Why the body failed, once it has. */
-  failure: UploadError | null = null;
+  readonly #hashed: HashedBody;
   #outboard: Uint8Array | null = null;
 
   constructor(source: ReadableStream<Uint8Array>, plan: UploadPlan, signal: AbortSignal) {
@@ -38,50 +37,28 @@ export class VerifiedUpload implements StreamedPut {
     this.shape = treeShape(plan.size, plan.groupBytes);
     const tree = blake3Tree();
     const builder = new TreeBuilder(tree, this.shape, plan.chunkBytes);
-    const reader = new ExactChunkReader(source, plan.chunkBytes);
     const expected = hexToBytes(plan.hex);
-    const fail = (error: UploadError) => {
-      this.failure ??= error;
-      void reader.cancel();
-      return this.failure;
-    };
-    const onAbort = () => void reader.cancel(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-
-    this.body = new ReadableStream<Uint8Array>(
+    this.#hashed = new HashedBody(
+      source,
       {
-        pull: async (controller) => {
-          try {
-            const chunk = await reader.next();
-            if (signal.aborted) throw fail(new UploadError("unreadable", "the request was aborted"));
-            if (builder.filled + chunk.length > plan.size) throw fail(new UploadError("long_body", `body runs past its Content-Length of ${plan.size} bytes`));
-            builder.add(chunk);
-            if (builder.filled < plan.size) {
-              if (chunk.length < plan.chunkBytes) throw fail(new UploadError("short_body", `body ended after ${builder.filled} of its ${plan.size} declared bytes`));
-              controller.enqueue(chunk);
-              return;
-            }
-            // every declared byte is in: the stream must end here, and hash to the address
-            if (chunk.length === plan.chunkBytes && (await reader.next()).length > 0) {
-              throw fail(new UploadError("long_body", `body runs past its Content-Length of ${plan.size} bytes`));
-            }
-            if (!equalBytes(builder.root(), expected)) throw fail(new UploadError("address_mismatch", `the body does not hash to b3:${plan.hex}`));
-            this.#outboard = encodeOutboard(tree, this.shape, builder.groupLevel());
-            if (chunk.length > 0) controller.enqueue(chunk);
-            signal.removeEventListener("abort", onAbort);
-            controller.close();
-          } catch (error) {
-            signal.removeEventListener("abort", onAbort);
-            controller.error(error instanceof UploadError ? error : fail(new UploadError("unreadable", "the request body could not be read")));
-          }
-        },
-        cancel: (reason) => {
-          signal.removeEventListener("abort", onAbort);
-          fail(new UploadError("unreadable", `the store stopped reading: ${String(reason)}`));
+        size: plan.size,
+        chunkBytes: plan.chunkBytes,
+        builder,
+        tooLong: () => `body runs past its Content-Length of ${plan.size} bytes`,
+        tooShort: (filled) => `body ended after ${filled} of its ${plan.size} declared bytes`,
+        finish: () => {
+          if (!equalBytes(builder.root(), expected)) throw new UploadError("address_mismatch", `the body does not hash to b3:${plan.hex}`);
+          this.#outboard = encodeOutboard(tree, this.shape, builder.groupLevel());
         },
       },
-      { highWaterMark: 1 },
+      signal,
     );
+    this.body = this.#hashed.body;
+  }
+
+  /** Why the body failed, once it has. */
+  get failure(): UploadError | null {
+    return this.#hashed.failure;
   }
 
   get outboardBytes(): number {

@@ -7,8 +7,8 @@
  * object is one group, the object's root.
  */
 import { blake3Tree } from "../../blake3";
-import { ExactChunkReader } from "../../body/exact-chunks";
-import { UploadError } from "../../domain-errors";
+import type { UploadError } from "../../domain-errors";
+import { HashedBody } from "../hashed-body";
 import { treeShape } from "../outboard";
 import { TreeBuilder } from "../tree-builder";
 import { partFirstChunk, partLength, type PartLayout } from "./plan";
@@ -26,55 +26,34 @@ export class PartUpload {
   readonly size: number;
   /** The part's bytes; errors (before the last of them) when they are not exactly the part. */
   readonly body: ReadableStream<Uint8Array>;
-  failure: UploadError | null = null;
+  readonly #hashed: HashedBody;
   #cvs: Uint8Array | null = null;
 
   constructor(source: ReadableStream<Uint8Array>, plan: PartPlan, signal: AbortSignal) {
     this.n = plan.n;
     this.size = partLength(plan.layout, plan.n);
-    const wholeObject = treeShape(plan.layout.size, plan.groupBytes).groups === 1;
-    const builder = new TreeBuilder(blake3Tree(), treeShape(this.size, plan.groupBytes), plan.chunkBytes, partFirstChunk(plan.layout, plan.n));
-    const reader = new ExactChunkReader(source, plan.chunkBytes);
-    const fail = (error: UploadError) => {
-      this.failure ??= error;
-      void reader.cancel();
-      return this.failure;
-    };
-    const onAbort = () => void reader.cancel(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
     const size = this.size;
-
-    this.body = new ReadableStream<Uint8Array>(
+    const wholeObject = treeShape(plan.layout.size, plan.groupBytes).groups === 1;
+    const builder = new TreeBuilder(blake3Tree(), treeShape(size, plan.groupBytes), plan.chunkBytes, partFirstChunk(plan.layout, plan.n));
+    this.#hashed = new HashedBody(
+      source,
       {
-        pull: async (controller) => {
-          try {
-            const chunk = await reader.next();
-            if (signal.aborted) throw fail(new UploadError("unreadable", "the request was aborted"));
-            if (builder.filled + chunk.length > size) throw fail(new UploadError("long_body", `part ${plan.n} runs past its ${size} bytes`));
-            builder.add(chunk);
-            if (builder.filled < size) {
-              if (chunk.length < plan.chunkBytes) throw fail(new UploadError("short_body", `part ${plan.n} ended after ${builder.filled} of its ${size} bytes`));
-              controller.enqueue(chunk);
-              return;
-            }
-            if (chunk.length === plan.chunkBytes && (await reader.next()).length > 0) throw fail(new UploadError("long_body", `part ${plan.n} runs past its ${size} bytes`));
-            // a one-group object has no parent to carry a root flag: its only part keeps the root itself
-            this.#cvs = wholeObject ? builder.root() : builder.groupCVs();
-            if (chunk.length > 0) controller.enqueue(chunk);
-            signal.removeEventListener("abort", onAbort);
-            controller.close();
-          } catch (error) {
-            signal.removeEventListener("abort", onAbort);
-            controller.error(error instanceof UploadError ? error : fail(new UploadError("unreadable", "the request body could not be read")));
-          }
-        },
-        cancel: (reason) => {
-          signal.removeEventListener("abort", onAbort);
-          fail(new UploadError("unreadable", `the store stopped reading: ${String(reason)}`));
-        },
+        size,
+        chunkBytes: plan.chunkBytes,
+        builder,
+        tooLong: () => `part ${plan.n} runs past its ${size} bytes`,
+        tooShort: (filled) => `part ${plan.n} ended after ${filled} of its ${size} bytes`,
+        // a one-group object has no parent to carry a root flag: its only part keeps the root itself
+        finish: () => void (this.#cvs = wholeObject ? builder.root() : builder.groupCVs()),
       },
-      { highWaterMark: 1 },
+      signal,
     );
+    this.body = this.#hashed.body;
+  }
+
+  /** Why the body failed, once it has. */
+  get failure(): UploadError | null {
+    return this.#hashed.failure;
   }
 
   /** The part's group CVs (or the object's root, for a one-group object), once `body` ended cleanly. */
