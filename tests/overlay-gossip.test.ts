@@ -206,7 +206,9 @@ describe("gossip", () => {
     stalled.credit(2); // it catches up: still subscribed, and told what it missed
     await until(() => events.length === 4);
     stalled.credit(2);
-    await sleep(150); // credit travels on the subscriber's socket, publishes on another
+    // credit travels on the subscriber's socket, publishes on another (and through the hub): give it
+    // time to land first, also on a loaded machine (CI once delivered the publish ahead of it at 150 ms)
+    await sleep(500);
     await publisher.publish(topic, text("caught-up"), { id: "caught-up" });
     await until(() => events.length === 5);
     expect(evictedFrom).toBe("");
