@@ -2,8 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { Compression, TileType, zxyToTileId } from "pmtiles";
 import { describe, expect, it } from "vitest";
 import { writePmtiles } from "../load/driver/pmtiles-writer.mjs";
-import { r2Key } from "../shared/store/r2-object-store";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, metricsText, randomBytes } from "./helpers";
+import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, metricsText, randomBytes, flipStoredByte } from "./helpers";
 
 /**
  * Tiles from a multi-MiB pack, each read through verified ranges of the stored archive (the
@@ -26,18 +25,7 @@ const integrityFailures = async () => Number(/^integrity_fail_total (\d+)$/m.exe
 
 for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
   /** Flip one stored byte of the archive underneath the service. */
-  async function flip(at: number): Promise<void> {
-    if (mode === "r2") {
-      const object = await env.OBJECTS.get(r2Key(hex));
-      const stored = new Uint8Array(await object!.arrayBuffer());
-      stored[at]! ^= 0x01;
-      await env.OBJECTS.put(r2Key(hex), stored, { httpMetadata: object!.httpMetadata });
-    } else {
-      await runInDurableObject(amnesiaStub(hex), (instance) => {
-        (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(hex)!.bytes[at]! ^= 0x01;
-      });
-    }
-  }
+  const flip = (at: number) => flipStoredByte(mode, hex, at);
 
   describe(`tiles from a multi-MiB pack, verified range reads (${mode} store)`, () => {
     it("serves every tile of a ~4 MiB pack; a corrupted middle group fails only its tiles (502 INTEGRITY_FAIL), never their bytes", async () => {

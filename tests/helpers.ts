@@ -1,5 +1,5 @@
 /** Helpers for tests that drive the micronode worker inside workerd. */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
 import { blake3 as nobleBlake3 } from "@noble/hashes/blake3.js";
 import worker from "../workers/micronode/index";
@@ -8,6 +8,7 @@ import type { ErrorEnvelope } from "../shared/errors";
 import type { AmnesiaStore } from "../durable-objects/amnesia-store";
 import { parseKnobs, type ConfigEnv } from "../shared/config";
 import { shardOfAddress, shardOfPointer } from "../shared/store/amnesia-shards";
+import { r2Key, r2OutboardKey } from "../shared/store/r2-object-store";
 import { decodeRootKey, mintToken, rootKeyOf, type CaveatSpec } from "../shared/capability";
 
 export const BASE = "http://node";
@@ -137,4 +138,20 @@ export const withoutIsolate = (text: string) => text.replace(/\{isolate="[0-9a-f
 /** `/metrics` as text, without the isolate label. */
 export async function metricsText(init: RequestInit = {}, overrides: Record<string, string> = {}): Promise<string> {
   return withoutIsolate(await (await call("/metrics", init, overrides)).text());
+}
+
+/** Flip one bit of a stored object's bytes (or its outboard) underneath the service: in R2, or in the amnesia shard holding it. */
+export async function flipStoredByte(mode: "amnesia" | "r2", hex: string, at: number, what: "bytes" | "outboard" = "bytes"): Promise<void> {
+  if (mode === "r2") {
+    const key = what === "bytes" ? r2Key(hex) : r2OutboardKey(hex);
+    const object = await env.OBJECTS.get(key);
+    const stored = new Uint8Array(await object!.arrayBuffer());
+    stored[at]! ^= 0x01;
+    await env.OBJECTS.put(key, stored, { httpMetadata: object!.httpMetadata });
+    return;
+  }
+  await runInDurableObject(amnesiaStub(hex), (instance) => {
+    const entry = (instance as unknown as { objects: Map<string, { bytes: Uint8Array; outboard?: Uint8Array }> }).objects.get(hex)!;
+    (what === "bytes" ? entry.bytes : entry.outboard!)[at]! ^= 0x01;
+  });
 }

@@ -3,7 +3,7 @@
  * session in ≤ 64 KiB frames (START … END), verified with BLAKE3 by the SDK; refusals are frame
  * codes; the send window holds frames until the client gives credit; the inflight cap answers 429.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FLAGS } from "../shared/oap/codec";
 import { acceptHello, confirmMatches } from "../shared/overlay/handshake";
@@ -13,7 +13,7 @@ import { decodeFrame } from "../shared/oap/codec";
 import { r2Key } from "../shared/store/r2-object-store";
 import { connectOverlay, IntegrityError, OverlayError } from "../sdk";
 import type { WebSocketLike } from "../sdk/socket";
-import { addressOf, amnesiaStub, call, putRaw, R2, randomBytes } from "./helpers";
+import { addressOf, call, putRaw, R2, randomBytes, flipStoredByte } from "./helpers";
 import { hexAddress, openSession, openWatchedSession, sleep, type FrameLog } from "./overlay-helpers";
 
 async function stored(bytes: Uint8Array, overrides: Record<string, string> = {}): Promise<string> {
@@ -122,19 +122,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
       return address;
     }
 
-    async function flip(address: string, at: number): Promise<void> {
-      const hex = address.slice(3);
-      if (mode === "r2") {
-        const object = await env.OBJECTS.get(r2Key(hex));
-        const stored = new Uint8Array(await object!.arrayBuffer());
-        stored[at]! ^= 0x01;
-        await env.OBJECTS.put(r2Key(hex), stored, { httpMetadata: object!.httpMetadata });
-      } else {
-        await runInDurableObject(amnesiaStub(hex), (instance) => {
-          (instance as unknown as { objects: Map<string, { bytes: Uint8Array }> }).objects.get(hex)!.bytes[at]! ^= 0x01;
-        });
-      }
-    }
+    const flip = (address: string, at: number) => flipStoredByte(mode, address.slice(3), at);
 
     const objectFramesOf = (log: FrameLog, corrId: bigint) => log.frames.filter((f) => f.appProtoId === APP.OBJECT && f.corrId === corrId);
 

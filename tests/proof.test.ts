@@ -4,22 +4,20 @@
  * reference builder makes from the whole object; the SDK accepts the server's slices and refuses
  * every kind of tamper; the server refuses (502) to prove a group whose stored bytes changed.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import objectsDoc from "../docs/OBJECTS.md?raw";
 import { blake3Tree, toHex } from "../shared/blake3";
 import { CV_BYTES, levelOffset, treeShape } from "../shared/store/outboard";
-import { r2Key, r2OutboardKey } from "../shared/store/r2-object-store";
 import { SLICE_HEADER_BYTES, sliceOfBytes, slicePlan } from "../shared/store/slice";
 import { InteropClient, SLICE_MEDIA_TYPE, SliceError, verifySlice } from "../sdk";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, putRaw, randomBytes } from "./helpers";
+import { R2, addressOf, bytesOf, call, envelopeOf, putRaw, randomBytes, flipStoredByte } from "./helpers";
 
 /** 1 KiB groups keep the trees deep with small objects. */
 const G = 1024;
 const SMALL = { VERIFY_GROUP_BYTES: String(G), STREAM_CHUNK_BYTES: "4096" };
 const tree = blake3Tree();
 
-type Entry = { bytes: Uint8Array; outboard?: Uint8Array };
 
 /** The SliceError `verify` throws (it must throw one). */
 function refusal(verify: () => unknown): SliceError {
@@ -55,21 +53,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
     return address;
   }
 
-  async function corrupt(address: string, what: "bytes" | "outboard", at: number): Promise<void> {
-    const hex = address.slice(3);
-    if (mode === "r2") {
-      const key = what === "bytes" ? r2Key(hex) : r2OutboardKey(hex);
-      const object = await env.OBJECTS.get(key);
-      const stored = new Uint8Array(await object!.arrayBuffer());
-      stored[at]! ^= 0x01;
-      await env.OBJECTS.put(key, stored, { httpMetadata: object!.httpMetadata });
-    } else {
-      await runInDurableObject(amnesiaStub(hex), (instance) => {
-        const entry = (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)!;
-        (what === "bytes" ? entry.bytes : entry.outboard!)[at]! ^= 0x01;
-      });
-    }
-  }
+  const corrupt = (address: string, what: "bytes" | "outboard", at: number) => flipStoredByte(mode, address.slice(3), at, what);
 
   /** The server's slice for `range` (inclusive HTTP form, or none): checked against the reference and the SDK. */
   async function provenSlice(bytes: Uint8Array, address: string, start: number, end: number, range?: string): Promise<Uint8Array> {

@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CV_BYTES, levelCount, levelOffset, treeShape } from "../shared/store/outboard";
-import { r2Key, r2OutboardKey } from "../shared/store/r2-object-store";
-import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, metricsText, putRaw, randomBytes } from "./helpers";
+import { r2OutboardKey } from "../shared/store/r2-object-store";
+import { R2, addressOf, amnesiaStub, bytesOf, call, envelopeOf, metricsText, putRaw, randomBytes, flipStoredByte } from "./helpers";
 
 /** 1 KiB groups: a 40 KiB object is a six-level tree (top level 3: windows of 8 groups). */
 const G = 1024;
@@ -40,21 +40,7 @@ for (const [mode, storeOverrides] of [["amnesia", {}], ["r2", R2]] as const) {
   }
 
   /** Change the stored bytes (or outboard) underneath the service. */
-  async function corrupt(address: string, what: "bytes" | "outboard", at: number): Promise<void> {
-    const hex = address.slice(3);
-    if (mode === "r2") {
-      const key = what === "bytes" ? r2Key(hex) : r2OutboardKey(hex);
-      const object = await env.OBJECTS.get(key);
-      const stored = new Uint8Array(await object!.arrayBuffer());
-      stored[at]! ^= 0x01;
-      await env.OBJECTS.put(key, stored, { httpMetadata: object!.httpMetadata });
-    } else {
-      await runInDurableObject(amnesiaStub(hex), (instance) => {
-        const entry = (instance as unknown as { objects: Map<string, Entry> }).objects.get(hex)!;
-        (what === "bytes" ? entry.bytes : entry.outboard!)[at]! ^= 0x01;
-      });
-    }
-  }
+  const corrupt = (address: string, what: "bytes" | "outboard", at: number) => flipStoredByte(mode, address.slice(3), at, what);
 
   async function hasOutboard(address: string): Promise<boolean> {
     const hex = address.slice(3);
